@@ -1,0 +1,119 @@
+//! Which IP addresses connectors may connect to.
+
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Loopback, link-local (incl. cloud metadata at 169.254.169.254), private, shared, unspecified,
+/// multicast and documentation ranges are denied unless a CIDR in the policy covers them.
+#[derive(Debug, Clone, Default)]
+pub struct AddressPolicy {
+    allowed: Vec<IpNet>,
+}
+
+/// An address the policy refused.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("address {ip} is {range} and not allowed")]
+pub struct DeniedAddress {
+    pub ip: IpAddr,
+    pub range: &'static str,
+}
+
+impl AddressPolicy {
+    /// A policy that additionally allows these ranges (e.g. `127.0.0.0/8` in tests, or an
+    /// on-prem registry's subnet).
+    pub fn allowing(allowed: Vec<IpNet>) -> Self {
+        AddressPolicy { allowed }
+    }
+
+    /// Parse a comma-separated CIDR list such as `AIRLOCK_EGRESS_ALLOW_CIDRS`.
+    pub fn parse_cidrs(text: &str) -> Result<Vec<IpNet>, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("`{s}` is not a CIDR range such as 10.0.0.0/8"))
+            })
+            .collect()
+    }
+
+    /// Whether a connection to `ip` may be made.
+    pub fn check(&self, ip: IpAddr) -> Result<(), DeniedAddress> {
+        let ip = canonical(ip);
+        match special_range(ip) {
+            Some(range) if !self.allowed.iter().any(|net| net.contains(&ip)) => Err(DeniedAddress { ip, range }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// IPv4-mapped and IPv4-compatible IPv6 addresses are checked as the IPv4 address they carry.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+fn special_range(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => special_v4(v4),
+        IpAddr::V6(v6) => special_v6(v6),
+    }
+}
+
+fn special_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    Some(match () {
+        _ if ip.is_loopback() => "loopback",
+        _ if ip.is_link_local() => "link-local (cloud metadata lives here)",
+        _ if ip.is_private() => "private",
+        _ if ip.is_unspecified() || a == 0 => "unspecified",
+        _ if a == 100 && (64..128).contains(&b) => "shared address space (CGNAT)",
+        _ if ip.is_multicast() || ip.is_broadcast() || a >= 240 => "multicast or reserved",
+        _ if ip.is_documentation() || (a == 198 && (b == 18 || b == 19)) => "documentation or benchmarking",
+        _ => return None,
+    })
+}
+
+fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let first = ip.segments()[0];
+    Some(match () {
+        _ if ip.is_loopback() => "loopback",
+        _ if ip.is_unspecified() => "unspecified",
+        _ if first & 0xffc0 == 0xfe80 => "link-local",
+        _ if first & 0xfe00 == 0xfc00 => "private (unique local, incl. fd00:ec2::254 metadata)",
+        _ if ip.is_multicast() => "multicast",
+        _ if first == 0x2001 && ip.segments()[1] == 0x0db8 => "documentation",
+        _ if first == 0x0064 && ip.segments()[1] == 0xff9b => "NAT64",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_ranges_are_denied_by_default() {
+        let policy = AddressPolicy::default();
+        for ip in ["127.0.0.1", "169.254.169.254", "10.1.2.3", "172.16.0.1", "192.168.1.1", "0.0.0.0", "::1", "fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "100.64.0.1"] {
+            let err = policy.check(ip.parse().unwrap()).unwrap_err();
+            assert!(err.to_string().contains("not allowed"), "{ip}");
+        }
+        assert!(policy.check("93.184.216.34".parse().unwrap()).is_ok());
+        assert!(policy.check("2606:4700::1111".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn allowed_cidrs_open_exactly_their_range() {
+        let policy = AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8, 10.0.0.5").unwrap());
+        assert!(policy.check("127.0.0.1".parse().unwrap()).is_ok());
+        assert!(policy.check("::ffff:127.0.0.1".parse().unwrap()).is_ok());
+        assert!(policy.check("10.0.0.5".parse().unwrap()).is_ok());
+        assert!(policy.check("10.0.0.6".parse().unwrap()).is_err());
+        assert!(policy.check("169.254.169.254".parse().unwrap()).is_err());
+        assert!(AddressPolicy::parse_cidrs("10.0.0.0/33").is_err());
+    }
+}

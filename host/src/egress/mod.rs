@@ -1,0 +1,70 @@
+//! The egress gate: which origins a connector instance may reach, and which addresses those
+//! origins may resolve to.
+//!
+//! A request passes when its origin matches the instance's allowlist (the plugin's declared
+//! origins intersected with admin policy, plus origins derived from the instance's own config)
+//! and every address it connects to passes the [`AddressPolicy`].
+
+mod address;
+mod origin;
+mod resolver;
+
+pub use address::{AddressPolicy, DeniedAddress};
+pub use origin::{Origin, OriginPattern};
+pub use resolver::{GatedResolver, ResolvedToDenied};
+
+use url::Url;
+
+/// Admin policy over what plugins may reach.
+#[derive(Debug, Clone)]
+pub struct EgressPolicy {
+    /// When set, a plugin's declared origins are only usable where they also match one of these.
+    pub allowed_origins: Option<Vec<OriginPattern>>,
+    /// Whether origins named in an instance's config (endpoint URL, registry) may be reached.
+    pub allow_config_hosts: bool,
+}
+
+impl Default for EgressPolicy {
+    fn default() -> Self {
+        EgressPolicy { allowed_origins: None, allow_config_hosts: true }
+    }
+}
+
+/// The origins one connector instance may reach.
+#[derive(Debug, Clone, Default)]
+pub struct Allowlist {
+    declared: Vec<OriginPattern>,
+    policy: Option<Vec<OriginPattern>>,
+    from_config: Vec<Origin>,
+}
+
+impl Allowlist {
+    /// The plugin's declared origins, narrowed by policy, plus the instance's config origins.
+    pub fn new(declared: Vec<OriginPattern>, policy: &EgressPolicy, from_config: Vec<Origin>) -> Self {
+        Allowlist {
+            declared,
+            policy: policy.allowed_origins.clone(),
+            from_config: if policy.allow_config_hosts { from_config } else { Vec::new() },
+        }
+    }
+
+    /// Whether a request to `url` may leave; the error says why not.
+    pub fn check(&self, url: &Url) -> Result<Origin, String> {
+        let origin = Origin::of(url)?;
+        if self.from_config.contains(&origin) {
+            return Ok(origin);
+        }
+        let declared = self.declared.iter().any(|p| p.matches(&origin));
+        let permitted = self.policy.as_ref().is_none_or(|ps| ps.iter().any(|p| p.matches(&origin)));
+        match (declared, permitted) {
+            (true, true) => Ok(origin),
+            (true, false) => Err(format!("`{origin}` is declared by the plugin but not allowed by admin policy")),
+            (false, _) => Err(format!("`{origin}` is not in this connector's egress allowlist")),
+        }
+    }
+
+    /// The config-derived origins (these are also where secrets may go by default).
+    pub fn config_origins(&self) -> &[Origin] {
+        &self.from_config
+    }
+}

@@ -1,0 +1,154 @@
+//! A connector instance prepared for a call: its configuration checked against the connector
+//! type's spec and split into non-secret config and credential bindings.
+
+use crate::credentials::Bindings;
+use crate::egress::{Allowlist, EgressPolicy, Origin, OriginPattern};
+use crate::runtime::bindings::{AttributeKind, AttributeSpec, AuthMethodSpec, ConnectorSpec};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+
+/// A connector configuration as a user gives it: every value is treated as secret until the
+/// spec says otherwise.
+#[derive(Debug, Default)]
+pub struct ConnectorConfig {
+    /// The auth method; may be omitted when the type has only one.
+    pub auth_method: Option<String>,
+    pub attributes: BTreeMap<String, SecretString>,
+}
+
+impl ConnectorConfig {
+    /// A configuration from plain pairs.
+    pub fn new<K: Into<String>, V: Into<String>>(auth_method: Option<&str>, attributes: impl IntoIterator<Item = (K, V)>) -> Self {
+        ConnectorConfig {
+            auth_method: auth_method.map(str::to_string),
+            attributes: attributes.into_iter().map(|(k, v)| (k.into(), SecretString::from(v.into()))).collect(),
+        }
+    }
+}
+
+/// Why a configuration is not acceptable. Messages never contain attribute values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("connector type `{connector_type}` has no auth method `{auth_method}` (available: {available})")]
+    UnknownAuthMethod { connector_type: String, auth_method: String, available: String },
+    #[error("connector type `{0}` has several auth methods; choose one with --auth-method")]
+    AuthMethodRequired(String),
+    #[error("auth method `{auth_method}` has no attribute `{attribute}` (attributes: {available})")]
+    UnknownAttribute { auth_method: String, attribute: String, available: String },
+    #[error("the required attribute `{0}` is missing")]
+    MissingAttribute(String),
+    #[error("the attribute `{attribute}` is not a valid {kind}: {reason}")]
+    InvalidValue { attribute: String, kind: String, reason: String },
+    #[error("the plugin's spec is invalid: {0}")]
+    InvalidSpec(String),
+}
+
+/// A connector instance ready to be handed to the runtime.
+#[derive(Debug)]
+pub struct Instance {
+    pub connector_type: String,
+    pub auth_method: String,
+    /// Non-secret attributes, defaults applied.
+    pub config: BTreeMap<String, String>,
+    pub bindings: Bindings,
+    pub egress: Allowlist,
+    /// Secrets the auth method hands to clients.
+    pub releases: Vec<String>,
+}
+
+impl Instance {
+    /// Check `config` against `spec` and prepare the instance.
+    pub fn prepare(spec: &ConnectorSpec, config: ConnectorConfig, policy: &EgressPolicy) -> Result<Instance, ConfigError> {
+        let method = auth_method(spec, config.auth_method.as_deref())?;
+        let mut plain = BTreeMap::new();
+        let mut secrets = BTreeMap::new();
+        let mut config_origins = Vec::new();
+        let mut attributes = config.attributes;
+        if let Some(unknown) = attributes.keys().find(|k| !method.attributes.iter().any(|a| &a.name == *k)) {
+            return Err(ConfigError::UnknownAttribute {
+                auth_method: method.auth_method.clone(),
+                attribute: unknown.clone(),
+                available: method.attributes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        for attr in &method.attributes {
+            let value = attributes
+                .remove(&attr.name)
+                .filter(|v| !v.expose_secret().is_empty())
+                .or_else(|| attr.default_value.clone().map(SecretString::from));
+            let Some(value) = value else {
+                if attr.required {
+                    return Err(ConfigError::MissingAttribute(attr.name.clone()));
+                }
+                continue;
+            };
+            validate(attr, value.expose_secret())?;
+            if attr.egress {
+                config_origins.push(Origin::from_config_value(value.expose_secret()).map_err(|reason| {
+                    ConfigError::InvalidValue { attribute: attr.name.clone(), kind: "URL or host".into(), reason }
+                })?);
+            }
+            if attr.secret {
+                secrets.insert(attr.name.clone(), (value, patterns(&attr.secret_hosts)?));
+            } else {
+                plain.insert(attr.name.clone(), value.expose_secret().to_string());
+            }
+        }
+        Ok(Instance {
+            connector_type: spec.connector_type.clone(),
+            auth_method: method.auth_method.clone(),
+            config: plain,
+            bindings: Bindings::new(secrets, config_origins.clone()),
+            egress: Allowlist::new(patterns(&spec.egress_hosts)?, policy, config_origins),
+            releases: method.releases_secrets.clone(),
+        })
+    }
+
+    /// An instance with no configuration, for calls that need none (`describe`,
+    /// `canonical-resource-id`, `auto-configure`). It can reach nothing.
+    pub fn unconfigured(connector_type: &str) -> Instance {
+        Instance {
+            connector_type: connector_type.into(),
+            auth_method: String::new(),
+            config: BTreeMap::new(),
+            bindings: Bindings::default(),
+            egress: Allowlist::default(),
+            releases: Vec::new(),
+        }
+    }
+}
+
+fn auth_method<'a>(spec: &'a ConnectorSpec, requested: Option<&str>) -> Result<&'a AuthMethodSpec, ConfigError> {
+    match requested {
+        Some(name) => spec.auth_methods.iter().find(|m| m.auth_method == name).ok_or_else(|| ConfigError::UnknownAuthMethod {
+            connector_type: spec.connector_type.clone(),
+            auth_method: name.into(),
+            available: spec.auth_methods.iter().map(|m| m.auth_method.as_str()).collect::<Vec<_>>().join(", "),
+        }),
+        None => match spec.auth_methods.as_slice() {
+            [only] => Ok(only),
+            _ => Err(ConfigError::AuthMethodRequired(spec.connector_type.clone())),
+        },
+    }
+}
+
+fn patterns(origins: &[String]) -> Result<Vec<OriginPattern>, ConfigError> {
+    origins.iter().map(|o| OriginPattern::parse(o).map_err(ConfigError::InvalidSpec)).collect()
+}
+
+/// Check a value against its attribute's kind. Errors describe the problem, never the value.
+fn validate(attr: &AttributeSpec, value: &str) -> Result<(), ConfigError> {
+    let invalid = |kind: &str, reason: String| ConfigError::InvalidValue { attribute: attr.name.clone(), kind: kind.into(), reason };
+    match attr.kind {
+        AttributeKind::Text | AttributeKind::TextList => Ok(()),
+        AttributeKind::Integer => value.trim().parse::<i64>().map(|_| ()).map_err(|_| invalid("integer", "expected digits".into())),
+        AttributeKind::Boolean => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "false" | "1" | "0" | "yes" | "no" => Ok(()),
+            _ => Err(invalid("boolean", "expected true or false".into())),
+        },
+        AttributeKind::Url => Origin::from_config_value(value).map(|_| ()).map_err(|_| invalid("URL", "expected http(s)://host[:port][/path] or host[:port]".into())),
+        AttributeKind::Json => serde_json::from_str::<serde_json::Value>(value)
+            .map(|_| ())
+            .map_err(|e| invalid("JSON document", format!("parse error at line {} column {}", e.line(), e.column()))),
+    }
+}

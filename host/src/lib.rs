@@ -1,0 +1,15 @@
+//! Airlock: brokers access to cloud and infrastructure resources through service connectors
+//! that run as sandboxed WebAssembly components.
+//!
+//! Data flow: the [`cli`] (or the server) prepares an [`instance::Instance`] from a user's
+//! configuration, the [`runtime`] runs the connector's component in a fresh sandbox, and the
+//! component's outbound requests go through [`outbound`], which applies the [`egress`] gate and
+//! the host-held [`credentials`].
+
+pub mod builtin;
+pub mod cli;
+pub mod credentials;
+pub mod egress;
+pub mod instance;
+pub mod outbound;
+pub mod runtime;

@@ -1,0 +1,224 @@
+//! Outbound HTTP for connectors: every hop through the egress gate, credentials applied by the
+//! host only towards the origin the guest addressed, budgets enforced, and responses that echo a
+//! secret withheld.
+
+use crate::credentials::{self, AppliedCredential};
+use crate::egress::{AddressPolicy, GatedResolver, Origin};
+use crate::instance::Instance;
+use crate::runtime::bindings::airlock::connector::http::{HttpError, Method, Request, Response};
+use crate::runtime::state::CallBudget;
+use crate::runtime::limits::LimitExceeded;
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::net::IpAddr;
+use std::sync::Arc;
+use url::{Host, Url};
+
+/// Redirect hops followed per request.
+const MAX_REDIRECTS: usize = 5;
+/// Secrets shorter than this are not searched for in responses (too many false matches).
+const MIN_REFLECTION_LEN: usize = 6;
+
+/// Headers only the host may set: credentials, signing inputs and connection framing.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-amz-security-token",
+    "x-amz-date",
+    "x-amz-content-sha256",
+    "x-goog-iam-authorization-token",
+    "x-api-key",
+    "x-auth-token",
+    "private-token",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+];
+
+/// The shared HTTP client connectors' requests go through.
+pub struct Outbound {
+    client: reqwest::Client,
+    addresses: Arc<AddressPolicy>,
+}
+
+impl Outbound {
+    /// A client whose name resolution drops addresses `addresses` denies; `dns_overrides` pins
+    /// names to addresses (tests, split-horizon setups).
+    pub fn new(addresses: AddressPolicy, dns_overrides: HashMap<String, Vec<IpAddr>>) -> Result<Self, reqwest::Error> {
+        let addresses = Arc::new(addresses);
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GatedResolver::new(addresses.clone(), dns_overrides)))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("airlock/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Outbound { client, addresses })
+    }
+
+    /// Send a guest's request for `instance`, following redirects through the gate.
+    pub(crate) async fn send(&self, instance: &Instance, budget: &mut CallBudget, request: Request) -> Result<Response, HttpError> {
+        let mut url = Url::parse(&request.url)
+            .map_err(|e| HttpError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url)))?;
+        if let Some((name, _)) = request.headers.iter().find(|(n, _)| FORBIDDEN_HEADERS.contains(&n.to_ascii_lowercase().as_str())) {
+            return Err(HttpError::ForbiddenHeader(format!("connectors may not set the `{name}` header; name a credential binding instead")));
+        }
+        let first = self.gate(instance, &url)?;
+        let mut method = request.method;
+        let mut body = request.body;
+        for _hop in 0..=MAX_REDIRECTS {
+            budget.take_request().map_err(limit)?;
+            let here = self.gate(instance, &url)?;
+            // Credentials go only to the origin the guest addressed, never to a redirect target elsewhere.
+            let mut hop_body = body.clone();
+            let applied = match (&request.credential, here == first) {
+                (Some(credential), true) => credentials::apply(
+                    credential,
+                    method_name(method),
+                    &url,
+                    &request.headers,
+                    &mut hop_body,
+                    &instance.bindings,
+                    &instance.config,
+                )?,
+                _ => AppliedCredential::default(),
+            };
+            let (window, window_limit) = budget.host_call_window();
+            let exchange = self.exchange(budget, method, &url, &request.headers, &applied, hop_body);
+            let response = match tokio::time::timeout(window, exchange).await {
+                Ok(response) => response?,
+                Err(_) => return Err(HttpError::Timeout(budget.timed_out(window_limit).to_string())),
+            };
+            if let Some(next) = redirect_target(&url, &response) {
+                let target = Origin::of(&next).map_err(HttpError::Denied)?;
+                self.gate(instance, &next)
+                    .map_err(|e| denied_redirect(&here, &target, e))?;
+                if response.status == 303 || (matches!(response.status, 301 | 302) && method == Method::Post) {
+                    method = Method::Get;
+                    body.clear();
+                }
+                url = next;
+                continue;
+            }
+            check_reflection(&response, &applied, instance)?;
+            return Ok(response);
+        }
+        Err(HttpError::Connection(format!("more than {MAX_REDIRECTS} redirects")))
+    }
+
+    /// Check a URL against the instance's allowlist and, for IP literals, the address policy
+    /// (names are checked by the resolver as they resolve).
+    fn gate(&self, instance: &Instance, url: &Url) -> Result<Origin, HttpError> {
+        let origin = instance.egress.check(url).map_err(HttpError::Denied)?;
+        let literal = match url.host() {
+            Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal {
+            self.addresses.check(ip).map_err(|e| HttpError::Denied(format!("`{origin}`: {e}")))?;
+        }
+        Ok(origin)
+    }
+
+    /// One HTTP exchange, reading the body within the response-bytes budget.
+    async fn exchange(
+        &self,
+        budget: &mut CallBudget,
+        method: Method,
+        url: &Url,
+        headers: &[(String, String)],
+        applied: &AppliedCredential,
+        body: Vec<u8>,
+    ) -> Result<Response, HttpError> {
+        let method = reqwest::Method::from_bytes(method_name(method).as_bytes()).expect("valid method");
+        let mut builder = self.client.request(method, url.clone());
+        for (name, value) in headers.iter().chain(applied.headers.iter()) {
+            builder = builder.header(name, value);
+        }
+        let mut response = builder.body(body).send().await.map_err(|e| transport_error(url, e))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let header_bytes: usize = headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+        budget.take_response_bytes(header_bytes as u64).map_err(limit)?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(url, e))? {
+            budget.take_response_bytes(chunk.len() as u64).map_err(limit)?;
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body })
+    }
+}
+
+/// The method's name on the wire.
+pub(crate) fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+    }
+}
+
+fn limit(e: LimitExceeded) -> HttpError {
+    HttpError::LimitExceeded(e.to_string())
+}
+
+fn denied_redirect(from: &Origin, to: &Origin, error: HttpError) -> HttpError {
+    let reason = match error {
+        HttpError::Denied(reason) => reason,
+        other => format!("{other:?}"),
+    };
+    HttpError::Denied(format!("redirect from `{from}` to `{to}` refused: {reason}"))
+}
+
+fn redirect_target(url: &Url, response: &Response) -> Option<Url> {
+    if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response.headers.iter().find(|(k, _)| k == "location")?;
+    url.join(&location.1).ok()
+}
+
+/// Map a transport failure to a guest error; an address refused by the resolver is a denial.
+fn transport_error(url: &Url, error: reqwest::Error) -> HttpError {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(denied) = cause.downcast_ref::<crate::egress::ResolvedToDenied>() {
+            return HttpError::Denied(denied.to_string());
+        }
+        source = cause.source();
+    }
+    let origin = Origin::of(url).map(|o| o.to_string()).unwrap_or_else(|_| url.to_string());
+    let kind = if error.is_connect() { "cannot connect to" } else if error.is_timeout() { "timed out talking to" } else { "failed talking to" };
+    let detail = error.source().map(|s| format!(": {s}")).unwrap_or_default();
+    HttpError::Connection(format!("{kind} `{origin}`{detail}"))
+}
+
+/// Refuse a response that carries a secret back (an echo endpoint, a reflecting error page).
+fn check_reflection(response: &Response, applied: &AppliedCredential, instance: &Instance) -> Result<(), HttpError> {
+    let needles = applied.sensitive.iter().map(String::as_str).chain(instance.bindings.values());
+    for needle in needles.filter(|n| n.len() >= MIN_REFLECTION_LEN) {
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let in_headers = response.headers.iter().any(|(_, v)| finder.find(v.as_bytes()).is_some());
+        if in_headers || finder.find(&response.body).is_some() {
+            return Err(HttpError::SecretReflected(format!(
+                "the response (HTTP {}) echoed a secret this connector holds; it was withheld",
+                response.status
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The host side of the imports a connector may use: config, log and HTTP.
+
+use super::bindings::airlock::connector::http::{self, HttpError, PresignRequest, Request, Response};
+use super::bindings::airlock::connector::{config, log, types};
+use super::state::CallState;
+use crate::credentials;
+use crate::egress::Origin;
+use std::time::Duration;
+use url::Url;
+
+/// Log lines a call may write.
+const MAX_LOG_LINES: u32 = 256;
+/// Characters kept of one log line.
+const MAX_LOG_LINE: usize = 2048;
+/// Longest presigned-URL lifetime SigV4 allows.
+const MAX_PRESIGN_SECS: u32 = 7 * 24 * 3600;
+
+impl types::Host for CallState {}
+
+impl config::Host for CallState {
+    fn auth_method(&mut self) -> String {
+        self.instance.auth_method.clone()
+    }
+
+    fn get(&mut self, name: String) -> Option<String> {
+        self.instance.config.get(&name).cloned()
+    }
+
+    fn entries(&mut self) -> Vec<(String, String)> {
+        self.instance.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    fn bindings(&mut self) -> Vec<String> {
+        self.instance.bindings.names()
+    }
+}
+
+impl log::Host for CallState {
+    fn log(&mut self, level: log::Level, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES {
+            return;
+        }
+        let mut message = redact(message, self.instance.bindings.values());
+        if message.len() > MAX_LOG_LINE {
+            message.truncate(message.floor_char_boundary(MAX_LOG_LINE));
+        }
+        let connector = self.instance.connector_type.as_str();
+        match level {
+            log::Level::Trace => tracing::trace!(target: "airlock::connector", connector, "{message}"),
+            log::Level::Debug => tracing::debug!(target: "airlock::connector", connector, "{message}"),
+            log::Level::Info => tracing::info!(target: "airlock::connector", connector, "{message}"),
+            log::Level::Warn => tracing::warn!(target: "airlock::connector", connector, "{message}"),
+            log::Level::Error => tracing::error!(target: "airlock::connector", connector, "{message}"),
+        }
+    }
+}
+
+impl http::Host for CallState {
+    async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+        let outbound = self.outbound.clone();
+        let result = outbound.send(&self.instance, &mut self.budget, request).await;
+        if let Err(HttpError::Denied(reason)) = &result {
+            self.budget.denials.push(reason.clone());
+        }
+        result
+    }
+
+    fn presign(&mut self, request: PresignRequest) -> Result<String, HttpError> {
+        let url = Url::parse(&request.url).map_err(|e| HttpError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url)))?;
+        self.instance.egress.check(&url).map_err(HttpError::Denied)?;
+        if request.expires_seconds == 0 || request.expires_seconds > MAX_PRESIGN_SECS {
+            return Err(HttpError::InvalidRequest(format!("a presigned URL lives 1 to {MAX_PRESIGN_SECS} seconds")));
+        }
+        let origin = Origin::of(&url).map_err(HttpError::InvalidRequest)?;
+        let bindings = &self.instance.bindings;
+        let secret = |name: &str| bindings.for_origin(name, &origin);
+        let presigned = credentials::presign(
+            &request.signing,
+            crate::outbound::method_name(request.method),
+            &url,
+            &request.headers,
+            Duration::from_secs(request.expires_seconds.into()),
+            &secret,
+        )?;
+        Ok(presigned.to_string())
+    }
+}
+
+/// Replace any secret value in `text` with `[REDACTED]`.
+pub(crate) fn redact<'a>(mut text: String, secrets: impl Iterator<Item = &'a str>) -> String {
+    for secret in secrets.filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, "[REDACTED]");
+        }
+    }
+    text
+}

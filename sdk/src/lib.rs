@@ -1,0 +1,134 @@
+//! The SDK for Airlock service connectors.
+//!
+//! A connector is a WebAssembly component (built for `wasm32-wasip2`) that implements the
+//! `airlock:connector` WIT world. It describes its connector type, verifies credentials, lists the
+//! resources they reach and issues short-lived client credentials. It never sees a secret: secret
+//! attributes are *credential bindings* the host applies to outbound requests on the connector's
+//! behalf ([`http::Request::bearer`], [`http::Request::basic`], [`http::Request::aws_sigv4`], ...).
+//!
+//! ```no_run
+//! use airlock_sdk::prelude::*;
+//!
+//! struct Echo;
+//!
+//! impl Connector for Echo {
+//!     fn describe() -> ConnectorSpec {
+//!         spec::connector("echo", "Echo", "Checks a token against an echo service.")
+//!             .resource_type(spec::resource_type("echo-service", "Echo service"))
+//!             .auth_method(
+//!                 spec::auth_method("token", "Bearer token")
+//!                     .attribute(spec::secret("token", "The API token"))
+//!                     .attribute(spec::url("endpoint", "Service URL").egress()),
+//!             )
+//!             .build()
+//!     }
+//!
+//!     fn verify(resource_type: Option<String>, _id: Option<String>) -> Result<Vec<ResourceListing>> {
+//!         let endpoint = config::require("endpoint")?;
+//!         http::Request::get(format!("{endpoint}/whoami")).bearer("token").send()?.ok()?;
+//!         Ok(vec![listing("echo-service", vec![endpoint])])
+//!     }
+//!
+//!     fn issue_client(request: ClientRequest) -> Result<ClientCredential> {
+//!         Err(ConnectorError::Unsupported("echo issues no clients".into()))
+//!     }
+//! }
+//!
+//! airlock_sdk::export_connector!(Echo);
+//! ```
+
+pub mod bindings {
+    //! The raw bindings generated from `wit/connector.wit`.
+    wit_bindgen::generate!({
+        world: "connector",
+        path: "../wit",
+        pub_export_macro: true,
+        default_bindings_module: "airlock_sdk::bindings",
+        additional_derives: [PartialEq],
+    });
+}
+
+pub mod config;
+pub mod http;
+pub mod log;
+pub mod resource_id;
+pub mod spec;
+
+pub use bindings::airlock::connector::types::{
+    AttributeKind, AttributeSpec, AuthMethodSpec, AutoConfiguration, AutoConfigureInput,
+    ClientCredential, ClientRequest, ConnectorError, ConnectorSpec, CredentialValue,
+    ExpirationBounds, LocalFile, ResourceListing, ResourceTypeSpec,
+};
+
+/// The result type of connector operations.
+pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
+
+/// What a connector implements. Register the implementation with [`export_connector!`].
+pub trait Connector {
+    /// The static description of this connector type.
+    fn describe() -> ConnectorSpec;
+
+    /// The canonical form of a resource id. The default accepts ids as they are.
+    fn canonical_resource_id(resource_type: String, resource_id: String) -> Result<String> {
+        let _ = resource_type;
+        Ok(resource_id)
+    }
+
+    /// Authenticate and list reachable resources (see the WIT `verify` export).
+    fn verify(resource_type: Option<String>, resource_id: Option<String>) -> Result<Vec<ResourceListing>>;
+
+    /// Mint a client credential for one resource.
+    fn issue_client(request: ClientRequest) -> Result<ClientCredential>;
+
+    /// Build a configuration from local files. The default says the type does not support it.
+    fn auto_configure(input: AutoConfigureInput) -> Result<AutoConfiguration> {
+        let _ = input;
+        Err(ConnectorError::Unsupported("this connector type does not support auto-configuration".into()))
+    }
+}
+
+/// A resource listing for one type.
+pub fn listing(resource_type: &str, resource_ids: Vec<String>) -> ResourceListing {
+    ResourceListing { resource_type: resource_type.into(), resource_ids, error: None }
+}
+
+/// Everything a connector usually needs.
+pub mod prelude {
+    pub use crate::{
+        config, http, listing, log, resource_id, spec, ClientCredential, ClientRequest, Connector,
+        ConnectorError, ConnectorSpec, CredentialValue, ResourceListing, Result,
+    };
+}
+
+/// Export a [`Connector`] implementation as the component's `connector` world.
+#[macro_export]
+macro_rules! export_connector {
+    ($ty:ident) => {
+        impl $crate::bindings::Guest for $ty {
+            fn describe() -> $crate::ConnectorSpec {
+                <$ty as $crate::Connector>::describe()
+            }
+            fn canonical_resource_id(
+                resource_type: String,
+                resource_id: String,
+            ) -> $crate::Result<String> {
+                <$ty as $crate::Connector>::canonical_resource_id(resource_type, resource_id)
+            }
+            fn verify(
+                resource_type: Option<String>,
+                resource_id: Option<String>,
+            ) -> $crate::Result<Vec<$crate::ResourceListing>> {
+                <$ty as $crate::Connector>::verify(resource_type, resource_id)
+            }
+            fn issue_client(request: $crate::ClientRequest) -> $crate::Result<$crate::ClientCredential> {
+                <$ty as $crate::Connector>::issue_client(request)
+            }
+            fn auto_configure(
+                input: $crate::AutoConfigureInput,
+            ) -> $crate::Result<$crate::AutoConfiguration> {
+                <$ty as $crate::Connector>::auto_configure(input)
+            }
+        }
+        $crate::bindings::export!($ty);
+    };
+}
