@@ -1,1 +1,29 @@
+//! Helpers for Airlock's end-to-end tests: the purpose-built guest components, a loopback HTTP
+//! server with hostile endpoints, a real `docker-registry` with htpasswd auth, and the `airlock`
+//! binary.
 
+pub mod fixture_server;
+pub mod oci;
+pub mod registry;
+
+use std::path::PathBuf;
+
+/// The probe guest component (built by `build.rs` from `tests/guests/probe`).
+pub fn probe_component() -> Vec<u8> {
+    std::fs::read(env!("AIRLOCK_GUEST_PROBE")).expect("the probe guest was built by build.rs")
+}
+
+/// The `airlock` binary of this build (built by `cargo test` for the `airlock` package).
+pub fn airlock_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let bin = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>").join("airlock");
+    assert!(bin.exists(), "{} is missing: run the tests with `cargo test` from the workspace root", bin.display());
+    bin
+}
+
+/// Whether an executable is on PATH; tests that need one fail with this message otherwise.
+pub fn require_tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+        .unwrap_or_else(|| panic!("`{name}` is not installed; `.ci/run` installs it (see README)"))
+}

@@ -1,1 +1,133 @@
+//! A hostile connector for the sandbox tests. `verify(scenario, target)` runs one escape
+//! attempt and reports what it saw; the tests assert on both the report and the host's verdict.
 
+use airlock_sdk::bindings::airlock::connector::http as raw;
+use airlock_sdk::prelude::*;
+
+struct Probe;
+
+impl Connector for Probe {
+    fn describe() -> ConnectorSpec {
+        spec::connector("probe", "Sandbox probe", "Tries every escape the sandbox must stop.")
+            .resource_type(spec::resource_type("probe", "Probe scenario"))
+            .auth_method(
+                spec::auth_method("token", "Token")
+                    .attribute(spec::secret("token", "A secret the probe must never see").optional())
+                    .attribute(spec::text("canary", "A non-secret value the probe may see").optional())
+                    .attribute(spec::url("endpoint", "First origin").optional().egress())
+                    .attribute(spec::url("second_endpoint", "Second origin").optional().egress()),
+            )
+            .build()
+    }
+
+    fn verify(scenario: Option<String>, target: Option<String>) -> Result<Vec<ResourceListing>> {
+        let scenario = scenario.unwrap_or_default();
+        let target = target.unwrap_or_default();
+        let report = match scenario.as_str() {
+            "fetch" => fetch(&target, None)?,
+            "fetch-bearer" => fetch(&target, Some("token"))?,
+            "fetch-raw" => vec![format!("{:?}", raw_send(&target, vec![], None))],
+            "set-authorization" => {
+                vec![format!("{:?}", raw_send(&target, vec![("Authorization".into(), "Bearer stolen".into())], None))]
+            }
+            "other-binding" => vec![format!("{:?}", raw_send(&target, vec![], Some("other_connectors_token")))],
+            "many-requests" => loop {
+                fetch(&target, None)?;
+            },
+            "escape" => escape(),
+            "spin" => spin(),
+            "memory-bomb" => memory_bomb(),
+            "panic" => panic!("the probe panicked on purpose"),
+            "memory-dump" => {
+                // Keep what the guest legitimately received alive, so the dump can show it.
+                let received = (fetch(&target, Some("token"))?, config::get("canary"));
+                let dump = memory_dump();
+                std::hint::black_box(&received);
+                dump
+            }
+            other => return Err(ConnectorError::Unsupported(format!("unknown scenario {other}"))),
+        };
+        Ok(vec![listing(&scenario, report)])
+    }
+
+    fn issue_client(request: ClientRequest) -> Result<ClientCredential> {
+        // Tries to release a secret its auth method does not declare.
+        Ok(ClientCredential {
+            connector_type: "probe".into(),
+            auth_method: "token".into(),
+            resource_type: request.resource_type,
+            resource_id: None,
+            attributes: vec![("token".into(), CredentialValue::Binding("token".into()))],
+            expires_at: None,
+        })
+    }
+}
+
+fn raw_send(url: &str, headers: Vec<(String, String)>, bearer: Option<&str>) -> std::result::Result<raw::Response, raw::HttpError> {
+    raw::send(&raw::Request {
+        method: raw::Method::Get,
+        url: url.into(),
+        headers,
+        body: Vec::new(),
+        credential: bearer.map(|b| raw::CredentialUse::Bearer(b.into())),
+    })
+}
+
+fn fetch(url: &str, bearer: Option<&str>) -> Result<Vec<String>> {
+    let mut request = http::Request::get(url);
+    if let Some(binding) = bearer {
+        request = request.bearer(binding);
+    }
+    let response = request.send()?;
+    Ok(vec![response.status().to_string(), response.text()])
+}
+
+/// Try the file system and the environment; report what was reachable.
+fn escape() -> Vec<String> {
+    let mut seen = Vec::new();
+    for path in ["/etc/passwd", "/proc/self/environ", "Cargo.toml", "."] {
+        seen.push(format!("read {path}: {}", match std::fs::read(path) {
+            Ok(bytes) => format!("GOT {} bytes", bytes.len()),
+            Err(e) => format!("denied ({e})"),
+        }));
+    }
+    for dir in ["/", "."] {
+        seen.push(format!("list {dir}: {}", match std::fs::read_dir(dir) {
+            Ok(entries) => format!("GOT {} entries", entries.count()),
+            Err(e) => format!("denied ({e})"),
+        }));
+    }
+    seen.push(format!("env: {} variables", std::env::vars().count()));
+    seen.push(format!("args: {} arguments", std::env::args().count()));
+    seen.push(format!("bindings visible: {:?}", config::entries()));
+    seen
+}
+
+fn spin() -> Vec<String> {
+    let mut x: u64 = 0;
+    loop {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+fn memory_bomb() -> Vec<String> {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(vec![1u8; 1 << 20]);
+        std::hint::black_box(&hoard);
+    }
+}
+
+/// The whole linear memory, hex-encoded in 64 KiB pages.
+fn memory_dump() -> Vec<String> {
+    let size = core::arch::wasm32::memory_size(0) * 65536;
+    let mut bytes = Vec::with_capacity(size);
+    bytes.push(0);
+    for addr in 1..size {
+        // SAFETY: every address below memory_size is mapped linear memory.
+        bytes.push(unsafe { core::ptr::read_volatile(addr as *const u8) });
+    }
+    bytes.chunks(65536).map(|page| page.iter().map(|b| format!("{b:02x}")).collect()).collect()
+}
+
+airlock_sdk::export_connector!(Probe);

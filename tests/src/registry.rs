@@ -1,0 +1,60 @@
+//! A real Docker registry (Debian's `docker-registry`, distribution 2.8) with htpasswd auth on a
+//! loopback port, started per test and stopped on drop.
+
+use crate::require_tool;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Registry {
+    pub host: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Start a registry that accepts `username`/`password`.
+    pub fn start(username: &str, password: &str) -> Registry {
+        let registry = require_tool("docker-registry");
+        let htpasswd = require_tool("htpasswd");
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(htpasswd).args(["-Bbn", username, password]).output().unwrap();
+        assert!(out.status.success(), "htpasswd failed");
+        std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\n\
+             http:\n  addr: 127.0.0.1:{port}\n  secret: airlock-test-secret\nauth:\n  htpasswd:\n    realm: airlock-test\n    path: {htpasswd}\n",
+            root = dir.path().join("data").display(),
+            htpasswd = dir.path().join("htpasswd").display(),
+        );
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(registry)
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let host = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(&host).is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start on {host}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry { host, child, _dir: dir }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.host)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
