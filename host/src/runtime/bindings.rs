@@ -8,7 +8,7 @@ wasmtime::component::bindgen!({
     additional_derives: [serde::Serialize, serde::Deserialize],
 });
 
-pub use airlock::connector::types::{
+pub use self::airlock::connector::types::{
     AttributeKind, AttributeSpec, AuthMethodSpec, CredentialValue, ExpirationBounds, LocalFile, ResourceTypeSpec,
 };
 
