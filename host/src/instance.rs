@@ -6,6 +6,7 @@ use crate::egress::{Allowlist, EgressPolicy, Origin, OriginPattern};
 use crate::runtime::bindings::{AttributeKind, AttributeSpec, AuthMethodSpec, ConnectorSpec};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// A connector configuration as a user gives it: every value is treated as secret until the
 /// spec says otherwise.
@@ -54,6 +55,17 @@ pub struct Instance {
     pub egress: Allowlist,
     /// Secrets the auth method hands to clients.
     pub releases: Vec<String>,
+    /// Every use the host made of a binding during calls with this instance (for the audit).
+    pub binding_uses: Mutex<Vec<BindingUse>>,
+}
+
+/// The host used a credential binding on the connector's behalf.
+#[derive(Debug, Clone)]
+pub struct BindingUse {
+    pub bindings: Vec<String>,
+    pub method: &'static str,
+    pub origin: String,
+    pub status: Option<u16>,
 }
 
 impl Instance {
@@ -101,6 +113,7 @@ impl Instance {
             bindings: Bindings::new(secrets, config_origins.clone()),
             egress: Allowlist::new(patterns(&spec.egress_hosts)?, policy, config_origins),
             releases: method.releases_secrets.clone(),
+            binding_uses: Mutex::default(),
         })
     }
 
@@ -114,7 +127,22 @@ impl Instance {
             bindings: Bindings::default(),
             egress: Allowlist::default(),
             releases: Vec::new(),
+            binding_uses: Mutex::default(),
         }
+    }
+
+    /// The secret attribute names of `spec`'s auth method `auth_method`.
+    pub fn secret_names(spec: &ConnectorSpec, auth_method: &str) -> Vec<String> {
+        spec.auth_methods
+            .iter()
+            .filter(|m| m.auth_method == auth_method)
+            .flat_map(|m| m.attributes.iter().filter(|a| a.secret).map(|a| a.name.clone()))
+            .collect()
+    }
+
+    /// Take the recorded binding uses.
+    pub fn take_binding_uses(&self) -> Vec<BindingUse> {
+        std::mem::take(&mut *self.binding_uses.lock().unwrap())
     }
 }
 

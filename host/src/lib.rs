@@ -13,3 +13,6 @@ pub mod egress;
 pub mod instance;
 pub mod outbound;
 pub mod runtime;
+pub mod service;
+pub mod store;
+pub mod vault;

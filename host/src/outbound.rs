@@ -4,7 +4,7 @@
 
 use crate::credentials::{self, AppliedCredential};
 use crate::egress::{AddressPolicy, GatedResolver, Origin};
-use crate::instance::Instance;
+use crate::instance::{BindingUse, Instance};
 use crate::runtime::bindings::airlock::connector::http::{HttpError, Method, Request, Response};
 use crate::runtime::state::CallBudget;
 use crate::runtime::limits::LimitExceeded;
@@ -91,7 +91,20 @@ impl Outbound {
             };
             let (window, window_limit) = budget.host_call_window();
             let exchange = self.exchange(budget, method, &url, &request.headers, &applied, hop_body);
-            let response = match tokio::time::timeout(window, exchange).await {
+            let outcome = tokio::time::timeout(window, exchange).await;
+            if !applied.bindings.is_empty() {
+                let status = match &outcome {
+                    Ok(Ok(response)) => Some(response.status),
+                    _ => None,
+                };
+                instance.binding_uses.lock().unwrap().push(BindingUse {
+                    bindings: applied.bindings.iter().filter(|b| instance.bindings.contains(b)).cloned().collect(),
+                    method: method_name(method),
+                    origin: here.to_string(),
+                    status,
+                });
+            }
+            let response = match outcome {
                 Ok(response) => response?,
                 Err(_) => return Err(HttpError::Timeout(budget.timed_out(window_limit).to_string())),
             };

@@ -13,6 +13,8 @@ use url::Url;
 pub struct AppliedCredential {
     pub headers: Vec<(String, String)>,
     pub sensitive: Vec<String>,
+    /// The bindings used (names only).
+    pub bindings: Vec<String>,
 }
 
 impl std::fmt::Debug for AppliedCredential {
@@ -43,7 +45,7 @@ pub fn apply(
 ) -> Result<AppliedCredential, HttpError> {
     let origin = Origin::of(url).map_err(HttpError::InvalidRequest)?;
     let secret = |name: &str| bindings.for_origin(name, &origin);
-    let mut applied = AppliedCredential::default();
+    let mut applied = AppliedCredential { bindings: binding_names(credential), ..Default::default() };
     match credential {
         CredentialUse::Bearer(name) => {
             let token = secret(name)?;
@@ -87,6 +89,20 @@ pub fn apply(
         }
     }
     Ok(applied)
+}
+
+fn binding_names(credential: &CredentialUse) -> Vec<String> {
+    match credential {
+        CredentialUse::Bearer(b) | CredentialUse::Header((_, b)) => vec![b.clone()],
+        CredentialUse::Basic((user, password)) => vec![user.clone(), password.clone()],
+        CredentialUse::BodyPlaceholder(names) => names.clone(),
+        CredentialUse::AwsSigv4(s) => [Some(&s.access_key_id), Some(&s.secret_access_key), s.session_token.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+        CredentialUse::Jwt(j) => vec![j.key.clone()],
+    }
 }
 
 fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

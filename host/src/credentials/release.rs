@@ -2,7 +2,7 @@
 
 use super::Bindings;
 use crate::runtime::bindings::airlock::connector::types::{ClientCredential, CredentialValue};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether long-lived secrets may be handed to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,7 +15,7 @@ pub enum ReleasePolicy {
 }
 
 /// One attribute of an issued credential, with its value filled in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IssuedValue {
     pub value: String,
     /// Secret values are hidden in listings and only shown to the client that asked.
@@ -23,7 +23,7 @@ pub struct IssuedValue {
 }
 
 /// A client credential as handed to the client, secrets filled in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IssuedCredential {
     pub connector_type: String,
     pub auth_method: String,

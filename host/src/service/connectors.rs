@@ -1,0 +1,510 @@
+//! Connector verbs: register, list, describe, update, delete, verify, list resources.
+
+use super::access::Verb;
+use super::{error::not_found, Actor, Service, ServiceError};
+use crate::instance::{ConnectorConfig, Instance};
+use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
+use crate::runtime::Plugin;
+use crate::store::{new_id, now, ConnectorRow, SecretChanges};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Shown instead of secret values.
+pub const HIDDEN: &str = "[HIDDEN]";
+
+/// A new connector.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub name: String,
+    pub connector_type: String,
+    pub auth_method: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// Attributes, secret ones included (they are sealed before they are stored).
+    #[serde(default)]
+    pub configuration: BTreeMap<String, String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub expiration_seconds: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub expires_skew_tolerance: Option<i64>,
+    #[serde(default)]
+    pub shared: bool,
+    /// Verify before registering (default true).
+    pub verify: Option<bool>,
+}
+
+/// Changes to a connector; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRequest {
+    pub name: Option<String>,
+    pub auth_method: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// Attributes to set (merged into the existing ones).
+    #[serde(default)]
+    pub configuration: BTreeMap<String, String>,
+    /// Attributes to remove (also `resource_type`, `resource_id`, `expiration_seconds`,
+    /// `expires_at`).
+    #[serde(default)]
+    pub remove_attributes: Vec<String>,
+    pub description: Option<String>,
+    /// Labels to set; a label set to the empty string is removed.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub expiration_seconds: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub expires_skew_tolerance: Option<i64>,
+    pub shared: Option<bool>,
+    pub verify: Option<bool>,
+}
+
+/// List filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConnectorFilter {
+    pub connector_type: Option<String>,
+    pub resource_type: Option<String>,
+    pub auth_method: Option<String>,
+    /// Substring of the name.
+    pub name: Option<String>,
+    /// `key` or `key=value`, comma-separated; all must match.
+    pub labels: Option<String>,
+}
+
+/// A connector as callers see it: secret values hidden.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorView {
+    pub id: String,
+    pub name: String,
+    pub connector_type: String,
+    pub auth_method: String,
+    /// The resource types this connector serves (all of the type's for a multi-type connector).
+    pub resource_types: Vec<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub description: String,
+    pub labels: BTreeMap<String, String>,
+    pub configuration: BTreeMap<String, String>,
+    pub expiration_seconds: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub expires_skew_tolerance: Option<i64>,
+    pub owner_id: String,
+    pub shared: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Resources one connector reaches, or why they could not be listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorResources {
+    pub id: String,
+    pub name: String,
+    pub connector_type: String,
+    pub resources: Vec<ResourceListing>,
+    pub error: Option<String>,
+}
+
+impl ConnectorView {
+    fn of(row: &ConnectorRow, spec: Option<&ConnectorSpec>) -> Self {
+        let mut configuration = row.config.clone();
+        for secret in &row.secrets {
+            configuration.insert(secret.clone(), HIDDEN.into());
+        }
+        let resource_types = match (&row.resource_type, spec) {
+            (Some(rt), _) => vec![rt.clone()],
+            (None, Some(spec)) => spec.resource_types.iter().map(|r| r.resource_type.clone()).collect(),
+            (None, None) => Vec::new(),
+        };
+        ConnectorView {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            connector_type: row.connector_type.clone(),
+            auth_method: row.auth_method.clone(),
+            resource_types,
+            resource_type: row.resource_type.clone(),
+            resource_id: row.resource_id.clone(),
+            description: row.description.clone(),
+            labels: row.labels.clone(),
+            configuration,
+            expiration_seconds: row.expiration_seconds,
+            expires_at: row.expires_at,
+            expires_skew_tolerance: row.expires_skew_tolerance,
+            owner_id: row.owner_id.clone(),
+            shared: row.shared,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Everything about a connector that a configuration decides, checked against its type.
+struct Checked {
+    plugin: Arc<Plugin>,
+    instance: Arc<Instance>,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    secrets: Vec<(String, SecretString)>,
+}
+
+impl Service {
+    /// Register a connector: check, verify (unless told not to), then store it with its secrets
+    /// sealed, all in one transaction.
+    pub async fn register(&self, actor: &Actor, request: RegisterRequest) -> Result<(ConnectorView, Vec<ResourceListing>), ServiceError> {
+        actor.check_can_register()?;
+        check_name(&request.name)?;
+        let checked = self
+            .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, request.resource_type, request.resource_id)
+            .await?;
+        check_expiration(&checked.plugin.spec, &checked.instance.auth_method, request.expiration_seconds)?;
+        check_expiry(request.expires_at, request.expires_skew_tolerance)?;
+        let (resource_id, listings) = self.verify_checked(&checked, request.verify.unwrap_or(true)).await?;
+        let id = new_id();
+        let row = ConnectorRow {
+            id: id.clone(),
+            name: request.name,
+            connector_type: request.connector_type,
+            auth_method: checked.instance.auth_method.clone(),
+            resource_type: checked.resource_type.clone(),
+            resource_id,
+            config: checked.instance.config.clone(),
+            description: request.description,
+            labels: request.labels,
+            expiration_seconds: request.expiration_seconds,
+            expires_at: request.expires_at,
+            expires_skew_tolerance: request.expires_skew_tolerance,
+            owner_id: actor.user.id.clone(),
+            shared: request.shared,
+            created_at: now(),
+            updated_at: now(),
+            secrets: checked.secrets.iter().map(|(n, _)| n.clone()).collect(),
+        };
+        let sealed: Vec<_> = checked.secrets.iter().map(|(name, value)| (name.clone(), self.seal_secret(&id, name, value))).collect();
+        if self.store.get_connector(&row.name).await?.is_some() {
+            return Err(ServiceError::Conflict(format!("a connector named `{}` already exists", row.name)));
+        }
+        self.store.insert_connector(&row, &sealed).await.map_err(|e| conflict_or_internal(e, &row.name))?;
+        self.audit_bindings(actor, &row.name, &checked.instance).await?;
+        self.store.audit(actor.name(), "connector.register", &row.name, "ok", &format!("type={} method={}", row.connector_type, row.auth_method)).await?;
+        Ok((ConnectorView::of(&row, Some(&checked.plugin.spec)), listings))
+    }
+
+    /// Verify a configuration without storing it.
+    pub async fn verify_config(&self, actor: &Actor, request: RegisterRequest) -> Result<Vec<ResourceListing>, ServiceError> {
+        actor.check_can_register()?;
+        let checked = self
+            .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, request.resource_type, request.resource_id)
+            .await?;
+        let (_, listings) = self.verify_checked(&checked, true).await?;
+        self.audit_bindings(actor, "(unsaved)", &checked.instance).await?;
+        Ok(listings)
+    }
+
+    pub async fn list_connectors(&self, actor: &Actor, filter: &ConnectorFilter) -> Result<Vec<ConnectorView>, ServiceError> {
+        let rows = self.store.list_connectors().await?;
+        let mut specs: BTreeMap<String, Option<ConnectorSpec>> = BTreeMap::new();
+        let mut views = Vec::new();
+        for row in rows.iter().filter(|r| actor.may(Verb::Read, r) && matches(filter, r)) {
+            if !specs.contains_key(&row.connector_type) {
+                let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
+                specs.insert(row.connector_type.clone(), spec);
+            }
+            let view = ConnectorView::of(row, specs[&row.connector_type].as_ref());
+            if filter.resource_type.as_ref().is_none_or(|rt| view.resource_types.contains(rt)) {
+                views.push(view);
+            }
+        }
+        Ok(views)
+    }
+
+    pub async fn describe_connector(&self, actor: &Actor, id_or_name: &str) -> Result<ConnectorView, ServiceError> {
+        let row = self.connector(actor, Verb::Read, id_or_name).await?;
+        let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
+        Ok(ConnectorView::of(&row, spec.as_ref()))
+    }
+
+    /// Update a connector: merge attributes, re-check and (by default) re-verify, then replace
+    /// it in one transaction. Reusable leases of the old configuration are revoked.
+    pub async fn update_connector(&self, actor: &Actor, id_or_name: &str, update: UpdateRequest) -> Result<ConnectorView, ServiceError> {
+        let mut row = self.connector(actor, Verb::Manage, id_or_name).await?;
+        let mut attributes: BTreeMap<String, String> = row.config.clone();
+        for (name, value) in self.open_secrets(&row).await? {
+            attributes.insert(name, secrecy::ExposeSecret::expose_secret(&value).to_string());
+        }
+        let removes = |field: &str| update.remove_attributes.iter().any(|a| a == field);
+        for name in &update.remove_attributes {
+            attributes.remove(name);
+        }
+        attributes.extend(update.configuration);
+        let resource_type = if removes("resource_type") { None } else { update.resource_type.or(row.resource_type.clone()) };
+        let resource_id = if removes("resource_id") { None } else { update.resource_id.or(row.resource_id.clone()) };
+        let auth_method = update.auth_method.unwrap_or(row.auth_method.clone());
+        let checked = self.check_config(&row.connector_type, Some(&auth_method), attributes, resource_type, resource_id).await?;
+        if removes("expiration_seconds") {
+            row.expiration_seconds = None;
+        }
+        if removes("expires_at") {
+            row.expires_at = None;
+        }
+        row.expiration_seconds = update.expiration_seconds.or(row.expiration_seconds);
+        row.expires_at = update.expires_at.or(row.expires_at);
+        row.expires_skew_tolerance = update.expires_skew_tolerance.or(row.expires_skew_tolerance);
+        check_expiration(&checked.plugin.spec, &checked.instance.auth_method, row.expiration_seconds)?;
+        check_expiry(update.expires_at, row.expires_skew_tolerance)?;
+        let (resource_id, _) = self.verify_checked(&checked, update.verify.unwrap_or(true)).await?;
+        if let Some(name) = update.name {
+            check_name(&name)?;
+            row.name = name;
+        }
+        if let Some(description) = update.description {
+            row.description = description;
+        }
+        for (key, value) in update.labels {
+            match value.is_empty() {
+                true => row.labels.remove(&key),
+                false => row.labels.insert(key, value),
+            };
+        }
+        if let Some(shared) = update.shared {
+            row.shared = shared;
+        }
+        row.auth_method = checked.instance.auth_method.clone();
+        row.resource_type = checked.resource_type.clone();
+        row.resource_id = resource_id;
+        row.config = checked.instance.config.clone();
+        let new_names: Vec<String> = checked.secrets.iter().map(|(n, _)| n.clone()).collect();
+        let changes = SecretChanges {
+            set: checked.secrets.iter().map(|(name, value)| (name.clone(), self.seal_secret(&row.id, name, value))).collect(),
+            remove: row.secrets.iter().filter(|n| !new_names.contains(n)).cloned().collect(),
+        };
+        row.secrets = new_names;
+        self.store.update_connector(&row, &changes).await.map_err(|e| conflict_or_internal(e, &row.name))?;
+        self.audit_bindings(actor, &row.name, &checked.instance).await?;
+        self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
+        Ok(ConnectorView::of(&row, Some(&checked.plugin.spec)))
+    }
+
+    pub async fn delete_connector(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
+        let row = self.connector(actor, Verb::Manage, id_or_name).await?;
+        self.store.delete_connector(&row.id).await?;
+        self.store.audit(actor.name(), "connector.delete", &row.name, "ok", "").await?;
+        Ok(())
+    }
+
+    /// Verify a stored connector, optionally for one resource type or id.
+    pub async fn verify_connector(&self, actor: &Actor, id_or_name: &str, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
+        let row = self.connector(actor, Verb::Use, id_or_name).await?;
+        let result = self.verify_row(&row, resource_type, resource_id).await;
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        self.store.audit(actor.name(), "connector.verify", &row.name, outcome, "").await?;
+        result
+    }
+
+    /// List resources across every connector the caller may use, concurrently, each with a
+    /// timeout; a failing connector reports its error and does not hide the others.
+    pub async fn list_all_resources(&self, actor: &Actor, connector_type: Option<&str>, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ConnectorResources>, ServiceError> {
+        let rows: Vec<ConnectorRow> = self
+            .store
+            .list_connectors()
+            .await?
+            .into_iter()
+            .filter(|r| actor.may(Verb::Use, r))
+            .filter(|r| connector_type.is_none_or(|t| t == r.connector_type))
+            .filter(|r| resource_type.is_none_or(|rt| r.resource_type.as_deref().is_none_or(|own| own == rt)))
+            .collect();
+        let timeout = self.policy.list_timeout;
+        let results = futures::future::join_all(rows.iter().map(|row| async move {
+            let listed = tokio::time::timeout(timeout, self.verify_row(row, resource_type, resource_id)).await;
+            let (resources, error) = match listed {
+                Ok(Ok(resources)) => (resources, None),
+                Ok(Err(e)) => (Vec::new(), Some(e.to_string())),
+                Err(_) => (Vec::new(), Some(format!("timed out after {timeout:?}"))),
+            };
+            ConnectorResources { id: row.id.clone(), name: row.name.clone(), connector_type: row.connector_type.clone(), resources, error }
+        }))
+        .await;
+        Ok(results.into_iter().filter(|r| r.error.is_some() || !r.resources.is_empty()).collect())
+    }
+
+    /// The stored connector, if the caller may `verb` it.
+    pub(crate) async fn connector(&self, actor: &Actor, verb: Verb, id_or_name: &str) -> Result<ConnectorRow, ServiceError> {
+        let row = self.store.get_connector(id_or_name).await?.ok_or_else(|| not_found("connector", id_or_name))?;
+        actor.check(verb, &row)?;
+        Ok(row)
+    }
+
+    async fn verify_row(&self, row: &ConnectorRow, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
+        let (plugin, instance) = self.instance_of(row).await?;
+        let resource_type = resource_type.or(row.resource_type.as_deref());
+        if let (Some(own), Some(asked)) = (&row.resource_type, resource_type) {
+            if own != asked {
+                return Err(ServiceError::Invalid(format!("the connector `{}` only serves `{own}`", row.name)));
+            }
+        }
+        let resource_id = resource_id.or(row.resource_id.as_deref());
+        Ok(self.runtime.verify(&plugin, instance, resource_type, resource_id).await?)
+    }
+
+    /// The plugin and a prepared instance (secrets opened) for a stored connector.
+    pub(crate) async fn instance_of(&self, row: &ConnectorRow) -> Result<(Arc<Plugin>, Arc<Instance>), ServiceError> {
+        if let Some(expires_at) = row.expires_at {
+            let tolerance = row.expires_skew_tolerance.unwrap_or(300);
+            if expires_at - tolerance <= now() {
+                return Err(ServiceError::Invalid(format!(
+                    "the connector `{}` has expired (its credentials were valid until {expires_at}, skew tolerance {tolerance}s); update it with fresh credentials",
+                    row.name
+                )));
+            }
+        }
+        let plugin = self.plugin(&row.connector_type, false).await?;
+        let mut attributes: BTreeMap<String, SecretString> =
+            row.config.iter().map(|(k, v)| (k.clone(), SecretString::from(v.clone()))).collect();
+        attributes.extend(self.open_secrets(row).await?);
+        let config = ConnectorConfig { auth_method: Some(row.auth_method.clone()), attributes };
+        let instance = Instance::prepare(&plugin.spec, config, &self.policy.egress)?;
+        Ok((plugin, Arc::new(instance)))
+    }
+
+    async fn open_secrets(&self, row: &ConnectorRow) -> Result<Vec<(String, SecretString)>, ServiceError> {
+        let sealed = self.store.sealed_secrets(&row.id).await?;
+        sealed
+            .into_iter()
+            .map(|(name, sealed)| {
+                let plain = self.keyring.open(&format!("secret/{}/{name}", row.id), &sealed)?;
+                let text = String::from_utf8(plain.to_vec()).map_err(|_| anyhow::anyhow!("a stored secret is not UTF-8"))?;
+                Ok((name, SecretString::from(text)))
+            })
+            .collect()
+    }
+
+    fn seal_secret(&self, connector_id: &str, name: &str, value: &SecretString) -> crate::vault::Sealed {
+        self.keyring.seal(&format!("secret/{connector_id}/{name}"), secrecy::ExposeSecret::expose_secret(value).as_bytes())
+    }
+
+    /// Check a configuration against its type: auth method, attributes, resource type and id.
+    async fn check_config(
+        &self,
+        connector_type: &str,
+        auth_method: Option<&str>,
+        configuration: BTreeMap<String, String>,
+        resource_type: Option<String>,
+        resource_id: Option<String>,
+    ) -> Result<Checked, ServiceError> {
+        let plugin = self.plugin(connector_type, false).await?;
+        let attributes: BTreeMap<String, SecretString> = configuration.into_iter().map(|(k, v)| (k, SecretString::from(v))).collect();
+        let secret_values: Vec<(String, SecretString)> = attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let instance = Instance::prepare(&plugin.spec, ConnectorConfig { auth_method: auth_method.map(str::to_string), attributes }, &self.policy.egress)?;
+        let secret_names = Instance::secret_names(&plugin.spec, &instance.auth_method);
+        let secrets = secret_values.into_iter().filter(|(k, _)| secret_names.contains(k)).collect();
+        let spec = &plugin.spec;
+        if let Some(rt) = &resource_type {
+            let found = spec.resource_types.iter().find(|r| &r.resource_type == rt).ok_or_else(|| {
+                ServiceError::Invalid(format!("connector type `{connector_type}` has no resource type `{rt}` (available: {})",
+                    spec.resource_types.iter().map(|r| r.resource_type.as_str()).collect::<Vec<_>>().join(", ")))
+            })?;
+            if !found.auth_methods.contains(&instance.auth_method) {
+                return Err(ServiceError::Invalid(format!("auth method `{}` cannot reach resource type `{rt}`", instance.auth_method)));
+            }
+        } else if resource_id.is_some() {
+            return Err(ServiceError::Invalid("a resource id needs a resource type".into()));
+        }
+        let instance = Arc::new(instance);
+        let resource_id = match (&resource_type, resource_id) {
+            (Some(rt), Some(id)) => Some(self.runtime.canonical_resource_id(&plugin, instance.clone(), rt, &id).await?),
+            _ => None,
+        };
+        Ok(Checked { plugin, instance, resource_type, resource_id, secrets })
+    }
+
+    /// Verify when asked; a single-instance resource type's one id becomes the connector's id.
+    async fn verify_checked(&self, checked: &Checked, verify: bool) -> Result<(Option<String>, Vec<ResourceListing>), ServiceError> {
+        if !verify {
+            return Ok((checked.resource_id.clone(), Vec::new()));
+        }
+        let listings = self
+            .runtime
+            .verify(&checked.plugin, checked.instance.clone(), checked.resource_type.as_deref(), checked.resource_id.as_deref())
+            .await?;
+        let single = checked.resource_type.as_ref().and_then(|rt| {
+            let spec = checked.plugin.spec.resource_types.iter().find(|r| &r.resource_type == rt)?;
+            let listing = listings.iter().find(|l| &l.resource_type == rt)?;
+            (!spec.supports_instances && listing.resource_ids.len() == 1).then(|| listing.resource_ids[0].clone())
+        });
+        Ok((checked.resource_id.clone().or(single), listings))
+    }
+
+    /// One audit row per use the host made of a credential binding.
+    pub(crate) async fn audit_bindings(&self, actor: &Actor, connector: &str, instance: &Instance) -> Result<(), ServiceError> {
+        for used in instance.take_binding_uses() {
+            let status = used.status.map(|s| s.to_string()).unwrap_or_else(|| "no response".into());
+            let detail = format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin);
+            self.store.audit(actor.name(), "binding.use", connector, "ok", &detail).await?;
+        }
+        Ok(())
+    }
+}
+
+fn matches(filter: &ConnectorFilter, row: &ConnectorRow) -> bool {
+    let labels_match = filter.labels.as_deref().is_none_or(|labels| {
+        labels.split(',').map(str::trim).filter(|l| !l.is_empty()).all(|label| match label.split_once('=') {
+            Some((k, v)) => row.labels.get(k).is_some_and(|own| own == v),
+            None => row.labels.contains_key(label),
+        })
+    });
+    labels_match
+        && filter.connector_type.as_ref().is_none_or(|t| *t == row.connector_type)
+        && filter.auth_method.as_ref().is_none_or(|m| *m == row.auth_method)
+        && filter.name.as_ref().is_none_or(|n| row.name.contains(n.as_str()))
+}
+
+fn check_name(name: &str) -> Result<(), ServiceError> {
+    let ok = !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(format!("`{name}` is not a valid connector name (1-128 letters, digits, `-`, `_`, `.`)")))
+    }
+}
+
+/// ZenML's rule: a lifetime may only be set where the method issues temporary credentials, and
+/// must be within its bounds.
+pub(crate) fn check_expiration(spec: &ConnectorSpec, auth_method: &str, seconds: Option<i64>) -> Result<(), ServiceError> {
+    let Some(seconds) = seconds else { return Ok(()) };
+    let method: Option<&AuthMethodSpec> = spec.auth_methods.iter().find(|m| m.auth_method == auth_method);
+    match method.and_then(|m| m.expiration.as_ref()) {
+        None => Err(ServiceError::Invalid(format!(
+            "auth method `{auth_method}` issues no temporary credentials, so an expiration cannot be set"
+        ))),
+        Some(b) if seconds < b.min_seconds as i64 || seconds > b.max_seconds as i64 => Err(ServiceError::Invalid(format!(
+            "expiration of {seconds}s is outside the bounds of `{auth_method}`: {} to {} seconds",
+            b.min_seconds, b.max_seconds
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+fn check_expiry(expires_at: Option<i64>, tolerance: Option<i64>) -> Result<(), ServiceError> {
+    if tolerance.is_some_and(|t| t < 0) {
+        return Err(ServiceError::Invalid("expires_skew_tolerance cannot be negative".into()));
+    }
+    match expires_at {
+        Some(at) if at <= now() => Err(ServiceError::Invalid(format!("expires_at ({at}) is in the past"))),
+        _ => Ok(()),
+    }
+}
+
+fn conflict_or_internal(error: anyhow::Error, name: &str) -> ServiceError {
+    let unique = error.chain().any(|e| {
+        let text = e.to_string().to_ascii_lowercase();
+        text.contains("unique") || text.contains("duplicate key")
+    });
+    match unique {
+        true => ServiceError::Conflict(format!("a connector named `{name}` already exists")),
+        false => ServiceError::Internal(error),
+    }
+}

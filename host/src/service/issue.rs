@@ -1,0 +1,140 @@
+//! Issuing client credentials, with leases: a still-valid credential for the same scope and
+//! requester is handed out again instead of minting a new one.
+
+use super::access::Verb;
+use super::connectors::check_expiration;
+use super::{error::not_found, Actor, Service, ServiceError};
+use crate::credentials::IssuedCredential;
+use crate::runtime::bindings::ClientRequest;
+use crate::store::{new_id, now, ConnectorRow, LeaseRow};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What a client asks for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRequestBody {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub expiration_seconds: Option<i64>,
+    /// Set to false to force a fresh credential.
+    pub reuse: Option<bool>,
+}
+
+/// An issued credential and its lease.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IssuedClient {
+    pub lease_id: String,
+    pub reused: bool,
+    /// Until when this lease's credential may be handed out (unix seconds).
+    pub lease_expires_at: i64,
+    pub credential: IssuedCredential,
+}
+
+impl Service {
+    /// Issue a client credential for one resource of a connector.
+    pub async fn issue_client(&self, actor: &Actor, id_or_name: &str, body: ClientRequestBody) -> Result<IssuedClient, ServiceError> {
+        let row = self.connector(actor, Verb::Issue, id_or_name).await?;
+        let resource_type = match (&body.resource_type, &row.resource_type) {
+            (Some(asked), Some(own)) if asked != own => {
+                return Err(ServiceError::Invalid(format!("the connector `{}` only serves `{own}`, not `{asked}`", row.name)));
+            }
+            (Some(rt), _) | (None, Some(rt)) => rt.clone(),
+            (None, None) => self.only_resource_type(&row).await?,
+        };
+        let requested_id = body.resource_id.clone().or(row.resource_id.clone());
+        let scope = scope_key(&row, &actor.user.id, &resource_type, requested_id.as_deref(), body.expiration_seconds);
+
+        if self.policy.lease_reuse && body.reuse != Some(false) {
+            let valid_until = now() + self.policy.reuse_margin.as_secs() as i64;
+            if let Some(lease) = self.store.reusable_lease(&scope, valid_until).await? {
+                let plain = self.keyring.open(&format!("lease/{}", lease.id), &lease.sealed)?;
+                let credential: IssuedCredential = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
+                self.store.audit(actor.name(), "client.issue", &row.name, "reused", &format!("lease={} resource_type={resource_type}", lease.id)).await?;
+                return Ok(IssuedClient { lease_id: lease.id, reused: true, lease_expires_at: lease.expires_at, credential });
+            }
+        }
+
+        let (plugin, instance) = self.instance_of(&row).await?;
+        check_expiration(&plugin.spec, &row.auth_method, body.expiration_seconds)?;
+        let resource_id = match (&body.resource_id, &row.resource_id) {
+            (Some(asked), own) => {
+                let canonical = self.runtime.canonical_resource_id(&plugin, instance.clone(), &resource_type, asked).await?;
+                if own.as_ref().is_some_and(|own| *own != canonical) {
+                    return Err(ServiceError::Invalid(format!(
+                        "the connector `{}` is scoped to `{}`, not `{canonical}`",
+                        row.name,
+                        own.as_deref().unwrap_or_default()
+                    )));
+                }
+                Some(canonical)
+            }
+            (None, own) => own.clone(),
+        };
+        let supports_instances = plugin.spec.resource_types.iter().any(|r| r.resource_type == resource_type && r.supports_instances);
+        if supports_instances && resource_id.is_none() {
+            return Err(ServiceError::Invalid(format!("`{resource_type}` has many instances: name one with resource_id")));
+        }
+        let request = ClientRequest {
+            resource_type: resource_type.clone(),
+            resource_id: resource_id.clone(),
+            expiration_seconds: body.expiration_seconds.or(row.expiration_seconds).map(|s| s as u64),
+        };
+        let result = self.runtime.issue_client(&plugin, instance.clone(), &request, self.policy.release).await;
+        self.audit_bindings(actor, &row.name, &instance).await?;
+        let credential = match result {
+            Ok(credential) => credential,
+            Err(e) => {
+                self.store.audit(actor.name(), "client.issue", &row.name, "failed", e.code()).await?;
+                return Err(e.into());
+            }
+        };
+
+        let id = new_id();
+        let credential_expires_at = credential.expires_at.map(|e| e as i64);
+        let lease = LeaseRow {
+            id: id.clone(),
+            connector_id: row.id.clone(),
+            user_id: actor.user.id.clone(),
+            resource_type,
+            resource_id,
+            scope,
+            expires_at: credential_expires_at.unwrap_or(now() + self.policy.lease_ttl.as_secs() as i64),
+            credential_expires_at,
+            revoked: false,
+            sealed: self.keyring.seal(&format!("lease/{id}"), &serde_json::to_vec(&credential).map_err(anyhow::Error::from)?),
+            created_at: now(),
+        };
+        self.store.insert_lease(&lease).await?;
+        self.store.audit(actor.name(), "client.issue", &row.name, "minted", &format!("lease={id} resource_type={}", lease.resource_type)).await?;
+        Ok(IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential })
+    }
+
+    /// Leases: all for admins, the caller's own otherwise.
+    pub async fn list_leases(&self, actor: &Actor) -> Result<Vec<LeaseRow>, ServiceError> {
+        let user = (!actor.is_admin()).then_some(actor.user.id.as_str());
+        Ok(self.store.list_leases(user).await?)
+    }
+
+    /// Revoke a lease so its credential is not handed out again.
+    pub async fn revoke_lease(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+        let lease = self.store.get_lease(id).await?.filter(|l| actor.is_admin() || l.user_id == actor.user.id).ok_or_else(|| not_found("lease", id))?;
+        self.store.revoke_lease(&lease.id).await?;
+        self.store.audit(actor.name(), "lease.revoke", &lease.id, "ok", "").await?;
+        Ok(())
+    }
+
+    async fn only_resource_type(&self, row: &ConnectorRow) -> Result<String, ServiceError> {
+        let plugin = self.plugin(&row.connector_type, false).await?;
+        match plugin.spec.resource_types.as_slice() {
+            [only] => Ok(only.resource_type.clone()),
+            _ => Err(ServiceError::Invalid(format!("the connector `{}` serves several resource types: name one with resource_type", row.name))),
+        }
+    }
+}
+
+/// Identifies what a credential was issued for; a change to the connector changes the key.
+fn scope_key(row: &ConnectorRow, user_id: &str, resource_type: &str, resource_id: Option<&str>, expiration: Option<i64>) -> String {
+    let text = format!("{}\n{}\n{user_id}\n{resource_type}\n{}\n{}", row.id, row.updated_at, resource_id.unwrap_or(""), expiration.unwrap_or(0));
+    hex::encode(Sha256::digest(text))
+}

@@ -1,0 +1,76 @@
+//! The domain verbs behind the API: register, verify, list resources, issue client credentials,
+//! install plugins, manage users. Each verb checks access, does its work through the store and
+//! the runtime, and leaves an audit row.
+
+mod access;
+mod connectors;
+mod error;
+mod issue;
+mod plugins;
+mod users;
+
+pub use access::Actor;
+pub use connectors::{ConnectorFilter, ConnectorResources, ConnectorView, RegisterRequest, UpdateRequest};
+pub use error::ServiceError;
+pub use issue::{ClientRequestBody, IssuedClient};
+pub use plugins::{PluginView, SignaturePolicy};
+pub use users::{hash_token, new_token, NewToken};
+
+use crate::credentials::ReleasePolicy;
+use crate::egress::EgressPolicy;
+use crate::runtime::{Plugin, Runtime};
+use crate::store::Store;
+use crate::vault::Keyring;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What admins decide for the whole server.
+#[derive(Debug, Clone)]
+pub struct ServerPolicy {
+    pub egress: EgressPolicy,
+    pub release: ReleasePolicy,
+    /// Hand out a still-valid credential again instead of minting a new one.
+    pub lease_reuse: bool,
+    /// A reused credential must stay valid at least this long.
+    pub reuse_margin: Duration,
+    /// How long a non-expiring credential's lease may be reused.
+    pub lease_ttl: Duration,
+    /// Per-connector timeout when listing resources across connectors.
+    pub list_timeout: Duration,
+    pub signatures: SignaturePolicy,
+}
+
+impl Default for ServerPolicy {
+    fn default() -> Self {
+        ServerPolicy {
+            egress: EgressPolicy::default(),
+            release: ReleasePolicy::AsDeclared,
+            lease_reuse: true,
+            reuse_margin: Duration::from_secs(300),
+            lease_ttl: Duration::from_secs(3600),
+            list_timeout: Duration::from_secs(30),
+            signatures: SignaturePolicy::default(),
+        }
+    }
+}
+
+/// The service: shared by every request; holds no state a second replica would disagree with
+/// (plugins are cached by content hash, everything else lives in the store).
+pub struct Service {
+    store: Store,
+    keyring: Keyring,
+    runtime: Runtime,
+    policy: ServerPolicy,
+    plugins: Mutex<HashMap<String, Arc<Plugin>>>,
+}
+
+impl Service {
+    pub fn new(store: Store, keyring: Keyring, runtime: Runtime, policy: ServerPolicy) -> Self {
+        Service { store, keyring, runtime, policy, plugins: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

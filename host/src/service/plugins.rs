@@ -1,0 +1,213 @@
+//! Plugins: the built-in connectors registered at first start, uploads reviewed by admins,
+//! pinned by SHA-256 and, when signed, verified against trusted publisher keys.
+
+use super::{error::not_found, Actor, Service, ServiceError};
+use crate::builtin::BUILTIN;
+use crate::runtime::bindings::ConnectorSpec;
+use crate::runtime::Plugin;
+use crate::store::{now, PluginRow};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::io::Cursor;
+use std::sync::Arc;
+use wasmsign2::{PublicKey, PublicKeySet};
+
+/// Which publisher keys are trusted, and whether unsigned uploads are accepted.
+#[derive(Debug, Clone, Default)]
+pub struct SignaturePolicy {
+    pub trusted: Vec<PublicKey>,
+    pub require_signature: bool,
+}
+
+/// A plugin's manifest as admins review it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginView {
+    pub connector_type: String,
+    pub name: String,
+    pub sha256: String,
+    pub builtin: bool,
+    pub approved: bool,
+    /// Hex fingerprint of the publisher key whose signature verified.
+    pub signer: Option<String>,
+    pub resource_types: Vec<String>,
+    pub auth_methods: Vec<String>,
+    pub egress_hosts: Vec<String>,
+    /// Auth methods that hand long-lived secrets to clients, with the secrets they release.
+    pub releases_secrets: Vec<(String, Vec<String>)>,
+    pub installed_by: Option<String>,
+    pub updated_at: i64,
+    pub spec: ConnectorSpec,
+}
+
+impl PluginView {
+    fn of(row: &PluginRow, spec: ConnectorSpec) -> Self {
+        PluginView {
+            connector_type: row.connector_type.clone(),
+            name: spec.name.clone(),
+            sha256: row.sha256.clone(),
+            builtin: row.builtin,
+            approved: row.approved,
+            signer: row.signer.clone(),
+            resource_types: spec.resource_types.iter().map(|r| r.resource_type.clone()).collect(),
+            auth_methods: spec.auth_methods.iter().map(|m| m.auth_method.clone()).collect(),
+            egress_hosts: spec.egress_hosts.clone(),
+            releases_secrets: spec
+                .auth_methods
+                .iter()
+                .filter(|m| !m.releases_secrets.is_empty())
+                .map(|m| (m.auth_method.clone(), m.releases_secrets.clone()))
+                .collect(),
+            installed_by: row.installed_by.clone(),
+            updated_at: row.updated_at,
+            spec,
+        }
+    }
+}
+
+impl Service {
+    /// Register (or upgrade) the built-in connectors. Admin uploads of the same type are kept.
+    pub async fn ensure_builtin_plugins(&self) -> anyhow::Result<()> {
+        for (_, wasm) in BUILTIN {
+            let sha256 = hex::encode(Sha256::digest(wasm));
+            let plugin = self.runtime.load(wasm).await?;
+            let connector_type = plugin.spec.connector_type.clone();
+            let existing = self.store.get_plugin(&connector_type).await?;
+            if existing.as_ref().is_some_and(|p| !p.builtin || p.sha256 == sha256) {
+                continue;
+            }
+            let row = PluginRow {
+                connector_type: connector_type.clone(),
+                sha256: sha256.clone(),
+                component: wasm.to_vec(),
+                spec: serde_json::to_string(&plugin.spec)?,
+                builtin: true,
+                approved: true,
+                signer: None,
+                installed_by: None,
+                created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
+                updated_at: now(),
+            };
+            self.store.put_plugin(&row).await?;
+            self.plugins.lock().unwrap().insert(sha256, Arc::new(plugin));
+        }
+        Ok(())
+    }
+
+    /// The loaded plugin for a connector type; only approved plugins unless `any`.
+    pub(crate) async fn plugin(&self, connector_type: &str, any: bool) -> Result<Arc<Plugin>, ServiceError> {
+        let (sha256, approved) = self
+            .store
+            .plugin_digest(connector_type)
+            .await?
+            .ok_or_else(|| not_found("connector type", connector_type))?;
+        if !approved && !any {
+            return Err(ServiceError::Conflict(format!("the `{connector_type}` plugin is installed but not yet approved by an admin")));
+        }
+        if let Some(plugin) = self.plugins.lock().unwrap().get(&sha256) {
+            return Ok(plugin.clone());
+        }
+        let row = self.store.get_plugin(connector_type).await?.ok_or_else(|| not_found("connector type", connector_type))?;
+        let plugin = Arc::new(self.runtime.load(&row.component).await?);
+        self.plugins.lock().unwrap().insert(row.sha256, plugin.clone());
+        Ok(plugin)
+    }
+
+    /// Connector types everyone may see: approved plugins' specs.
+    pub async fn connector_types(&self) -> Result<Vec<ConnectorSpec>, ServiceError> {
+        let rows = self.store.list_plugins().await?;
+        Ok(rows.iter().filter(|r| r.approved).map(|r| serde_json::from_str(&r.spec)).collect::<Result<_, _>>().map_err(anyhow::Error::from)?)
+    }
+
+    pub async fn connector_type(&self, connector_type: &str) -> Result<ConnectorSpec, ServiceError> {
+        Ok(self.plugin(connector_type, false).await?.spec.clone())
+    }
+
+    pub async fn list_plugins(&self, actor: &Actor) -> Result<Vec<PluginView>, ServiceError> {
+        actor.check_admin("manage plugins")?;
+        let rows = self.store.list_plugins().await?;
+        rows.iter()
+            .map(|r| Ok(PluginView::of(r, serde_json::from_str(&r.spec).map_err(anyhow::Error::from)?)))
+            .collect()
+    }
+
+    pub async fn describe_plugin(&self, actor: &Actor, connector_type: &str) -> Result<PluginView, ServiceError> {
+        actor.check_admin("manage plugins")?;
+        let row = self.store.get_plugin(connector_type).await?.ok_or_else(|| not_found("plugin", connector_type))?;
+        Ok(PluginView::of(&row, serde_json::from_str(&row.spec).map_err(anyhow::Error::from)?))
+    }
+
+    /// Install an uploaded component. A new type waits for approval; `replace` swaps the
+    /// component of an existing type (which then needs approval again).
+    pub async fn install_plugin(&self, actor: &Actor, wasm: &[u8], replace: bool) -> Result<PluginView, ServiceError> {
+        actor.check_admin("install plugins")?;
+        let signer = self.check_signature(wasm)?;
+        let plugin = self.runtime.load(wasm).await?;
+        let connector_type = plugin.spec.connector_type.clone();
+        let existing = self.store.get_plugin(&connector_type).await?;
+        if existing.is_some() && !replace {
+            return Err(ServiceError::Conflict(format!(
+                "a plugin for `{connector_type}` is already installed; replace it explicitly"
+            )));
+        }
+        let row = PluginRow {
+            connector_type: connector_type.clone(),
+            sha256: plugin.sha256.clone(),
+            component: wasm.to_vec(),
+            spec: serde_json::to_string(&plugin.spec).map_err(anyhow::Error::from)?,
+            builtin: false,
+            approved: false,
+            signer,
+            installed_by: Some(actor.name().into()),
+            created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
+            updated_at: now(),
+        };
+        self.store.put_plugin(&row).await?;
+        self.store.audit(actor.name(), "plugin.install", &connector_type, "ok", &format!("sha256={}", row.sha256)).await?;
+        let view = PluginView::of(&row, plugin.spec.clone());
+        self.plugins.lock().unwrap().insert(row.sha256, Arc::new(plugin));
+        Ok(view)
+    }
+
+    pub async fn approve_plugin(&self, actor: &Actor, connector_type: &str) -> Result<PluginView, ServiceError> {
+        actor.check_admin("approve plugins")?;
+        if !self.store.approve_plugin(connector_type).await? {
+            return Err(not_found("plugin", connector_type));
+        }
+        self.store.audit(actor.name(), "plugin.approve", connector_type, "ok", "").await?;
+        self.describe_plugin(actor, connector_type).await
+    }
+
+    pub async fn remove_plugin(&self, actor: &Actor, connector_type: &str) -> Result<(), ServiceError> {
+        actor.check_admin("remove plugins")?;
+        match self.store.delete_plugin(connector_type).await? {
+            Ok(true) => {}
+            Ok(false) => return Err(not_found("plugin", connector_type)),
+            Err(in_use) => {
+                return Err(ServiceError::Conflict(format!("{in_use} connector(s) of type `{connector_type}` still exist; delete them first")));
+            }
+        }
+        self.store.audit(actor.name(), "plugin.remove", connector_type, "ok", "").await?;
+        Ok(())
+    }
+
+    /// Verify an embedded signature against the trusted keys; the signer's fingerprint.
+    fn check_signature(&self, wasm: &[u8]) -> Result<Option<String>, ServiceError> {
+        let policy = &self.policy.signatures;
+        let signed = wasmsign2::signature_info_from_reader(&mut Cursor::new(wasm), None).is_ok_and(|info| info.is_signed());
+        if !signed {
+            return match policy.require_signature {
+                true => Err(ServiceError::Invalid("the component is not signed and this server requires signed plugins".into())),
+                false => Ok(None),
+            };
+        }
+        let trusted = PublicKeySet::new(policy.trusted.iter().cloned().collect::<HashSet<_>>());
+        let matched = trusted.verify(&mut Cursor::new(wasm), None).unwrap_or_default();
+        match matched.iter().next() {
+            Some(key) => Ok(Some(hex::encode(&Sha256::digest(key.to_bytes())[..8]))),
+            None => Err(ServiceError::Invalid(
+                "the component's signature does not verify against any trusted publisher key (tampered, or signed by an unknown publisher)".into(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Registered connectors and their sealed secrets.
+
+use super::{now, Store};
+use crate::vault::Sealed;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A connector as stored (secrets separately, sealed).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorRow {
+    pub id: String,
+    pub name: String,
+    pub connector_type: String,
+    pub auth_method: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    /// Non-secret attributes.
+    pub config: BTreeMap<String, String>,
+    pub description: String,
+    pub labels: BTreeMap<String, String>,
+    pub expiration_seconds: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub expires_skew_tolerance: Option<i64>,
+    pub owner_id: String,
+    pub shared: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Names of the secret attributes that are set (never their values).
+    pub secrets: Vec<String>,
+}
+
+/// Secrets to write and to delete in an update.
+#[derive(Debug, Default)]
+pub struct SecretChanges {
+    pub set: Vec<(String, Sealed)>,
+    pub remove: Vec<String>,
+}
+
+type ConnectorTuple = (
+    String, String, String, String, Option<String>, Option<String>, String, String, String,
+    Option<i64>, Option<i64>, Option<i64>, String, i64, i64, i64,
+);
+
+const COLUMNS: &str = "id, name, connector_type, auth_method, resource_type, resource_id, config, description, labels, \
+    expiration_seconds, expires_at, expires_skew_tolerance, owner_id, shared, created_at, updated_at";
+
+fn connector(t: ConnectorTuple, secrets: Vec<String>) -> anyhow::Result<ConnectorRow> {
+    Ok(ConnectorRow {
+        id: t.0,
+        name: t.1,
+        connector_type: t.2,
+        auth_method: t.3,
+        resource_type: t.4,
+        resource_id: t.5,
+        config: serde_json::from_str(&t.6)?,
+        description: t.7,
+        labels: serde_json::from_str(&t.8)?,
+        expiration_seconds: t.9,
+        expires_at: t.10,
+        expires_skew_tolerance: t.11,
+        owner_id: t.12,
+        shared: t.13 != 0,
+        created_at: t.14,
+        updated_at: t.15,
+        secrets,
+    })
+}
+
+impl Store {
+    /// Insert a connector and its sealed secrets in one transaction.
+    pub async fn insert_connector(&self, row: &ConnectorRow, secrets: &[(String, Sealed)]) -> anyhow::Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        ))
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.connector_type)
+        .bind(&row.auth_method)
+        .bind(&row.resource_type)
+        .bind(&row.resource_id)
+        .bind(serde_json::to_string(&row.config)?)
+        .bind(&row.description)
+        .bind(serde_json::to_string(&row.labels)?)
+        .bind(row.expiration_seconds)
+        .bind(row.expires_at)
+        .bind(row.expires_skew_tolerance)
+        .bind(&row.owner_id)
+        .bind(row.shared as i64)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        for (name, sealed) in secrets {
+            insert_secret(&mut tx, &row.id, name, sealed).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replace a connector's fields and apply secret changes in one transaction.
+    pub async fn update_connector(&self, row: &ConnectorRow, changes: &SecretChanges) -> anyhow::Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE connectors SET name = $2, auth_method = $3, resource_type = $4, resource_id = $5, config = $6,
+             description = $7, labels = $8, expiration_seconds = $9, expires_at = $10, expires_skew_tolerance = $11,
+             shared = $12, updated_at = $13 WHERE id = $1",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.auth_method)
+        .bind(&row.resource_type)
+        .bind(&row.resource_id)
+        .bind(serde_json::to_string(&row.config)?)
+        .bind(&row.description)
+        .bind(serde_json::to_string(&row.labels)?)
+        .bind(row.expiration_seconds)
+        .bind(row.expires_at)
+        .bind(row.expires_skew_tolerance)
+        .bind(row.shared as i64)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        for name in &changes.remove {
+            sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2").bind(&row.id).bind(name).execute(&mut *tx).await?;
+        }
+        for (name, sealed) in &changes.set {
+            sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2").bind(&row.id).bind(name).execute(&mut *tx).await?;
+            insert_secret(&mut tx, &row.id, name, sealed).await?;
+        }
+        // Credentials issued under the old configuration are no longer reused.
+        sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1").bind(&row.id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A connector by id or unique name.
+    pub async fn get_connector(&self, id_or_name: &str) -> anyhow::Result<Option<ConnectorRow>> {
+        let row: Option<ConnectorTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors WHERE id = $1 OR name = $1"))
+            .bind(id_or_name)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(t) => {
+                let secrets = self.secret_names(&t.0).await?;
+                connector(t, secrets).map(Some)
+            }
+        }
+    }
+
+    pub async fn list_connectors(&self) -> anyhow::Result<Vec<ConnectorRow>> {
+        let rows: Vec<ConnectorTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name"))
+            .fetch_all(self.pool())
+            .await?;
+        let names: Vec<(String, String)> = sqlx::query_as("SELECT connector_id, name FROM secrets ORDER BY name")
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter()
+            .map(|t| {
+                let secrets = names.iter().filter(|(c, _)| *c == t.0).map(|(_, n)| n.clone()).collect();
+                connector(t, secrets)
+            })
+            .collect()
+    }
+
+    pub async fn delete_connector(&self, id: &str) -> anyhow::Result<bool> {
+        Ok(sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await?.rows_affected() > 0)
+    }
+
+    async fn secret_names(&self, connector_id: &str) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM secrets WHERE connector_id = $1 ORDER BY name")
+            .bind(connector_id)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// A connector's sealed secrets.
+    pub async fn sealed_secrets(&self, connector_id: &str) -> anyhow::Result<Vec<(String, Sealed)>> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT name, key_id, sealed FROM secrets WHERE connector_id = $1")
+                .bind(connector_id)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(name, key_id, sealed)| (name, Sealed { key_id, sealed })).collect())
+    }
+
+    /// Every sealed value (secrets and cached lease credentials) with its row identity, for key
+    /// rotation: `reseal` maps (aad, sealed) to the new sealed value; all rows change in one
+    /// transaction.
+    pub async fn reseal_all(&self, reseal: impl Fn(&str, &Sealed) -> anyhow::Result<Sealed>) -> anyhow::Result<usize> {
+        let mut tx = self.pool().begin().await?;
+        let secrets: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT connector_id, name, key_id, sealed FROM secrets").fetch_all(&mut *tx).await?;
+        for (connector_id, name, key_id, sealed) in &secrets {
+            let new = reseal(&format!("secret/{connector_id}/{name}"), &Sealed { key_id: key_id.clone(), sealed: sealed.clone() })?;
+            sqlx::query("UPDATE secrets SET key_id = $3, sealed = $4 WHERE connector_id = $1 AND name = $2")
+                .bind(connector_id)
+                .bind(name)
+                .bind(&new.key_id)
+                .bind(&new.sealed)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let leases: Vec<(String, String, String)> = sqlx::query_as("SELECT id, key_id, sealed FROM leases").fetch_all(&mut *tx).await?;
+        for (id, key_id, sealed) in &leases {
+            let new = reseal(&format!("lease/{id}"), &Sealed { key_id: key_id.clone(), sealed: sealed.clone() })?;
+            sqlx::query("UPDATE leases SET key_id = $2, sealed = $3 WHERE id = $1")
+                .bind(id)
+                .bind(&new.key_id)
+                .bind(&new.sealed)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(secrets.len() + leases.len())
+    }
+}
+
+async fn insert_secret(tx: &mut sqlx::Transaction<'_, sqlx::Any>, connector_id: &str, name: &str, sealed: &Sealed) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO secrets (connector_id, name, key_id, sealed) VALUES ($1, $2, $3, $4)")
+        .bind(connector_id)
+        .bind(name)
+        .bind(&sealed.key_id)
+        .bind(&sealed.sealed)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

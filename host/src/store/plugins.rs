@@ -1,0 +1,111 @@
+//! Installed connector plugins (components are stored base64-encoded, pinned by SHA-256).
+
+use super::{now, Store};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+
+/// An installed plugin. `spec` is the JSON of the component's `describe` result.
+#[derive(Debug, Clone)]
+pub struct PluginRow {
+    pub connector_type: String,
+    pub sha256: String,
+    pub component: Vec<u8>,
+    pub spec: String,
+    pub builtin: bool,
+    pub approved: bool,
+    pub signer: Option<String>,
+    pub installed_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+type PluginTuple = (String, String, String, String, i64, i64, Option<String>, Option<String>, i64, i64);
+
+fn plugin(t: PluginTuple) -> anyhow::Result<PluginRow> {
+    Ok(PluginRow {
+        connector_type: t.0,
+        sha256: t.1,
+        component: B64.decode(t.2)?,
+        spec: t.3,
+        builtin: t.4 != 0,
+        approved: t.5 != 0,
+        signer: t.6,
+        installed_by: t.7,
+        created_at: t.8,
+        updated_at: t.9,
+    })
+}
+
+const COLUMNS: &str = "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, updated_at";
+
+impl Store {
+    /// Insert or replace the plugin for its connector type.
+    pub async fn put_plugin(&self, row: &PluginRow) -> anyhow::Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (connector_type) DO UPDATE SET sha256 = $2, component = $3, spec = $4, builtin = $5,
+             approved = $6, signer = $7, installed_by = $8, updated_at = $10"
+        ))
+        .bind(&row.connector_type)
+        .bind(&row.sha256)
+        .bind(B64.encode(&row.component))
+        .bind(&row.spec)
+        .bind(row.builtin as i64)
+        .bind(row.approved as i64)
+        .bind(&row.signer)
+        .bind(&row.installed_by)
+        .bind(row.created_at)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_plugin(&self, connector_type: &str) -> anyhow::Result<Option<PluginRow>> {
+        let row: Option<PluginTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM plugins WHERE connector_type = $1"))
+            .bind(connector_type)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(plugin).transpose()
+    }
+
+    /// The installed component's hash and approval, without loading its bytes.
+    pub async fn plugin_digest(&self, connector_type: &str) -> anyhow::Result<Option<(String, bool)>> {
+        let row: Option<(String, i64)> = sqlx::query_as("SELECT sha256, approved FROM plugins WHERE connector_type = $1")
+            .bind(connector_type)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(sha, approved)| (sha, approved != 0)))
+    }
+
+    pub async fn list_plugins(&self) -> anyhow::Result<Vec<PluginRow>> {
+        let rows: Vec<PluginTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM plugins ORDER BY connector_type"))
+            .fetch_all(self.pool())
+            .await?;
+        rows.into_iter().map(plugin).collect()
+    }
+
+    pub async fn approve_plugin(&self, connector_type: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("UPDATE plugins SET approved = 1, updated_at = $2 WHERE connector_type = $1")
+            .bind(connector_type)
+            .bind(now())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Remove a plugin; refused (false) while connectors of its type exist.
+    pub async fn delete_plugin(&self, connector_type: &str) -> anyhow::Result<Result<bool, i64>> {
+        let mut tx = self.pool().begin().await?;
+        let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connectors WHERE connector_type = $1")
+            .bind(connector_type)
+            .fetch_one(&mut *tx)
+            .await?;
+        if in_use > 0 {
+            return Ok(Err(in_use));
+        }
+        let done = sqlx::query("DELETE FROM plugins WHERE connector_type = $1").bind(connector_type).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Ok(done.rows_affected() > 0))
+    }
+}
