@@ -6,6 +6,7 @@
 //! component's outbound requests go through [`outbound`], which applies the [`egress`] gate and
 //! the host-held [`credentials`].
 
+pub mod api;
 pub mod builtin;
 pub mod cli;
 pub mod credentials;
@@ -13,6 +14,7 @@ pub mod egress;
 pub mod instance;
 pub mod outbound;
 pub mod runtime;
+pub mod server;
 pub mod service;
 pub mod store;
 pub mod vault;

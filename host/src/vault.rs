@@ -48,7 +48,7 @@ pub struct Keyring {
 }
 
 /// A sealed secret: the key id and base64(nonce ‖ ciphertext).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sealed {
     pub key_id: String,
     pub sealed: String,

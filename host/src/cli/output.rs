@@ -2,6 +2,8 @@
 
 use crate::credentials::IssuedCredential;
 use crate::runtime::bindings::{AttributeKind, ConnectorSpec, ResourceListing};
+use crate::service::{ConnectorResources, ConnectorView, IssuedClient, PluginView};
+use crate::store::{AuditRow, LeaseRow, TokenRow, UserRow};
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
@@ -157,8 +159,8 @@ pub fn resources_table(listings: &[ResourceListing]) -> String {
     t.to_string()
 }
 
-/// An issued client credential (secrets are shown: the caller asked for them).
-pub fn credential_table(c: &IssuedCredential) -> String {
+/// An issued client credential; secret values only with `show_secrets`.
+pub fn credential_table(c: &IssuedCredential, show_secrets: bool) -> String {
     let mut t = table(&["PROPERTY", "VALUE"]);
     t.add_row(vec!["CONNECTOR TYPE", &c.connector_type]);
     t.add_row(vec!["AUTH METHOD", &c.auth_method]);
@@ -166,7 +168,157 @@ pub fn credential_table(c: &IssuedCredential) -> String {
     t.add_row(vec!["RESOURCE NAME", c.resource_id.as_deref().unwrap_or("<multiple>")]);
     t.add_row(vec!["EXPIRES AT", &c.expires_at.map(|e| e.to_string()).unwrap_or_else(|| "never".into())]);
     for (name, value) in &c.attributes {
-        t.add_row(vec![name.to_uppercase(), value.value.clone()]);
+        let shown = if value.secret && !show_secrets { "[HIDDEN] (use --show-secrets)".into() } else { value.value.clone() };
+        t.add_row(vec![name.to_uppercase(), shown]);
+    }
+    t.to_string()
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// `connector list`.
+pub fn connectors_table(connectors: &[ConnectorView]) -> String {
+    let mut t = table(&["NAME", "ID", "TYPE", "AUTH METHOD", "RESOURCE TYPES", "RESOURCE NAME", "SHARED", "LABELS"]);
+    for c in connectors {
+        t.add_row(vec![
+            c.name.clone(),
+            c.id.clone(),
+            c.connector_type.clone(),
+            c.auth_method.clone(),
+            c.resource_types.join("\n"),
+            c.resource_id.clone().unwrap_or_else(|| "<multiple>".into()),
+            yes_no(c.shared).into(),
+            c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
+        ]);
+    }
+    t.to_string()
+}
+
+/// `connector describe`: properties and configuration (secrets hidden by the server).
+pub fn connector_table(c: &ConnectorView) -> String {
+    let mut props = table(&["PROPERTY", "VALUE"]);
+    for (k, v) in [
+        ("ID", c.id.clone()),
+        ("NAME", c.name.clone()),
+        ("TYPE", c.connector_type.clone()),
+        ("AUTH METHOD", c.auth_method.clone()),
+        ("RESOURCE TYPES", c.resource_types.join(", ")),
+        ("RESOURCE NAME", c.resource_id.clone().unwrap_or_else(|| "<multiple>".into())),
+        ("DESCRIPTION", c.description.clone()),
+        ("SESSION DURATION", c.expiration_seconds.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
+        ("EXPIRES AT", when(c.expires_at)),
+        ("EXPIRES SKEW TOLERANCE", c.expires_skew_tolerance.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
+        ("OWNER", c.owner_id.clone()),
+        ("SHARED", yes_no(c.shared).into()),
+        ("CREATED AT", c.created_at.to_string()),
+        ("UPDATED AT", c.updated_at.to_string()),
+    ] {
+        props.add_row(vec![k.to_string(), v]);
+    }
+    let mut config = table(&["ATTRIBUTE", "VALUE"]);
+    for (k, v) in &c.configuration {
+        config.add_row(vec![k.clone(), v.clone()]);
+    }
+    format!("{props}\n\nConfiguration\n{config}")
+}
+
+/// `connector list-resources`.
+pub fn all_resources_table(results: &[ConnectorResources]) -> String {
+    let mut t = table(&["CONNECTOR", "ID", "TYPE", "RESOURCE TYPE", "RESOURCE NAMES"]);
+    for r in results {
+        if let Some(error) = &r.error {
+            t.add_row(vec![r.name.clone(), r.id.clone(), r.connector_type.clone(), "-".into(), format!("error: {error}")]);
+        }
+        for l in &r.resources {
+            let names = l.error.as_ref().map(|e| format!("error: {e}")).unwrap_or_else(|| l.resource_ids.join("\n"));
+            t.add_row(vec![r.name.clone(), r.id.clone(), r.connector_type.clone(), l.resource_type.clone(), names]);
+        }
+    }
+    t.to_string()
+}
+
+/// `connector describe --client`.
+pub fn issued_table(issued: &IssuedClient, show_secrets: bool) -> String {
+    let reuse = if issued.reused { "reused" } else { "newly minted" };
+    format!("{}\nLease {} ({reuse}), valid until {}", credential_table(&issued.credential, show_secrets), issued.lease_id, issued.lease_expires_at)
+}
+
+/// `plugin list`.
+pub fn plugins_table(plugins: &[PluginView]) -> String {
+    let mut t = table(&["TYPE", "NAME", "BUILT-IN", "APPROVED", "SIGNER", "SHA-256"]);
+    for p in plugins {
+        t.add_row(vec![
+            p.connector_type.clone(),
+            p.name.clone(),
+            yes_no(p.builtin).into(),
+            yes_no(p.approved).into(),
+            p.signer.clone().unwrap_or_else(|| "unsigned".into()),
+            p.sha256[..16].to_string(),
+        ]);
+    }
+    t.to_string()
+}
+
+/// `plugin describe`: the manifest an admin reviews.
+pub fn plugin_table(p: &PluginView) -> String {
+    let mut t = table(&["PROPERTY", "VALUE"]);
+    let releases = p.releases_secrets.iter().map(|(m, s)| format!("{m}: {}", s.join(", "))).collect::<Vec<_>>().join("\n");
+    for (k, v) in [
+        ("TYPE", p.connector_type.clone()),
+        ("NAME", p.name.clone()),
+        ("SHA-256", p.sha256.clone()),
+        ("BUILT-IN", yes_no(p.builtin).to_string()),
+        ("APPROVED", yes_no(p.approved).to_string()),
+        ("SIGNER", p.signer.clone().unwrap_or_else(|| "unsigned".into())),
+        ("RESOURCE TYPES", p.resource_types.join(", ")),
+        ("AUTH METHODS", p.auth_methods.join(", ")),
+        ("EGRESS", if p.egress_hosts.is_empty() { "-".into() } else { p.egress_hosts.join("\n") }),
+        ("RELEASES SECRETS TO CLIENTS", if releases.is_empty() { "-".into() } else { releases }),
+        ("INSTALLED BY", p.installed_by.clone().unwrap_or_else(|| "built in".into())),
+    ] {
+        t.add_row(vec![k.to_string(), v]);
+    }
+    t.to_string()
+}
+
+pub fn users_table(users: &[UserRow]) -> String {
+    let mut t = table(&["NAME", "ROLE", "ID", "CREATED AT"]);
+    for u in users {
+        t.add_row(vec![u.name.clone(), u.role.as_str().into(), u.id.clone(), u.created_at.to_string()]);
+    }
+    t.to_string()
+}
+
+pub fn tokens_table(tokens: &[TokenRow]) -> String {
+    let mut t = table(&["NAME", "ID", "CREATED AT"]);
+    for tok in tokens {
+        t.add_row(vec![tok.name.clone(), tok.id.clone(), tok.created_at.to_string()]);
+    }
+    t.to_string()
+}
+
+pub fn leases_table(leases: &[LeaseRow]) -> String {
+    let mut t = table(&["ID", "CONNECTOR", "USER", "RESOURCE TYPE", "RESOURCE", "EXPIRES AT", "REVOKED"]);
+    for l in leases {
+        t.add_row(vec![
+            l.id.clone(),
+            l.connector_id.clone(),
+            l.user_id.clone(),
+            l.resource_type.clone(),
+            l.resource_id.clone().unwrap_or_default(),
+            l.expires_at.to_string(),
+            yes_no(l.revoked).into(),
+        ]);
+    }
+    t.to_string()
+}
+
+pub fn audit_table(rows: &[AuditRow]) -> String {
+    let mut t = table(&["AT", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"]);
+    for r in rows {
+        t.add_row(vec![r.at.to_string(), r.actor.clone(), r.action.clone(), r.target.clone(), r.outcome.clone(), r.detail.clone()]);
     }
     t.to_string()
 }

@@ -78,7 +78,7 @@ pub struct ConnectorFilter {
 }
 
 /// A connector as callers see it: secret values hidden.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectorView {
     pub id: String,
     pub name: String,
@@ -101,7 +101,7 @@ pub struct ConnectorView {
 }
 
 /// Resources one connector reaches, or why they could not be listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectorResources {
     pub id: String,
     pub name: String,
@@ -158,8 +158,14 @@ impl Service {
     pub async fn register(&self, actor: &Actor, request: RegisterRequest) -> Result<(ConnectorView, Vec<ResourceListing>), ServiceError> {
         actor.check_can_register()?;
         check_name(&request.name)?;
+        // A type with a single resource type serves just that one.
+        let plugin = self.plugin(&request.connector_type, false).await?;
+        let resource_type = match (request.resource_type, plugin.spec.resource_types.as_slice()) {
+            (None, [only]) => Some(only.resource_type.clone()),
+            (given, _) => given,
+        };
         let checked = self
-            .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, request.resource_type, request.resource_id)
+            .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, resource_type, request.resource_id)
             .await?;
         check_expiration(&checked.plugin.spec, &checked.instance.auth_method, request.expiration_seconds)?;
         check_expiry(request.expires_at, request.expires_skew_tolerance)?;

@@ -6,7 +6,7 @@ use crate::builtin::BUILTIN;
 use crate::runtime::bindings::ConnectorSpec;
 use crate::runtime::Plugin;
 use crate::store::{now, PluginRow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::io::Cursor;
@@ -21,7 +21,7 @@ pub struct SignaturePolicy {
 }
 
 /// A plugin's manifest as admins review it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PluginView {
     pub connector_type: String,
     pub name: String,

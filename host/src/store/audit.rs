@@ -2,9 +2,9 @@
 //! values (callers pass names and hashes only).
 
 use super::{new_id, now, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: String,
     pub at: i64,

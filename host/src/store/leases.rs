@@ -2,9 +2,9 @@
 
 use super::{now, Store};
 use crate::vault::Sealed;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeaseRow {
     pub id: String,
     pub connector_id: String,

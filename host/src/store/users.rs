@@ -33,7 +33,7 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRow {
     pub id: String,
     pub name: String,
@@ -41,7 +41,7 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenRow {
     pub id: String,
     pub user_id: String,

@@ -1,0 +1,73 @@
+//! A JSON body extractor whose rejections are API errors (malformed JSON, unknown fields,
+//! oversized bodies) instead of plain text.
+
+use super::ApiError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(rejection_error(rejection)),
+        }
+    }
+}
+
+/// Query parameters, with rejections as API errors.
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid-request", without_values(&r.body_text())))
+    }
+}
+
+fn rejection_error(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        _ => "invalid-request",
+    };
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+    ApiError::new(status, code, without_values(&rejection.body_text()))
+}
+
+/// serde quotes offending values (`invalid type: string "hunter2", expected ...`); a body may
+/// carry secrets, so keep the kind and drop the value.
+fn without_values(message: &str) -> String {
+    let mut out = message.to_string();
+    for marker in ["invalid type: ", "invalid value: "] {
+        if let Some(start) = out.find(marker) {
+            let from = start + marker.len();
+            let end = out[from..].find(", expected").map(|e| from + e).unwrap_or(out.len());
+            let kind = out[from..end].split([' ', '`', '"']).next().unwrap_or_default().to_string();
+            out.replace_range(from..end, &kind);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn offending_values_are_dropped() {
+        let text = r#"Failed to deserialize the JSON body into the target type: configuration.password: invalid type: string "hunter2", expected i64 at line 1 column 30"#;
+        let cleaned = super::without_values(text);
+        assert!(!cleaned.contains("hunter2"), "{cleaned}");
+        assert!(cleaned.contains("invalid type: string, expected i64 at line 1 column 30"), "{cleaned}");
+    }
+}

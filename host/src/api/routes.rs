@@ -1,0 +1,182 @@
+//! Handlers: authenticate, call the service verb, return JSON.
+
+use super::auth::Caller;
+use super::json::{Body, Params};
+use super::ApiError;
+use crate::service::{ClientRequestBody, ConnectorFilter, RegisterRequest, Service, UpdateRequest};
+use crate::store::Role;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use std::sync::Arc;
+
+type Svc = State<Arc<Service>>;
+type Reply = Result<axum::response::Response, ApiError>;
+
+fn ok<T: serde::Serialize>(value: T) -> Reply {
+    Ok(Json(value).into_response())
+}
+
+fn created<T: serde::Serialize>(value: T) -> Reply {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+fn no_content() -> Reply {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn openapi() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+}
+
+pub async fn list_types(State(s): Svc, Caller(_): Caller) -> Reply {
+    ok(s.connector_types().await?)
+}
+
+pub async fn describe_type(State(s): Svc, Caller(_): Caller, Path(connector_type): Path<String>) -> Reply {
+    ok(s.connector_type(&connector_type).await?)
+}
+
+pub async fn list_plugins(State(s): Svc, Caller(a): Caller) -> Reply {
+    ok(s.list_plugins(&a).await?)
+}
+
+pub async fn describe_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>) -> Reply {
+    ok(s.describe_plugin(&a, &connector_type).await?)
+}
+
+pub async fn install_plugin(State(s): Svc, Caller(a): Caller, body: Bytes) -> Reply {
+    created(s.install_plugin(&a, &body, false).await?)
+}
+
+pub async fn replace_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>, body: Bytes) -> Reply {
+    let view = s.install_plugin(&a, &body, true).await?;
+    if view.connector_type != connector_type {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-plugin",
+            format!("the uploaded component is of type `{}`, not `{connector_type}`", view.connector_type),
+        ));
+    }
+    ok(view)
+}
+
+pub async fn approve_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>) -> Reply {
+    ok(s.approve_plugin(&a, &connector_type).await?)
+}
+
+pub async fn remove_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>) -> Reply {
+    s.remove_plugin(&a, &connector_type).await?;
+    no_content()
+}
+
+pub async fn list_connectors(State(s): Svc, Caller(a): Caller, Params(filter): Params<ConnectorFilter>) -> Reply {
+    ok(s.list_connectors(&a, &filter).await?)
+}
+
+pub async fn register(State(s): Svc, Caller(a): Caller, Body(request): Body<RegisterRequest>) -> Reply {
+    let (connector, resources) = s.register(&a, request).await?;
+    created(serde_json::json!({ "connector": connector, "resources": resources }))
+}
+
+pub async fn verify_config(State(s): Svc, Caller(a): Caller, Body(request): Body<RegisterRequest>) -> Reply {
+    ok(s.verify_config(&a, request).await?)
+}
+
+pub async fn describe_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>) -> Reply {
+    ok(s.describe_connector(&a, &connector).await?)
+}
+
+pub async fn update_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Body(update): Body<UpdateRequest>) -> Reply {
+    ok(s.update_connector(&a, &connector, update).await?)
+}
+
+pub async fn delete_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>) -> Reply {
+    s.delete_connector(&a, &connector).await?;
+    no_content()
+}
+
+/// Narrow a verify or resource listing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceQuery {
+    pub connector_type: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+pub async fn verify_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Params(q): Params<ResourceQuery>) -> Reply {
+    ok(s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+}
+
+pub async fn connector_resources(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Params(q): Params<ResourceQuery>) -> Reply {
+    ok(s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+}
+
+pub async fn all_resources(State(s): Svc, Caller(a): Caller, Params(q): Params<ResourceQuery>) -> Reply {
+    ok(s.list_all_resources(&a, q.connector_type.as_deref(), q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+}
+
+pub async fn issue_client(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Body(body): Body<ClientRequestBody>) -> Reply {
+    ok(s.issue_client(&a, &connector, body).await?)
+}
+
+pub async fn list_leases(State(s): Svc, Caller(a): Caller) -> Reply {
+    ok(s.list_leases(&a).await?)
+}
+
+pub async fn revoke_lease(State(s): Svc, Caller(a): Caller, Path(lease): Path<String>) -> Reply {
+    s.revoke_lease(&a, &lease).await?;
+    no_content()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+}
+
+pub async fn list_users(State(s): Svc, Caller(a): Caller) -> Reply {
+    ok(s.list_users(&a).await?)
+}
+
+pub async fn create_user(State(s): Svc, Caller(a): Caller, Body(user): Body<NewUser>) -> Reply {
+    created(s.create_user(&a, &user.name, user.role).await?)
+}
+
+pub async fn delete_user(State(s): Svc, Caller(a): Caller, Path(user): Path<String>) -> Reply {
+    s.delete_user(&a, &user).await?;
+    no_content()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+}
+
+pub async fn list_tokens(State(s): Svc, Caller(a): Caller) -> Reply {
+    ok(s.list_tokens(&a).await?)
+}
+
+pub async fn create_token(State(s): Svc, Caller(a): Caller, Body(token): Body<NewToken>) -> Reply {
+    created(s.create_token(&a, &token.name).await?)
+}
+
+pub async fn revoke_token(State(s): Svc, Caller(a): Caller, Path(token): Path<String>) -> Reply {
+    s.revoke_token(&a, &token).await?;
+    no_content()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub limit: Option<i64>,
+}
+
+pub async fn audit(State(s): Svc, Caller(a): Caller, Params(q): Params<AuditQuery>) -> Reply {
+    ok(s.audit_log(&a, q.limit.unwrap_or(100)).await?)
+}

@@ -1,0 +1,130 @@
+//! The HTTP client the CLI uses to talk to `airlock serve`: server URL and token from flags,
+//! `AIRLOCK_URL`/`AIRLOCK_TOKEN`, or `~/.config/airlock/config.json` (in that order).
+
+use anyhow::{anyhow, bail, Context};
+use clap::Args;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Where the server is and who we are.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Server URL [env: AIRLOCK_URL; default from the config file, else http://127.0.0.1:8900]
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// API token [env: AIRLOCK_TOKEN; default from the config file]
+    #[arg(long, global = true, hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// The client config file.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ClientConfig {
+    pub url: Option<String>,
+    pub token: Option<String>,
+}
+
+impl ClientConfig {
+    pub fn path() -> Option<PathBuf> {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| h.join(".config"))).map(|d| d.join("airlock/config.json"))
+    }
+
+    pub fn load() -> ClientConfig {
+        Self::path().and_then(|p| std::fs::read(p).ok()).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+}
+
+impl ServerArgs {
+    fn resolve(&self) -> (Option<String>, Option<String>) {
+        let file = ClientConfig::load();
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        (
+            self.url.clone().or_else(|| env("AIRLOCK_URL")).or(file.url),
+            self.token.clone().or_else(|| env("AIRLOCK_TOKEN")).or(file.token),
+        )
+    }
+
+    /// Whether a server has been configured anywhere.
+    pub fn configured(&self) -> bool {
+        self.resolve().0.is_some()
+    }
+
+    /// A client for the configured (or default) server.
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let (url, token) = self.resolve();
+        let url = url.unwrap_or_else(|| "http://127.0.0.1:8900".into()).trim_end_matches('/').to_string();
+        let token = token.ok_or_else(|| anyhow!("no API token: pass --token, set AIRLOCK_TOKEN or run `airlock configure`"))?;
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(180)).build()?;
+        Ok(Client { url, token, http })
+    }
+}
+
+/// A connection to the server.
+pub struct Client {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.send(self.http.get(self.endpoint(path))).await
+    }
+
+    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        self.send(self.http.post(self.endpoint(path)).json(body)).await
+    }
+
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        self.send(self.http.patch(self.endpoint(path)).json(body)).await
+    }
+
+    pub async fn put_bytes<T: DeserializeOwned>(&self, path: &str, bytes: Vec<u8>, replace: bool) -> anyhow::Result<T> {
+        let request = if replace { self.http.put(self.endpoint(path)) } else { self.http.post(self.endpoint(path)) };
+        self.send(request.header("content-type", "application/wasm").body(bytes)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
+        self.send::<serde_json::Value>(self.http.delete(self.endpoint(path))).await.map(|_| ())
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the Airlock server at {}", self.url))?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        if !status.is_success() {
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let error = &body["error"];
+            match (error["code"].as_str(), error["message"].as_str()) {
+                (Some(code), Some(message)) => bail!("{message} [{code}]"),
+                _ => bail!("the server answered HTTP {status}"),
+            }
+        }
+        let bytes = if bytes.is_empty() { "null".into() } else { bytes };
+        serde_json::from_slice(&bytes).context("unexpected response from the server")
+    }
+}
+
+/// Show a spinner on stderr while `future` runs (only on a terminal).
+pub async fn with_spinner<T>(message: &str, future: impl std::future::Future<Output = T>) -> T {
+    if !std::io::stderr().is_terminal() {
+        return future.await;
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(message.to_string());
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let result = future.await;
+    spinner.finish_and_clear();
+    result
+}

@@ -1,0 +1,101 @@
+//! `airlock serve`: the store, the runtime with the built-in connectors, and the API.
+
+use crate::api;
+use crate::credentials::ReleasePolicy;
+use crate::egress::{AddressPolicy, EgressPolicy};
+use crate::runtime::{Runtime, RuntimeOptions};
+use crate::service::{ServerPolicy, Service, SignaturePolicy};
+use crate::store::Store;
+use crate::vault::Keyring;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Everything `serve` needs to know.
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub allow_cidrs: String,
+    pub policy: ServerPolicy,
+    pub admin_token: Option<String>,
+}
+
+/// Open the data directory, keyring and store; the service on top of them.
+pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_cidrs: &str, policy: ServerPolicy) -> anyhow::Result<Arc<Service>> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    let keyring = Keyring::load(data_dir)?;
+    let url = database_url.map(str::to_string).unwrap_or_else(|| Store::sqlite_url(data_dir));
+    let store = Store::connect(&url).await?;
+    let cidrs = AddressPolicy::parse_cidrs(allow_cidrs).map_err(|e| anyhow::anyhow!("AIRLOCK_EGRESS_ALLOW_CIDRS: {e}"))?;
+    let runtime = Runtime::new(RuntimeOptions {
+        address_policy: AddressPolicy::allowing(cidrs),
+        cache_dir: Some(data_dir.join("cache")),
+        ..Default::default()
+    })?;
+    Ok(Arc::new(Service::new(store, keyring, runtime, policy)))
+}
+
+/// Run the server until SIGINT or SIGTERM.
+pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let service = open(&options.data_dir, options.database_url.as_deref(), &options.allow_cidrs, options.policy).await?;
+    service.ensure_builtin_plugins().await?;
+    if let Some(token) = service.bootstrap_admin(options.admin_token).await? {
+        println!("Created the admin user. Its API token (shown once, keep it safe):\n{token}");
+    }
+    let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| format!("cannot listen on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    eprintln!("airlock listening on http://{addr} (ready in {} ms)", started.elapsed().as_millis());
+    axum::serve(listener, api::router(service)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Server-side policy from command-line choices.
+pub fn policy(lease_reuse: bool, release: ReleasePolicy, trusted_keys: Option<PathBuf>, require_signed: bool) -> anyhow::Result<ServerPolicy> {
+    let mut trusted = Vec::new();
+    if let Some(dir) = trusted_keys {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading trusted keys from {}", dir.display()))? {
+            let path = entry?.path();
+            let key = wasmsign2::PublicKey::from_any_file(&path).map_err(|e| anyhow::anyhow!("{}: not a public key: {e}", path.display()))?;
+            trusted.push(key);
+        }
+    }
+    Ok(ServerPolicy {
+        egress: EgressPolicy::default(),
+        release,
+        lease_reuse,
+        signatures: SignaturePolicy { trusted, require_signature: require_signed },
+        ..Default::default()
+    })
+}
+
+/// Re-seal every stored secret and cached credential under a new current master key, then
+/// retire the old keys (file-managed keys only).
+pub async fn rotate_key(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<usize> {
+    let mut keyring = Keyring::load(data_dir)?;
+    let url = database_url.map(str::to_string).unwrap_or_else(|| Store::sqlite_url(data_dir));
+    let store = Store::connect(&url).await?;
+    let from_env = std::env::var_os("AIRLOCK_MASTER_KEY").is_some();
+    if !from_env {
+        keyring.add_key()?;
+    }
+    let count = store.reseal_all(|aad, sealed| Ok(keyring.seal(aad, &keyring.open(aad, sealed)?))).await?;
+    if !from_env {
+        keyring.retire_old_keys()?;
+    }
+    store.audit("system", "key.rotate", keyring.current_id(), "ok", &format!("resealed={count}")).await?;
+    Ok(count)
+}
