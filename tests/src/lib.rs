@@ -5,6 +5,7 @@
 pub mod fixture_server;
 pub mod oci;
 pub mod registry;
+pub mod server;
 
 use std::path::PathBuf;
 
@@ -18,6 +19,21 @@ pub fn airlock_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let bin = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>").join("airlock");
     assert!(bin.exists(), "{} is missing: run the tests with `cargo test` from the workspace root", bin.display());
+    // `cargo test -p airlock-tests` alone rebuilds the library but not the binary.
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let newest_lib = std::fs::read_dir(bin.parent().unwrap().join("deps"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libairlock-")))
+        .filter_map(|p| modified(&p))
+        .max();
+    assert!(
+        newest_lib <= modified(&bin),
+        "{} is older than the airlock library: run `cargo build -p airlock` (or the whole `cargo test`)",
+        bin.display()
+    );
     bin
 }
 

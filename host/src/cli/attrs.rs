@@ -10,7 +10,7 @@ pub fn parse(args: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     args.iter()
         .map(|arg| {
             let Some(pair) = arg.strip_prefix("--") else {
-                bail!("unexpected argument `{arg}`: attributes are given as --name=value");
+                bail!("unexpected argument `{arg}`: attributes are given as --name=value, after all other options");
             };
             let Some((key, value)) = pair.split_once('=') else {
                 bail!("attribute `--{pair}` has no value: use --{pair}=value or --{pair}=@file");
