@@ -1,0 +1,94 @@
+//! Every role tries every verb on others' private and shared connectors; only the allowed ones
+//! succeed. Connectors are registered without verification (access control, not upstreams, is
+//! under test here).
+
+use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+async fn user(server: &Server, name: &str, role: &str) -> String {
+    let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/users", Some(json!({"name": name, "role": role}))).await;
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+async fn register(server: &Server, token: &str, name: &str, shared: bool) -> u16 {
+    let body = json!({
+        "name": name, "connector_type": "docker", "shared": shared, "verify": false,
+        "configuration": {"username": "u", "password": "p-secret", "registry": "https://registry.example.com"},
+    });
+    server.json(token, "POST", "/api/v1/connectors", Some(body)).await.0
+}
+
+/// (verb, method, path template, body).
+fn verbs() -> Vec<(&'static str, &'static str, &'static str, Option<Value>)> {
+    vec![
+        ("describe", "GET", "/api/v1/connectors/{c}", None),
+        ("verify", "POST", "/api/v1/connectors/{c}/verify", None),
+        ("resources", "GET", "/api/v1/connectors/{c}/resources", None),
+        ("issue", "POST", "/api/v1/connectors/{c}/client", Some(json!({}))),
+        ("update", "PATCH", "/api/v1/connectors/{c}", Some(json!({"description": "changed", "verify": false}))),
+        ("delete", "DELETE", "/api/v1/connectors/{c}", None),
+    ]
+}
+
+/// Whether `role` may do `verb` on a connector it does not own that is `shared` or not.
+fn allowed(role: &str, verb: &str, shared: bool) -> bool {
+    match role {
+        "admin" => true,
+        "member" => shared && matches!(verb, "describe" | "verify" | "resources" | "issue"),
+        "consumer" => shared && matches!(verb, "describe" | "issue"),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_what_it_is_allowed() {
+    let server = Server::start(StoreKind::Sqlite);
+    let owner = user(&server, "owner", "member").await;
+    let tokens = [("admin", ADMIN_TOKEN.to_string()), ("member", user(&server, "other-member", "member").await), ("consumer", user(&server, "consumer", "consumer").await)];
+
+    for (role, token) in &tokens {
+        for shared in [false, true] {
+            for (verb, method, path, body) in verbs() {
+                // A fresh connector per attempt, so deletes and updates do not interfere.
+                let name = format!("c-{role}-{verb}-{shared}");
+                assert_eq!(register(&server, &owner, &name, shared).await, 201);
+                let (status, response) = server.json(token, method, &path.replace("{c}", &name), body).await;
+                let expect = allowed(role, verb, shared);
+                // Upstream failures (the registry does not exist) still prove access was granted.
+                let granted = !matches!(status, 401 | 403 | 404) || response["error"]["code"] == "egress-denied";
+                assert_eq!(granted, expect, "{role} {verb} on {} connector: HTTP {status} {response}", if shared { "shared" } else { "private" });
+                if !expect {
+                    let code = response["error"]["code"].as_str().unwrap_or_default();
+                    let hidden = !shared || *role == "consumer" && !matches!(verb, "describe" | "issue");
+                    assert!(code == "forbidden" || hidden && code == "not-found", "{role} {verb}: {response}");
+                }
+            }
+        }
+    }
+
+    // The owner may do everything with their own private connector.
+    assert_eq!(register(&server, &owner, "mine", false).await, 201);
+    for (verb, method, path, body) in verbs() {
+        let (status, response) = server.json(&owner, method, &path.replace("{c}", "mine"), body).await;
+        assert!(!matches!(status, 401 | 403 | 404) || response["error"]["code"] == "egress-denied", "owner {verb}: {status} {response}");
+    }
+
+    // Listing shows each caller only what it may see.
+    let names = |body: Value| body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (_, consumer_view) = server.json(&tokens[2].1, "GET", "/api/v1/connectors", None).await;
+    assert!(names(consumer_view).iter().all(|n| n.ends_with("-true")), "consumers see shared connectors only");
+
+    // Role-wide verbs.
+    let consumer = &tokens[2].1;
+    let member = &tokens[1].1;
+    assert_eq!(register(&server, consumer, "consumers-cannot", false).await, 403);
+    for token in [consumer, member] {
+        assert_eq!(server.json(token, "GET", "/api/v1/plugins", None).await.0, 403);
+        assert_eq!(server.json(token, "POST", "/api/v1/users", Some(json!({"name": "x", "role": "admin"}))).await.0, 403);
+        assert_eq!(server.json(token, "GET", "/api/v1/audit", None).await.0, 403);
+        assert_eq!(server.json(token, "GET", "/api/v1/connector-types", None).await.0, 200);
+    }
+    assert_eq!(server.json("not-a-token", "GET", "/api/v1/connectors", None).await.0, 401);
+    assert_eq!(server.call("", "GET", "/api/v1/connectors", None).await.0, 401);
+}
