@@ -1,0 +1,78 @@
+//! Plugin lifecycle through the CLI and API: an uploaded component waits for approval, its
+//! manifest is shown, it is pinned by SHA-256, and signed components are verified against
+//! trusted publisher keys.
+
+use airlock_tests::probe_component;
+use airlock_tests::server::{out, Server, StoreKind, ADMIN_TOKEN};
+use serde_json::json;
+use std::io::Cursor;
+
+fn sign(wasm: &[u8], key: &wasmsign2::KeyPair) -> Vec<u8> {
+    let module = wasmsign2::Module::deserialize(&mut Cursor::new(wasm)).unwrap();
+    let signed = key.sk.sign(module, None).unwrap();
+    let mut bytes = Vec::new();
+    signed.serialize(&mut bytes).unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn an_uploaded_plugin_waits_for_approval_and_is_removable() {
+    let server = Server::start(StoreKind::Sqlite);
+    let file = server.data_dir.join("probe.wasm");
+    std::fs::write(&file, probe_component()).unwrap();
+    let installed = server.cli(ADMIN_TOKEN, &["plugin", "install", file.to_str().unwrap(), "-o", "json"]);
+    let (stdout, stderr) = out(&installed);
+    assert!(installed.status.success(), "{stderr}");
+    let view: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((view["connector_type"].as_str(), view["approved"].as_bool(), view["signer"].as_str()), (Some("probe"), Some(false), None));
+    assert_eq!(view["auth_methods"], json!(["token"]));
+    assert_eq!(view["sha256"].as_str().unwrap().len(), 64);
+
+    let body = json!({"name": "p", "connector_type": "probe", "verify": false, "configuration": {}});
+    let (status, error) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body.clone())).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "{error}");
+    let (_, types) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connector-types", None).await;
+    assert!(!types.to_string().contains("\"probe\""), "unapproved types are not offered");
+
+    assert!(server.cli(ADMIN_TOKEN, &["plugin", "approve", "probe"]).status.success());
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+    let again = server.cli(ADMIN_TOKEN, &["plugin", "install", file.to_str().unwrap()]);
+    assert!(out(&again).1.contains("already installed; replace it explicitly"), "{}", out(&again).1);
+    let blocked = server.cli(ADMIN_TOKEN, &["plugin", "remove", "probe"]);
+    assert!(out(&blocked).1.contains("1 connector(s) of type `probe` still exist"), "{}", out(&blocked).1);
+    assert!(server.cli(ADMIN_TOKEN, &["connector", "delete", "p"]).status.success());
+    assert!(server.cli(ADMIN_TOKEN, &["plugin", "remove", "probe"]).status.success());
+    let (_, listed) = server.json(ADMIN_TOKEN, "GET", "/api/v1/plugins", None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn signatures_are_verified_against_trusted_publisher_keys() {
+    let publisher = wasmsign2::KeyPair::generate();
+    let stranger = wasmsign2::KeyPair::generate();
+    let keys = tempfile::tempdir().unwrap();
+    publisher.pk.to_file(keys.path().join("publisher.pub")).unwrap();
+    let data = tempfile::tempdir().unwrap().keep();
+    let server = Server::start_with(StoreKind::Sqlite, data, vec![("AIRLOCK_TRUSTED_KEYS".into(), keys.path().display().to_string())]);
+    let upload = |bytes: Vec<u8>| async { server.call(ADMIN_TOKEN, "POST", "/api/v1/plugins", Some(bytes)).await };
+
+    let signed = sign(&probe_component(), &publisher);
+    let mut tampered = signed.clone();
+    let at = tampered.len() - 100;
+    tampered[at] ^= 0x01;
+    let (status, body) = upload(tampered).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("does not verify against any trusted publisher key"), "{body}");
+    let (status, body) = upload(sign(&probe_component(), &stranger)).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("does not verify against any trusted publisher key"), "{body}");
+
+    let (status, body) = upload(signed.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(view["signer"].as_str().unwrap().len(), 16, "the signer's fingerprint is recorded");
+    // The signed component runs unchanged.
+    assert!(server.cli(ADMIN_TOKEN, &["plugin", "approve", "probe"]).status.success());
+    let (_, spec) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connector-types/probe", None).await;
+    assert_eq!(spec["connector_type"], "probe");
+}
