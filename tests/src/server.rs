@@ -94,6 +94,11 @@ impl Server {
         Server { url, data_dir, log, child, store, extra }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kill the server with SIGKILL (no shutdown at all).
     pub fn kill(&mut self) {
         let _ = self.child.kill();

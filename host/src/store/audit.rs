@@ -1,8 +1,17 @@
 //! The audit trail: who did what to which target, and how it went. Details never hold secret
-//! values (callers pass names and hashes only).
+//! values (callers pass names only).
+//!
+//! Rows are written by one writer task that commits them in batches (group commit): each caller
+//! still waits until its own row is committed, so an acknowledged action always has its audit
+//! row, but a burst of requests shares one transaction instead of queueing for the write lock.
 
 use super::{new_id, now, Store};
 use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+/// Rows committed together at most.
+const BATCH: usize = 64;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRow {
@@ -15,19 +24,66 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+type Pending = (AuditRow, oneshot::Sender<Result<(), String>>);
+
+/// A handle on the audit writer task.
+#[derive(Clone)]
+pub(crate) struct AuditWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl AuditWriter {
+    /// Start the writer task on `pool`.
+    pub(crate) fn start(pool: AnyPool) -> Self {
+        let (queue, mut rows) = mpsc::channel::<Pending>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rows.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match rows.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let result = insert(&pool, batch.iter().map(|(row, _)| row)).await.map_err(|e| format!("{e:#}"));
+                for (_, done) in batch {
+                    let _ = done.send(result.clone());
+                }
+            }
+        });
+        AuditWriter { queue }
+    }
+}
+
+/// One multi-row insert for the whole batch.
+async fn insert<'a>(pool: &AnyPool, rows: impl ExactSizeIterator<Item = &'a AuditRow>) -> anyhow::Result<()> {
+    let placeholders: Vec<String> = (0..rows.len())
+        .map(|i| format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", i * 7 + 1, i * 7 + 2, i * 7 + 3, i * 7 + 4, i * 7 + 5, i * 7 + 6, i * 7 + 7))
+        .collect();
+    let sql = format!("INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES {}", placeholders.join(", "));
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = query.bind(&row.id).bind(row.at).bind(&row.actor).bind(&row.action).bind(&row.target).bind(&row.outcome).bind(&row.detail);
+    }
+    query.execute(pool).await?;
+    Ok(())
+}
+
 impl Store {
+    /// Record an action; returns once the row is committed.
     pub async fn audit(&self, actor: &str, action: &str, target: &str, outcome: &str, detail: &str) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(new_id())
-            .bind(now())
-            .bind(actor)
-            .bind(action)
-            .bind(target)
-            .bind(outcome)
-            .bind(detail)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        let row = AuditRow {
+            id: new_id(),
+            at: now(),
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            outcome: outcome.into(),
+            detail: detail.into(),
+        };
+        let (done, committed) = oneshot::channel();
+        self.audit.queue.send((row, done)).await.map_err(|_| anyhow::anyhow!("the audit writer stopped"))?;
+        committed.await.map_err(|_| anyhow::anyhow!("the audit writer stopped"))?.map_err(|e| anyhow::anyhow!("writing the audit log: {e}"))
     }
 
     pub async fn list_audit(&self, limit: i64) -> anyhow::Result<Vec<AuditRow>> {

@@ -41,6 +41,19 @@ type ConnectorTuple = (
     Option<i64>, Option<i64>, Option<i64>, String, i64, i64, i64,
 );
 
+/// A connector row joined with one of its secret names.
+struct ConnectorWithSecret {
+    connector: ConnectorTuple,
+    secret: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for ConnectorWithSecret {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(ConnectorWithSecret { connector: ConnectorTuple::from_row(row)?, secret: row.try_get(16)? })
+    }
+}
+
 const COLUMNS: &str = "id, name, connector_type, auth_method, resource_type, resource_id, config, description, labels, \
     expiration_seconds, expires_at, expires_skew_tolerance, owner_id, shared, created_at, updated_at";
 
@@ -134,19 +147,22 @@ impl Store {
         Ok(())
     }
 
-    /// A connector by id or unique name.
+    /// A connector by id or unique name (one query: a row per secret name).
     pub async fn get_connector(&self, id_or_name: &str) -> anyhow::Result<Option<ConnectorRow>> {
-        let row: Option<ConnectorTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors WHERE id = $1 OR name = $1"))
-            .bind(id_or_name)
-            .fetch_optional(self.pool())
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(t) => {
-                let secrets = self.secret_names(&t.0).await?;
-                connector(t, secrets).map(Some)
-            }
-        }
+        let columns = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let rows: Vec<(ConnectorTuple, Option<String>)> = sqlx::query_as::<_, ConnectorWithSecret>(&format!(
+            "SELECT {columns}, s.name FROM connectors c LEFT JOIN secrets s ON s.connector_id = c.id
+             WHERE c.id = $1 OR c.name = $1 ORDER BY s.name"
+        ))
+        .bind(id_or_name)
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| (r.connector, r.secret))
+        .collect();
+        let Some((first, _)) = rows.first() else { return Ok(None) };
+        let secrets = rows.iter().filter_map(|(_, s)| s.clone()).collect();
+        connector(first.clone(), secrets).map(Some)
     }
 
     pub async fn list_connectors(&self) -> anyhow::Result<Vec<ConnectorRow>> {
@@ -166,13 +182,6 @@ impl Store {
 
     pub async fn delete_connector(&self, id: &str) -> anyhow::Result<bool> {
         Ok(sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await?.rows_affected() > 0)
-    }
-
-    async fn secret_names(&self, connector_id: &str) -> anyhow::Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM secrets WHERE connector_id = $1 ORDER BY name")
-            .bind(connector_id)
-            .fetch_all(self.pool())
-            .await?)
     }
 
     /// A connector's sealed secrets.

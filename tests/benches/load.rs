@@ -1,0 +1,107 @@
+//! Load benchmark for client-credential issuance through the API (the real server binary on
+//! SQLite), with lease reuse on and off, at 1 and 16 concurrent clients; plus server RSS idle and
+//! under load, and the time from start to ready.
+//!
+//! Run with `cargo bench --profile dev -p airlock-tests --bench load`. The load generator shares
+//! the machine with the server: compare figures within one run.
+
+use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const WINDOW: Duration = Duration::from_secs(4);
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+async fn load(server: &Server, clients: usize, reuse: bool, peak_rss: &AtomicU64) -> (Vec<Duration>, f64) {
+    let deadline = Instant::now() + WINDOW;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let url = format!("{}/api/v1/connectors/bench/client", server.url);
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let body = json!({ "reuse": reuse }).to_string();
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    let response = client.post(&url).bearer_auth(ADMIN_TOKEN).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+                    assert_eq!(response.status(), 200);
+                    response.bytes().await.unwrap();
+                    latencies.push(started.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let pid = server.pid();
+    let sampling = async {
+        while Instant::now() < deadline {
+            peak_rss.fetch_max(rss_kib(pid), Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (results, ()) = tokio::join!(futures::future::join_all(tasks), sampling);
+    let mut all: Vec<Duration> = results.into_iter().flat_map(|r| r.unwrap()).collect();
+    all.sort();
+    let rate = all.len() as f64 / WINDOW.as_secs_f64();
+    (all, rate)
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p) as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    // Start to ready: first start (creates the store, compiles the built-in connectors) and a
+    // restart (warm compile cache), measured from spawn to the "listening" line.
+    let started = Instant::now();
+    // Production log level (the test helper's default is debug).
+    let quiet = vec![("AIRLOCK_LOG".to_string(), "warn".to_string())];
+    let mut server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), quiet);
+    let first = started.elapsed();
+    let mut restarts = Vec::new();
+    for _ in 0..5 {
+        server.kill();
+        let started = Instant::now();
+        server.restart();
+        restarts.push(started.elapsed());
+    }
+    restarts.sort();
+    println!("start to ready: first start {}, restart p50 {} (spawn → listening, incl. process start)", ms(first), ms(restarts[2]));
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!("server RSS idle: {} MiB", rss_kib(server.pid()) / 1024);
+
+    let body = json!({
+        "name": "bench", "connector_type": "docker", "verify": false,
+        "configuration": {"username": "u", "password": "p", "registry": "https://registry.example.com"},
+    });
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+
+    let peak = AtomicU64::new(0);
+    let peak = Arc::new(peak);
+    for reuse in [true, false] {
+        for clients in [1, 16] {
+            let (latencies, rate) = load(&server, clients, reuse, &peak).await;
+            println!(
+                "issue client credential, lease reuse {:3}, {clients:2} client(s): p50 {}, p99 {}, {rate:.0} requests/s",
+                if reuse { "on" } else { "off" },
+                ms(pct(&latencies, 0.5)),
+                ms(pct(&latencies, 0.99)),
+            );
+        }
+    }
+    println!("server RSS under load (peak): {} MiB", peak.load(Ordering::Relaxed) / 1024);
+}
