@@ -11,6 +11,7 @@ pub fn build_components(workspace: &Path, packages: &[String]) -> Vec<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
         .join("wasm-guests");
+    ensure_wasm_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
@@ -35,6 +36,19 @@ pub fn build_components(workspace: &Path, packages: &[String]) -> Vec<PathBuf> {
         .iter()
         .map(|p| target_dir.join("wasm32-wasip2/release").join(format!("{}.wasm", p.replace('-', "_"))))
         .collect()
+}
+
+/// Add the `wasm32-wasip2` target with rustup when it is missing, so a fresh checkout builds
+/// with a plain `cargo build`.
+fn ensure_wasm_target() {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let Ok(installed) = installed else { return };
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|t| t.trim() == "wasm32-wasip2") {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target (rustup target add wasm32-wasip2)");
+    let added = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status();
+    assert!(added.is_ok_and(|s| s.success()), "cannot add the wasm32-wasip2 target; run `rustup target add wasm32-wasip2`");
 }
 
 /// Package names of the crates in `dir/*`, and ask cargo to rerun when they or the SDK change.

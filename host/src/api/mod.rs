@@ -56,3 +56,17 @@ pub fn router(service: Arc<Service>) -> Router {
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .with_state(service)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The OpenAPI document lists exactly the routes this module serves.
+    #[test]
+    fn every_route_is_documented() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
+        let documented: std::collections::BTreeSet<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+        let source = include_str!("mod.rs");
+        let routed: std::collections::BTreeSet<&str> =
+            source.split(".route(").skip(1).filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next()).filter(|r| r.starts_with('/')).collect();
+        assert_eq!(routed, documented);
+    }
+}
