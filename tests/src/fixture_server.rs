@@ -3,7 +3,9 @@
 use axum::extract::{Query, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::get;
+use axum::extract::State;
+use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
 use axum::Router;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +19,16 @@ pub struct FixtureServer {
 impl FixtureServer {
     /// Start on 127.0.0.1 with a random port.
     pub async fn start() -> FixtureServer {
+        Self::start_with_jwt_key(String::new()).await
+    }
+
+    /// Start with the RSA public key (PEM) that `/jwt-claims` verifies assertions with.
+    pub async fn start_with_jwt_key(jwt_public_key: String) -> FixtureServer {
         let app = Router::new()
+            .route("/digest-auth", get(|h: HeaderMap| async move { digest_header(&h, "authorization") }))
+            .route("/digest-api-key", get(|h: HeaderMap| async move { digest_header(&h, "x-api-key") }))
+            .route("/digest-body", post(|body: axum::body::Bytes| async move { hex::encode(Sha256::digest(&body)) }))
+            .route("/jwt-claims", post(jwt_claims).with_state(jwt_public_key))
             .route("/ok", get(|| async { "hello from the fixture" }))
             .route("/whoami", get(whoami))
             .route("/echo-headers", get(echo_headers))
@@ -41,6 +52,24 @@ impl FixtureServer {
     /// The same server under another origin: `http://localhost:<port><path>`.
     pub fn other_origin_url(&self, path: &str) -> String {
         format!("http://localhost:{}{path}", self.addr.port())
+    }
+}
+
+/// The SHA-256 of a header's value: proves what arrived without echoing it.
+fn digest_header(headers: &HeaderMap, name: &str) -> String {
+    headers.get(name).map(|v| hex::encode(Sha256::digest(v.as_bytes()))).unwrap_or_else(|| "absent".into())
+}
+
+/// Verify a JWT assertion in a form body (as an OAuth token endpoint would) and return its
+/// header and claims, never the token.
+async fn jwt_claims(State(public_key): State<String>, body: String) -> String {
+    let assertion = body.split('&').find_map(|kv| kv.strip_prefix("assertion=")).unwrap_or_default();
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(public_key.as_bytes()).expect("test public key");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    match jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &validation) {
+        Ok(data) => serde_json::json!({"valid": true, "kid": data.header.kid, "claims": data.claims}).to_string(),
+        Err(e) => serde_json::json!({"valid": false, "error": e.to_string()}).to_string(),
     }
 }
 

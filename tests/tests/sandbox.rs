@@ -254,3 +254,56 @@ async fn a_tampered_compile_cache_entry_is_recompiled_not_loaded() {
     assert_eq!(reloaded.spec.connector_type, "probe");
     assert!(Runtime::new(options()).unwrap().load(&probe_component()).await.unwrap().from_cache, "the entry was rewritten");
 }
+
+/// What the host applied, as the fixture saw it (digests, never the secret itself).
+mod credential_processors {
+    use super::*;
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+
+    fn digest(text: &str) -> String {
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
+    #[tokio::test]
+    async fn basic_header_and_placeholder_bindings_arrive_as_intended() {
+        let server = FixtureServer::start().await;
+        let (runtime, plugin) = probe(Limits::default()).await;
+        let secret = "s3cr3t with spaces&symbols=";
+        let inst = instance(&plugin, &[("endpoint", &server.url("")), ("token", secret), ("canary", "robot")]);
+
+        let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("robot:{secret}")));
+        let seen = run(&runtime, &plugin, inst.clone(), "fetch-basic", &server.url("/digest-auth")).await.unwrap();
+        assert_eq!(seen, vec!["200".to_string(), digest(&basic)]);
+
+        let seen = run(&runtime, &plugin, inst.clone(), "fetch-header", &server.url("/digest-api-key")).await.unwrap();
+        assert_eq!(seen, vec!["200".to_string(), digest(secret)]);
+
+        let form = "grant_type=client_credentials&client_secret=s3cr3t+with+spaces%26symbols%3D";
+        let seen = run(&runtime, &plugin, inst, "post-placeholder", &server.url("/digest-body")).await.unwrap();
+        assert_eq!(seen, vec!["200".to_string(), digest(form)], "the secret is form-encoded into its field");
+    }
+
+    #[tokio::test]
+    async fn jwt_assertions_are_signed_on_the_host_with_capped_lifetime() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.pem");
+        let openssl = airlock_tests::require_tool("openssl");
+        let made = std::process::Command::new(&openssl).args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"]).arg(&key).status().unwrap();
+        assert!(made.success());
+        let public = std::process::Command::new(&openssl).args(["pkey", "-pubout", "-in"]).arg(&key).output().unwrap();
+        let server = FixtureServer::start_with_jwt_key(String::from_utf8(public.stdout).unwrap()).await;
+        let (runtime, plugin) = probe(Limits::default()).await;
+        // A service-account style JSON key file: the host finds `private_key` in it.
+        let key_json = serde_json::json!({"type": "service_account", "private_key": std::fs::read_to_string(&key).unwrap()}).to_string();
+        let inst = instance(&plugin, &[("endpoint", &server.url("")), ("token", &key_json)]);
+        let seen = run(&runtime, &plugin, inst, "post-jwt", &server.url("/jwt-claims")).await.unwrap();
+        let verdict: serde_json::Value = serde_json::from_str(&seen[1]).unwrap();
+        assert_eq!(verdict["valid"], true, "{verdict}");
+        assert_eq!(verdict["kid"], "k1");
+        assert_eq!(verdict["claims"]["iss"], "probe@example.iam");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let (iat, exp) = (verdict["claims"]["iat"].as_u64().unwrap(), verdict["claims"]["exp"].as_u64().unwrap());
+        assert!(iat.abs_diff(now) < 60 && exp <= iat + 3600, "iat {iat}, exp {exp}: the guest asked for year 5138");
+    }
+}

@@ -26,6 +26,25 @@ impl Connector for Probe {
         let report = match scenario.as_str() {
             "fetch" => fetch(&target, None)?,
             "fetch-bearer" => fetch(&target, Some("token"))?,
+            "fetch-basic" => send(http::Request::get(&target).basic("canary", "token"))?,
+            "fetch-header" => send(http::Request::get(&target).credential(http::CredentialUse::Header(("x-api-key".into(), "token".into()))))?,
+            "post-placeholder" => send(
+                http::Request::post(&target)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("grant_type=client_credentials&client_secret={{token}}")
+                    .credential(http::CredentialUse::BodyPlaceholder(vec!["token".into()])),
+            )?,
+            "post-jwt" => send(
+                http::Request::post(&target)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={{assertion}}")
+                    .credential(http::CredentialUse::Jwt(http::JwtAssertion {
+                        key: "token".into(),
+                        claims: format!(r#"{{"iss":"probe@example.iam","aud":"{target}","exp":99999999999}}"#),
+                        algorithm: "RS256".into(),
+                        key_id: Some("k1".into()),
+                    })),
+            )?,
             "fetch-raw" => vec![format!("{:?}", raw_send(&target, vec![], None))],
             "set-authorization" => {
                 vec![format!("{:?}", raw_send(&target, vec![("Authorization".into(), "Bearer stolen".into())], None))]
@@ -71,6 +90,11 @@ fn raw_send(url: &str, headers: Vec<(String, String)>, bearer: Option<&str>) -> 
         body: Vec::new(),
         credential: bearer.map(|b| raw::CredentialUse::Bearer(b.into())),
     })
+}
+
+fn send(request: http::Request) -> Result<Vec<String>> {
+    let response = request.send()?;
+    Ok(vec![response.status().to_string(), response.text()])
 }
 
 fn fetch(url: &str, bearer: Option<&str>) -> Result<Vec<String>> {
