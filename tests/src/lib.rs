@@ -3,6 +3,7 @@
 //! binary.
 
 pub mod fixture_server;
+pub mod moto;
 pub mod oci;
 pub mod registry;
 pub mod server;

@@ -1,0 +1,106 @@
+//! Resource ids: the accepted formats of each resource type, their canonical form, and the
+//! errors a user sees for malformed ones.
+
+use airlock_sdk::{ConnectorError, Result};
+
+pub const GENERIC: &str = "aws-generic";
+pub const S3: &str = "s3-bucket";
+pub const EKS: &str = "kubernetes-cluster";
+pub const ECR: &str = "docker-registry";
+
+fn invalid(message: String) -> ConnectorError {
+    ConnectorError::InvalidConfig(message)
+}
+
+/// The canonical id of `id` for `resource_type` in `region`.
+pub fn canonical(resource_type: &str, id: &str, region: &str) -> Result<String> {
+    let id = id.trim();
+    match resource_type {
+        GENERIC => Ok(id.to_string()),
+        S3 => bucket(id).map(|b| format!("s3://{b}")),
+        EKS => cluster(id, region),
+        ECR => registry(id, region),
+        other => Err(invalid(format!("the aws connector has no resource type `{other}` (aws-generic, s3-bucket, kubernetes-cluster, docker-registry)"))),
+    }
+}
+
+/// The bucket name of `s3://b[/...]`, `arn:aws:s3:::b[/...]` or `b`.
+pub fn bucket(id: &str) -> Result<String> {
+    let name = id
+        .strip_prefix("s3://")
+        .or_else(|| id.strip_prefix("arn:aws:s3:::"))
+        .unwrap_or(id)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let valid = (3..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
+    if !valid {
+        return Err(invalid(format!(
+            "invalid S3 bucket id `{id}`: expected s3://<bucket>, arn:aws:s3:::<bucket> or <bucket>, where a bucket name is 3-63 lower-case letters, digits, `-` and `.`"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The cluster name of `arn:aws:eks:<region>:<account>:cluster/<name>` or `<name>`.
+pub fn cluster(id: &str, region: &str) -> Result<String> {
+    let name = match id.strip_prefix("arn:") {
+        Some(arn) => {
+            let parts: Vec<&str> = arn.splitn(5, ':').collect();
+            let [partition, "eks", arn_region, account, rest] = parts.as_slice() else {
+                return Err(invalid(format!("invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<account>:cluster/<name>")));
+            };
+            if !partition.starts_with("aws") || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid(format!("invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<12-digit account>:cluster/<name>")));
+            }
+            check_region(id, arn_region, region)?;
+            rest.strip_prefix("cluster/").ok_or_else(|| invalid(format!("invalid EKS cluster ARN `{id}`: the resource must be cluster/<name>")))?
+        }
+        None => id,
+    };
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(invalid(format!("invalid EKS cluster id `{id}`: a cluster name is letters, digits, `-` and `_`, starting with a letter or digit")));
+    }
+    Ok(name.to_string())
+}
+
+/// `<account>.dkr.ecr.<region>.amazonaws.com` from a registry URL/host or an ECR repository ARN.
+pub fn registry(id: &str, region: &str) -> Result<String> {
+    if let Some(arn) = id.strip_prefix("arn:") {
+        let parts: Vec<&str> = arn.splitn(5, ':').collect();
+        let [_, "ecr", arn_region, account, rest] = parts.as_slice() else {
+            return Err(invalid(format!("invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<account>:repository[/<name>]")));
+        };
+        if !rest.starts_with("repository") || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(format!("invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<12-digit account>:repository[/<name>]")));
+        }
+        check_region(id, arn_region, region)?;
+        return Ok(format!("{account}.dkr.ecr.{region}.amazonaws.com"));
+    }
+    let host = id.strip_prefix("https://").or_else(|| id.strip_prefix("http://")).unwrap_or(id).split('/').next().unwrap_or_default();
+    let parts: Vec<&str> = host.split('.').collect();
+    match parts.as_slice() {
+        [account, "dkr", "ecr", host_region, "amazonaws", "com"] if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
+            check_region(id, host_region, region)?;
+            Ok(host.to_string())
+        }
+        _ => Err(invalid(format!(
+            "invalid ECR registry id `{id}`: expected [https://]<account>.dkr.ecr.<region>.amazonaws.com[/<repository>] or an ECR repository ARN"
+        ))),
+    }
+}
+
+fn check_region(id: &str, found: &str, configured: &str) -> Result<()> {
+    if found == configured {
+        Ok(())
+    } else {
+        Err(invalid(format!("`{id}` is in region `{found}`, but this connector is configured for `{configured}`")))
+    }
+}
