@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub const REGION: &str = "us-east-1";
 pub const BUCKET: &str = "airlock-data";
 pub const ROLE: &str = "airlock-reader";
+pub const CLUSTER: &str = "demo";
 
 pub struct Moto {
     pub url: String,
@@ -44,9 +45,19 @@ fn ok_json(out: std::process::Output) -> serde_json::Value {
 }
 
 impl Moto {
-    /// Start moto, create a user with a full-access key, a bucket, a role and an ECR repository,
-    /// then switch authentication on.
+    /// Start moto, create a user with a full-access key, a bucket, a role, an ECR repository and
+    /// an EKS cluster, then switch authentication on.
     pub fn start() -> Moto {
+        Self::start_with(true)
+    }
+
+    /// The same with authentication left off. moto 5.2 rejects even the AWS CLI's own EKS
+    /// signatures once authentication is on, so EKS flows are exercised this way.
+    pub fn start_without_auth() -> Moto {
+        Self::start_with(false)
+    }
+
+    fn start_with(enforce_auth: bool) -> Moto {
         let server = require_tool("moto_server");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(server)
@@ -71,9 +82,17 @@ impl Moto {
         ok_json(aws(&url, setup, &["iam", "put-role-policy", "--role-name", ROLE, "--policy-name", "s3", "--policy-document", allow_all]));
         ok_json(aws(&url, setup, &["s3api", "create-bucket", "--bucket", BUCKET]));
         ok_json(aws(&url, setup, &["ecr", "create-repository", "--repository-name", "airlock/app"]));
+        let eks_role = format!("arn:aws:iam::123456789012:role/{ROLE}");
+        ok_json(aws(&url, setup, &["eks", "create-cluster", "--name", CLUSTER, "--role-arn", &eks_role, "--resources-vpc-config", "subnetIds=subnet-1"]));
         let identity = ok_json(aws(&url, setup, &["sts", "get-caller-identity"]));
-        let reset = Command::new(require_tool("curl")).args(["-sf", "-X", "POST", "-H", "content-type: text/plain", "--data-binary", "0", &format!("{url}/moto-api/reset-auth")]).status().unwrap();
-        assert!(reset.success(), "switching moto's authentication on");
+        if enforce_auth {
+            let reset = Command::new(require_tool("curl"))
+                .args(["-sf", "-X", "POST", "-H", "content-type: text/plain", "--data-binary", "0", &format!("{url}/moto-api/reset-auth")])
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(reset.success(), "switching moto's authentication on");
+        }
         Moto {
             url,
             child,

@@ -1,10 +1,13 @@
-//! The AWS connector against a real AWS emulator (moto, authentication on) and the real AWS CLI.
+//! The AWS connector against a real AWS emulator (moto with authentication on) and the real AWS
+//! CLI; and what moto does not enforce (session policies, lifetime bounds, region checks, id
+//! formats) checked directly.
 
 use airlock::egress::{AddressPolicy, EgressPolicy};
 use airlock::instance::{ConnectorConfig, Instance};
 use airlock::runtime::bindings::ClientRequest;
 use airlock::runtime::{CallError, Plugin, Runtime, RuntimeOptions};
-use airlock_tests::moto::{aws, Moto, BUCKET, REGION};
+use airlock::credentials::{IssuedCredential, ReleasePolicy};
+use airlock_tests::moto::{aws, Moto, BUCKET, CLUSTER, REGION};
 use std::sync::Arc;
 
 async fn aws_plugin() -> (Runtime, Plugin) {
@@ -19,17 +22,149 @@ fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instan
     Arc::new(Instance::prepare(&plugin.spec, ConnectorConfig::new(Some(method), attrs.iter().copied()), &EgressPolicy::default()).unwrap())
 }
 
-#[tokio::test]
-async fn good_keys_verify_and_list_buckets_and_a_wrong_secret_is_rejected() {
-    let moto = tokio::task::spawn_blocking(Moto::start).await.unwrap();
-    let (runtime, plugin) = aws_plugin().await;
-    let keys = [("region", REGION), ("endpoint_url", moto.url.as_str()), ("aws_access_key_id", moto.access_key_id.as_str()), ("aws_secret_access_key", moto.secret_access_key.as_str())];
-    let good = instance(&plugin, "secret-key", &keys);
-    let listings = runtime.verify(&plugin, good, Some("s3-bucket"), None).await.unwrap();
-    assert_eq!(listings[0].resource_ids, vec![format!("s3://{BUCKET}")]);
+fn keys(moto: &Moto) -> Vec<(&str, &str)> {
+    vec![("region", REGION), ("endpoint_url", moto.url.as_str()), ("aws_access_key_id", moto.access_key_id.as_str()), ("aws_secret_access_key", moto.secret_access_key.as_str())]
+}
 
-    let mut wrong = keys;
+fn attr<'a>(credential: &'a IssuedCredential, name: &str) -> &'a str {
+    &credential.attributes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1.value
+}
+
+async fn issue(runtime: &Runtime, plugin: &Plugin, inst: Arc<Instance>, rt: &str, id: Option<&str>, expiration: Option<u64>) -> Result<IssuedCredential, CallError> {
+    let request = ClientRequest { resource_type: rt.into(), resource_id: id.map(str::to_string), expiration_seconds: expiration };
+    runtime.issue_client(plugin, inst, &request, ReleasePolicy::AsDeclared).await
+}
+
+async fn moto() -> Moto {
+    tokio::task::spawn_blocking(Moto::start).await.unwrap()
+}
+
+#[tokio::test]
+async fn good_keys_verify_and_list_resources_and_a_wrong_secret_is_rejected() {
+    let moto = moto().await;
+    let (runtime, plugin) = aws_plugin().await;
+    let good = instance(&plugin, "secret-key", &keys(&moto));
+    let listings = runtime.verify(&plugin, good.clone(), Some("s3-bucket"), None).await.unwrap();
+    assert_eq!(listings[0].resource_ids, vec![format!("s3://{BUCKET}")]);
+    let one = runtime.verify(&plugin, good.clone(), Some("s3-bucket"), Some(&format!("arn:aws:s3:::{BUCKET}"))).await.unwrap();
+    assert_eq!(one[0].resource_ids, vec![format!("s3://{BUCKET}")]);
+    let missing = runtime.verify(&plugin, good.clone(), Some("s3-bucket"), Some("no-such-bucket")).await.unwrap_err();
+    assert!(matches!(&missing, CallError::Connector(e) if e.code() == "not-found"), "{missing:?}");
+    let all = runtime.verify(&plugin, good.clone(), None, None).await.unwrap();
+    let by_type = |rt: &str| all.iter().find(|l| l.resource_type == rt).unwrap().resource_ids.clone();
+    assert_eq!(by_type("aws-generic"), vec![REGION.to_string()]);
+    assert_eq!(by_type("docker-registry"), vec![format!("{}.dkr.ecr.{REGION}.amazonaws.com", moto.account)]);
+
+    let mut wrong = keys(&moto);
     wrong[3].1 = "not-the-secret";
     let err = runtime.verify(&plugin, instance(&plugin, "secret-key", &wrong), Some("s3-bucket"), None).await.unwrap_err();
     assert!(matches!(&err, CallError::Connector(e) if e.code() == "unauthorized" && e.message().contains("SignatureDoesNotMatch")), "{err:?}");
+    assert!(!format!("{err:?}").contains(&moto.secret_access_key));
+}
+
+#[tokio::test]
+async fn every_auth_method_issues_credentials_and_the_sts_ones_work_with_the_aws_cli() {
+    let moto = moto().await;
+    let (runtime, plugin) = aws_plugin().await;
+    let bucket = format!("s3://{BUCKET}");
+
+    // secret-key: the long-lived keys, released by the host (declared by the method).
+    let issued = issue(&runtime, &plugin, instance(&plugin, "secret-key", &keys(&moto)), "s3-bucket", Some(&bucket), None).await.unwrap();
+    assert_eq!((issued.auth_method.as_str(), attr(&issued, "aws_secret_access_key")), ("secret-key", moto.secret_access_key.as_str()));
+    let refused = runtime
+        .issue_client(&plugin, instance(&plugin, "secret-key", &keys(&moto)), &ClientRequest { resource_type: "s3-bucket".into(), resource_id: Some(bucket.clone()), expiration_seconds: None }, ReleasePolicy::Never)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("policy forbids releasing secrets"), "{refused}");
+
+    // iam-role: AssumeRole; the temporary key works with the real AWS CLI against moto.
+    let mut role = keys(&moto);
+    role.push(("role_arn", moto.role_arn.as_str()));
+    let issued = issue(&runtime, &plugin, instance(&plugin, "iam-role", &role), "s3-bucket", Some(&bucket), Some(900)).await.unwrap();
+    assert_eq!(issued.auth_method, "sts-token");
+    let expires = issued.expires_at.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(expires > now && expires <= now + 900 + 60, "expires {expires}, now {now}");
+    let temp = (attr(&issued, "aws_access_key_id"), attr(&issued, "aws_secret_access_key"), Some(attr(&issued, "aws_session_token")));
+    assert_ne!(temp.0, moto.access_key_id);
+    let listed = aws(&moto.url, temp, &["s3", "ls"]);
+    assert!(listed.status.success(), "aws s3 ls with the issued credential: {}", String::from_utf8_lossy(&listed.stderr));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(BUCKET));
+
+    // sts-token: a connector holding the temporary credentials verifies and hands them out.
+    let mut sts = keys(&moto);
+    sts[2].1 = temp.0;
+    sts[3].1 = temp.1;
+    sts.push(("aws_session_token", temp.2.unwrap()));
+    let sts_instance = instance(&plugin, "sts-token", &sts);
+    runtime.verify(&plugin, sts_instance.clone(), Some("s3-bucket"), None).await.unwrap();
+    let issued = issue(&runtime, &plugin, sts_instance, "aws-generic", None, None).await.unwrap();
+    assert_eq!(attr(&issued, "aws_session_token"), temp.2.unwrap());
+
+    // session-token and federation-token: minted by STS with the requested lifetime.
+    for method in ["session-token", "federation-token"] {
+        let issued = issue(&runtime, &plugin, instance(&plugin, method, &keys(&moto)), "s3-bucket", Some(&bucket), Some(3600)).await.unwrap();
+        assert_eq!(issued.auth_method, "sts-token", "{method}");
+        assert!(!attr(&issued, "aws_session_token").is_empty(), "{method}");
+        assert!(issued.expires_at.is_some(), "{method}");
+    }
+
+    // implicit is disabled.
+    let err = runtime.verify(&plugin, instance(&plugin, "implicit", &[("region", REGION)]), None, None).await.unwrap_err();
+    assert!(err.to_string().contains("implicit authentication would use the server's own AWS credentials"), "{err}");
+}
+
+#[tokio::test]
+async fn eks_and_ecr_become_kubernetes_and_docker_clients() {
+    // moto rejects every EKS signature (the AWS CLI's too) once authentication is on.
+    let moto = tokio::task::spawn_blocking(Moto::start_without_auth).await.unwrap();
+    let (runtime, plugin) = aws_plugin().await;
+    let inst = instance(&plugin, "secret-key", &keys(&moto));
+    let clusters = runtime.verify(&plugin, inst.clone(), Some("kubernetes-cluster"), None).await.unwrap();
+    assert_eq!(clusters[0].resource_ids, vec![CLUSTER.to_string()]);
+    let arn = format!("arn:aws:eks:{REGION}:{}:cluster/{CLUSTER}", moto.account);
+    let kube = issue(&runtime, &plugin, inst.clone(), "kubernetes-cluster", Some(&arn), None).await.unwrap();
+    assert_eq!((kube.connector_type.as_str(), kube.resource_id.as_deref()), ("kubernetes", Some(CLUSTER)));
+    assert!(attr(&kube, "server").starts_with("https://"));
+    let token = attr(&kube, "token");
+    use base64::Engine as _;
+    let url = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.strip_prefix("k8s-aws-v1.").unwrap()).unwrap()).unwrap();
+    assert!(url.contains("Action=GetCallerIdentity") && url.contains("X-Amz-Expires=60") && url.contains("x-k8s-aws-id"), "{url}");
+    assert!(url.contains("X-Amz-Signature=") && !url.contains(&moto.secret_access_key));
+
+    let docker = issue(&runtime, &plugin, inst, "docker-registry", None, None).await.unwrap();
+    assert_eq!(docker.connector_type, "docker");
+    assert_eq!(attr(&docker, "username"), "AWS");
+    assert_eq!(attr(&docker, "registry"), format!("{}.dkr.ecr.{REGION}.amazonaws.com", moto.account));
+    assert!(!attr(&docker, "password").is_empty());
+}
+
+#[tokio::test]
+async fn a_deleted_key_fails_verification_afterwards() {
+    let moto = moto().await;
+    let (runtime, plugin) = aws_plugin().await;
+    let inst = instance(&plugin, "secret-key", &keys(&moto));
+    runtime.verify(&plugin, inst.clone(), Some("aws-generic"), None).await.unwrap();
+    let deleted = aws(&moto.url, moto.key(), &["iam", "delete-access-key", "--user-name", "alice", "--access-key-id", &moto.access_key_id]);
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    let err = runtime.verify(&plugin, inst, Some("aws-generic"), None).await.unwrap_err();
+    assert!(matches!(&err, CallError::Connector(e) if e.code() == "unauthorized" && e.message().contains("InvalidClientTokenId")), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_secret_key_is_never_in_guest_memory_after_a_signed_call() {
+    let moto = moto().await;
+    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
+    let runtime = Runtime::new(options).unwrap();
+    let probe = runtime.load(&airlock_tests::probe_component()).await.unwrap();
+    let attrs = [("endpoint", moto.url.as_str()), ("key_id", moto.access_key_id.as_str()), ("token", moto.secret_access_key.as_str())];
+    let inst = Arc::new(Instance::prepare(&probe.spec, ConnectorConfig::new(None, attrs), &EgressPolicy::default()).unwrap());
+    let listing = runtime.verify(&probe, inst, Some("sigv4-memory-dump"), Some(&format!("{}/", moto.url))).await.unwrap();
+    let report = &listing[0].resource_ids;
+    assert_eq!(report[0], "200", "moto (auth on) accepted the host's signature: {}", report[1]);
+    assert!(report[1].contains(&moto.account));
+    let memory: Vec<u8> = report[2..].iter().flat_map(|page| hex::decode(page).unwrap()).collect();
+    let contains = |needle: &str| memory.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(contains("GetCallerIdentityResponse"), "control: the response the guest received is found");
+    assert!(!contains(&moto.secret_access_key), "the secret access key reached guest memory");
 }

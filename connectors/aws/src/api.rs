@@ -183,7 +183,10 @@ fn xml_result(response: http::Response) -> Result<String> {
 }
 
 fn json_result(response: http::Response) -> Result<serde_json::Value> {
-    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(response.body()) else {
+        // Some failures (signature checks in front of the service) answer in XML.
+        return xml_result(response).and_then(|_| Err(ConnectorError::Upstream("AWS answered something other than JSON".into())));
+    };
     if (200..300).contains(&response.status()) {
         return Ok(body);
     }

@@ -93,14 +93,14 @@ pub enum ConnectorCommand {
         #[command(flatten)]
         output: output::OutputArgs,
     },
-    /// Configure a local client (docker/skopeo credentials) from a connector.
+    /// Configure a local client from a connector: docker/skopeo credentials, an AWS CLI profile
+    /// or a kubeconfig context.
     Login {
         connector: String,
         #[command(flatten)]
         scope: Scope,
-        /// Docker config directory to write [default: $DOCKER_CONFIG or ~/.docker].
-        #[arg(long)]
-        docker_config: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        targets: login::Targets,
     },
     /// Verify a configuration locally with a built-in connector (no server).
     VerifyLocal {
@@ -293,9 +293,9 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
             }
             output.print(&results, || output::all_resources_table(&results))
         }
-        ConnectorCommand::Login { connector, scope, docker_config } => {
+        ConnectorCommand::Login { connector, scope, targets } => {
             let issued = issue(&server.client()?, &connector, &scope, None, false).await?;
-            login::configure(&issued.credential, docker_config)
+            login::configure(&connector, &issued.credential, targets)
         }
         ConnectorCommand::VerifyLocal { target, output } => {
             let (runtime, plugin, instance) = prepare_local(&target).await?;

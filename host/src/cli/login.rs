@@ -7,12 +7,117 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
+/// Where `login` writes, when not the tools' defaults.
+#[derive(Debug, Default, clap::Args)]
+pub struct Targets {
+    /// Docker config directory [default: $DOCKER_CONFIG or ~/.docker].
+    #[arg(long)]
+    pub docker_config: Option<PathBuf>,
+    /// AWS CLI profile name [default: airlock-<connector>].
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Kubeconfig file to write [default: ~/.kube/airlock-<connector>.config].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+}
+
 /// Configure the local client for this credential's type.
-pub fn configure(credential: &IssuedCredential, docker_config: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn configure(connector: &str, credential: &IssuedCredential, targets: Targets) -> anyhow::Result<()> {
     match credential.connector_type.as_str() {
-        "docker" => docker(credential, docker_config),
-        other => bail!("`login` cannot configure a local client for `{other}` credentials yet"),
+        "docker" => docker(credential, targets.docker_config),
+        "aws" => aws_profile(credential, &targets.profile.unwrap_or_else(|| format!("airlock-{connector}"))),
+        "kubernetes" => kubeconfig(credential, targets.kubeconfig, connector),
+        other => bail!("`login` cannot configure a local client for `{other}` credentials"),
     }
+}
+
+fn home() -> anyhow::Result<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from).context("HOME is not set")
+}
+
+/// Write `text` to `path` (mode 0600) through a temporary file.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("airlock-tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Replace (or add) one `[section]` of an INI file, keeping the rest.
+fn replace_ini_section(existing: &str, header: &str, body: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in existing.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            skipping = trimmed == header;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(header);
+    out.push('\n');
+    for (k, v) in body {
+        out.push_str(&format!("{k} = {v}\n"));
+    }
+    out
+}
+
+/// An AWS CLI profile: keys in the credentials file, region in the config file (both 0600).
+fn aws_profile(credential: &IssuedCredential, profile: &str) -> anyhow::Result<()> {
+    let env_path = |var: &str, default: &str| -> anyhow::Result<PathBuf> {
+        Ok(std::env::var_os(var).map(PathBuf::from).unwrap_or(home()?.join(default)))
+    };
+    let credentials_path = env_path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")?;
+    let config_path = env_path("AWS_CONFIG_FILE", ".aws/config")?;
+    let mut keys = vec![
+        ("aws_access_key_id", value(credential, "aws_access_key_id")?),
+        ("aws_secret_access_key", value(credential, "aws_secret_access_key")?),
+    ];
+    if let Ok(token) = value(credential, "aws_session_token") {
+        keys.push(("aws_session_token", token));
+    }
+    let existing = std::fs::read_to_string(&credentials_path).unwrap_or_default();
+    write_private(&credentials_path, &replace_ini_section(&existing, &format!("[{profile}]"), &keys))?;
+    let mut settings = vec![("region", value(credential, "region")?)];
+    if let Ok(endpoint) = value(credential, "endpoint_url") {
+        settings.push(("endpoint_url", endpoint));
+    }
+    let existing = std::fs::read_to_string(&config_path).unwrap_or_default();
+    write_private(&config_path, &replace_ini_section(&existing, &format!("[profile {profile}]"), &settings))?;
+    eprintln!("Configured the AWS CLI profile `{profile}` ({}); use it with --profile {profile}.", credentials_path.display());
+    Ok(())
+}
+
+/// A kubeconfig with one cluster, user and context (JSON, which kubectl reads as YAML).
+fn kubeconfig(credential: &IssuedCredential, path: Option<PathBuf>, connector: &str) -> anyhow::Result<()> {
+    let path = match path {
+        Some(p) => p,
+        None => home()?.join(format!(".kube/airlock-{connector}.config")),
+    };
+    let name = value(credential, "cluster_name")?;
+    let config = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": value(credential, "server")?, "certificate-authority-data": value(credential, "certificate_authority")?}}],
+        "users": [{"name": name, "user": {"token": value(credential, "token")?}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+    });
+    write_private(&path, &serde_json::to_string_pretty(&config)?)?;
+    eprintln!("Wrote the kubeconfig context `{name}` to {}; use it with KUBECONFIG={}.", path.display(), path.display());
+    Ok(())
 }
 
 fn value<'a>(credential: &'a IssuedCredential, name: &str) -> anyhow::Result<&'a str> {

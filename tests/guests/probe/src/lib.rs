@@ -13,6 +13,7 @@ impl Connector for Probe {
             .auth_method(
                 spec::auth_method("token", "Token")
                     .attribute(spec::secret("token", "A secret the probe must never see").optional())
+                    .attribute(spec::secret("key_id", "An access key id for SigV4").optional())
                     .attribute(spec::text("canary", "A non-secret value the probe may see").optional())
                     .attribute(spec::url("endpoint", "First origin").optional().egress())
                     .attribute(spec::url("second_endpoint", "Second origin").optional().egress()),
@@ -57,6 +58,24 @@ impl Connector for Probe {
             "spin" => spin(),
             "memory-bomb" => memory_bomb(),
             "panic" => panic!("the probe panicked on purpose"),
+            "sigv4-memory-dump" => {
+                // STS GetCallerIdentity signed by the host with `key_id` / `token`.
+                let response = http::Request::post(&target)
+                    .form(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")])
+                    .aws_sigv4(http::AwsSigning {
+                        access_key_id: "key_id".into(),
+                        secret_access_key: "token".into(),
+                        session_token: None,
+                        region: "us-east-1".into(),
+                        service: "sts".into(),
+                    })
+                    .send()?;
+                let received = (response.status().to_string(), response.text());
+                let mut dump = vec![received.0.clone(), received.1.clone()];
+                dump.extend(memory_dump());
+                std::hint::black_box(&received);
+                dump
+            }
             "memory-dump" => {
                 // Keep what the guest legitimately received alive, so the dump can show it.
                 let received = (fetch(&target, Some("token"))?, config::get("canary"));
