@@ -7,6 +7,7 @@
 //! the host-held [`credentials`].
 
 pub mod api;
+pub mod autoconfigure;
 pub mod builtin;
 pub mod cli;
 pub mod credentials;

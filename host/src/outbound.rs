@@ -17,7 +17,7 @@ use url::{Host, Url};
 /// Redirect hops followed per request.
 const MAX_REDIRECTS: usize = 5;
 /// Secrets shorter than this are not searched for in responses (too many false matches).
-const MIN_REFLECTION_LEN: usize = 6;
+const MIN_REFLECTION_LEN: usize = 8;
 
 /// Headers only the host may set: credentials, signing inputs and connection framing.
 const FORBIDDEN_HEADERS: &[&str] = &[

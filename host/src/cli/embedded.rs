@@ -3,7 +3,6 @@
 
 use crate::builtin::BUILTIN;
 use crate::egress::AddressPolicy;
-use crate::runtime::bindings::{AutoConfigureInput, LocalFile};
 use crate::runtime::{Plugin, Runtime, RuntimeOptions};
 use anyhow::{anyhow, Context};
 use std::path::PathBuf;
@@ -52,19 +51,7 @@ pub async fn auto_configure(
         anyhow::bail!("connector type `{}` does not support auto-configuration", spec.connector_type);
     }
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let files = spec
-        .auto_configure_files
-        .iter()
-        .filter_map(|declared| {
-            let path = match declared.strip_prefix("~/") {
-                Some(rest) => home.join(rest),
-                None => PathBuf::from(declared),
-            };
-            std::fs::read(&path).ok().map(|contents| LocalFile { path: declared.clone(), contents })
-        })
-        .collect();
-    let env = spec.auto_configure_env.iter().filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v))).collect();
-    let input = AutoConfigureInput { auth_method, resource_type, resource_id, files, env };
+    let input = crate::autoconfigure::local_input(spec, auth_method, resource_type, resource_id, &home, &|k| std::env::var(k).ok());
     Ok(runtime.auto_configure(plugin, &input).await?)
 }
 

@@ -1,0 +1,235 @@
+//! What moto does not enforce, checked directly: the exact session policy sent to STS for each
+//! resource type, lifetime bounds, region checks, resource-id formats, and auto-configuration
+//! from crafted `~/.aws` directories.
+
+use airlock::autoconfigure::local_input;
+use airlock::credentials::ReleasePolicy;
+use airlock::egress::{AddressPolicy, EgressPolicy};
+use airlock::instance::{ConnectorConfig, Instance};
+use airlock::runtime::bindings::ClientRequest;
+use airlock::runtime::{CallError, Plugin, Runtime, RuntimeOptions};
+use axum::routing::post;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+async fn aws_plugin() -> (Runtime, Plugin) {
+    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
+    let runtime = Runtime::new(options).unwrap();
+    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "aws").unwrap().1;
+    let plugin = runtime.load(wasm).await.unwrap();
+    (runtime, plugin)
+}
+
+fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instance> {
+    Arc::new(Instance::prepare(&plugin.spec, ConnectorConfig::new(Some(method), attrs.iter().copied()), &EgressPolicy::default()).unwrap())
+}
+
+/// A fake STS that records each request's form parameters and answers with fixed credentials.
+async fn fake_sts() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/",
+        post(move |body: String| {
+            let record = record.clone();
+            async move {
+                let form: HashMap<String, String> = url_pairs(&body);
+                let action = form.get("Action").cloned().unwrap_or_default();
+                record.lock().unwrap().push(form);
+                format!(
+                    "<{action}Response><{action}Result><Credentials><AccessKeyId>ASIAFAKE</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>\
+                     <SessionToken>fake-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></{action}Result></{action}Response>"
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+fn url_pairs(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn generated_session_policies_are_exactly_scoped_to_the_resource() {
+    let (url, seen) = fake_sts().await;
+    let (runtime, plugin) = aws_plugin().await;
+    let attrs = [("region", "eu-west-1"), ("endpoint_url", url.as_str()), ("aws_access_key_id", "AKIAEXAMPLE"), ("aws_secret_access_key", "wJalrXUtnFEMI-test-key"), ("role_arn", "arn:aws:iam::123456789012:role/r")];
+    let s3 = r#"{"Statement":[{"Action":["s3:ListBucket","s3:GetObject","s3:PutObject","s3:DeleteObject","s3:ListAllMyBuckets","s3:GetBucketVersioning","s3:ListBucketVersions","s3:DeleteObjectVersion"],"Effect":"Allow","Resource":["arn:aws:s3:::my-bucket","arn:aws:s3:::my-bucket/*"]}],"Version":"2012-10-17"}"#;
+    for method in ["iam-role", "federation-token"] {
+        let inst = instance(&plugin, method, if method == "iam-role" { &attrs } else { &attrs[..4] });
+        let request = ClientRequest { resource_type: "s3-bucket".into(), resource_id: Some("arn:aws:s3:::my-bucket/some/key".into()), expiration_seconds: Some(900) };
+        let issued = runtime.issue_client(&plugin, inst.clone(), &request, ReleasePolicy::AsDeclared).await.unwrap();
+        assert_eq!(issued.resource_id.as_deref(), Some("s3://my-bucket"));
+        let form = seen.lock().unwrap().pop().unwrap();
+        assert_eq!(form["Policy"], s3, "{method}");
+        assert_eq!(form["DurationSeconds"], "900");
+        let generic = ClientRequest { resource_type: "aws-generic".into(), resource_id: None, expiration_seconds: None };
+        runtime.issue_client(&plugin, inst, &generic, ReleasePolicy::AsDeclared).await.unwrap();
+        let form = seen.lock().unwrap().pop().unwrap();
+        assert!(!form.contains_key("Policy"), "aws-generic gets no generated policy ({method})");
+    }
+    let mut with_policy = attrs.to_vec();
+    let user_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+    with_policy.push(("policy", user_policy));
+    with_policy.push(("policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess"));
+    let request = ClientRequest { resource_type: "s3-bucket".into(), resource_id: Some("my-bucket".into()), expiration_seconds: None };
+    runtime.issue_client(&plugin, instance(&plugin, "iam-role", &with_policy), &request, ReleasePolicy::AsDeclared).await.unwrap();
+    let form = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(form["Policy"], user_policy, "an explicit policy wins");
+    assert!(!form.contains_key("PolicyArns.member.1.arn"), "and policy_arns are then ignored");
+    assert_eq!(form["DurationSeconds"], "3600", "iam-role's default lifetime");
+    let mut arns_only = attrs.to_vec();
+    arns_only.push(("policy_arns", "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"));
+    runtime.issue_client(&plugin, instance(&plugin, "iam-role", &arns_only), &request, ReleasePolicy::AsDeclared).await.unwrap();
+    let form = seen.lock().unwrap().pop().unwrap();
+    assert!(!form.contains_key("Policy"));
+    assert_eq!(form["PolicyArns.member.2.arn"], "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess");
+}
+
+#[tokio::test]
+async fn lifetimes_outside_the_method_bounds_are_refused() {
+    let (url, _) = fake_sts().await;
+    let (runtime, plugin) = aws_plugin().await;
+    let keys = [("region", "eu-west-1"), ("endpoint_url", url.as_str()), ("aws_access_key_id", "AKIAEXAMPLE"), ("aws_secret_access_key", "wJalrXUtnFEMI-test-key"), ("role_arn", "arn:aws:iam::123456789012:role/r")];
+    for (method, seconds, ok) in [
+        ("iam-role", 899, false), ("iam-role", 900, true), ("iam-role", 43200, true), ("iam-role", 43201, false),
+        ("session-token", 129600, true), ("session-token", 129601, false), ("federation-token", 600, false),
+    ] {
+        let attrs = if method == "iam-role" { &keys[..] } else { &keys[..4] };
+        let request = ClientRequest { resource_type: "aws-generic".into(), resource_id: None, expiration_seconds: Some(seconds) };
+        let result = runtime.issue_client(&plugin, instance(&plugin, method, attrs), &request, ReleasePolicy::AsDeclared).await;
+        match ok {
+            true => assert!(result.is_ok(), "{method} {seconds}: {result:?}"),
+            false => {
+                let err = result.unwrap_err();
+                assert!(err.to_string().contains(&format!("an expiration of {seconds}s is outside")), "{method} {seconds}: {err}");
+            }
+        }
+    }
+    let request = ClientRequest { resource_type: "aws-generic".into(), resource_id: None, expiration_seconds: Some(900) };
+    let err = runtime.issue_client(&plugin, instance(&plugin, "secret-key", &keys[..4]), &request, ReleasePolicy::AsDeclared).await.unwrap_err();
+    assert!(err.to_string().contains("issues no temporary credentials"), "{err}");
+}
+
+#[tokio::test]
+async fn resource_ids_are_canonicalised_and_malformed_ones_explained() {
+    let (runtime, plugin) = aws_plugin().await;
+    let inst = instance(&plugin, "secret-key", &[("region", "eu-west-1"), ("aws_access_key_id", "a"), ("aws_secret_access_key", "b")]);
+    let canonical = |rt: &'static str, id: &'static str| {
+        let (runtime, plugin, inst) = (&runtime, &plugin, inst.clone());
+        async move { runtime.canonical_resource_id(plugin, inst, rt, id).await }
+    };
+    for (rt, id, expected) in [
+        ("s3-bucket", "s3://my-bucket", "s3://my-bucket"),
+        ("s3-bucket", "s3://my-bucket/path/to/key", "s3://my-bucket"),
+        ("s3-bucket", "arn:aws:s3:::my-bucket", "s3://my-bucket"),
+        ("s3-bucket", "arn:aws:s3:::my-bucket/prefix", "s3://my-bucket"),
+        ("s3-bucket", "my.bucket-1", "s3://my.bucket-1"),
+        ("kubernetes-cluster", "prod-cluster_1", "prod-cluster_1"),
+        ("kubernetes-cluster", "arn:aws:eks:eu-west-1:123456789012:cluster/prod", "prod"),
+        ("docker-registry", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        ("docker-registry", "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/web", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        ("docker-registry", "arn:aws:ecr:eu-west-1:123456789012:repository/app", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        ("docker-registry", "arn:aws:ecr:eu-west-1:123456789012:repository", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        ("aws-generic", "eu-west-1", "eu-west-1"),
+    ] {
+        assert_eq!(canonical(rt, id).await.unwrap(), expected, "{rt} {id}");
+    }
+    for (rt, id, message) in [
+        ("s3-bucket", "Bad_Bucket", "invalid S3 bucket id `Bad_Bucket`"),
+        ("s3-bucket", "ab", "3-63 lower-case letters"),
+        ("s3-bucket", "-bucket", "invalid S3 bucket id"),
+        ("kubernetes-cluster", "arn:aws:eks:us-east-1:123456789012:cluster/prod", "is in region `us-east-1`, but this connector is configured for `eu-west-1`"),
+        ("kubernetes-cluster", "arn:aws:eks:eu-west-1:123:cluster/prod", "12-digit account"),
+        ("kubernetes-cluster", "arn:aws:eks:eu-west-1:123456789012:nodegroup/prod", "the resource must be cluster/<name>"),
+        ("kubernetes-cluster", "-bad", "a cluster name is letters, digits"),
+        ("docker-registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com", "is in region `us-east-1`"),
+        ("docker-registry", "registry.example.com", "expected [https://]<account>.dkr.ecr.<region>.amazonaws.com"),
+        ("docker-registry", "arn:aws:ecr:eu-west-1:123456789012:image/x", "repository[/<name>]"),
+        ("gcs-bucket", "x", "has no resource type `gcs-bucket`"),
+    ] {
+        let err = canonical(rt, id).await.unwrap_err();
+        assert!(matches!(&err, CallError::Connector(e) if e.code() == "invalid-config" && e.message().contains(message)), "{rt} {id}: {err:?}");
+    }
+}
+
+/// Run auto-configure over a crafted home directory and environment.
+async fn autoconf(files: &[(&str, &str)], env: &[(&str, &str)], method: Option<&str>) -> Result<airlock::runtime::bindings::AutoConfiguration, CallError> {
+    let (runtime, plugin) = aws_plugin().await;
+    let home = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = home.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
+    std::fs::write(home.path().join(".ssh/id_ed25519"), "not for connectors").unwrap();
+    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let input = local_input(&plugin.spec, method.map(str::to_string), None, None, home.path(), &|k| env.get(k).cloned());
+    assert!(input.files.iter().all(|f| f.path.starts_with("~/.aws/")), "only declared files are handed in");
+    runtime.auto_configure(&plugin, &input).await
+}
+
+fn attrs(config: &airlock::runtime::bindings::AutoConfiguration) -> HashMap<String, String> {
+    config.attributes.iter().cloned().collect()
+}
+
+#[tokio::test]
+async fn auto_configure_handles_each_profile_shape() {
+    let credentials = "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = default-secret\n\n[dev]\naws_access_key_id = ASIADEV\naws_secret_access_key = dev-secret\naws_session_token = dev-token\n\n[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n";
+    let config = "[default]\nregion = eu-central-1\n\n[profile dev]\nregion = us-west-2\n\n[profile ops]\nregion = ap-south-1\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = base\n";
+    let files = [(".aws/credentials", credentials), (".aws/config", config)];
+
+    // Long-lived keys become session-token, never secret-key unless asked.
+    let found = autoconf(&files, &[], None).await.unwrap();
+    assert_eq!(found.auth_method, "session-token");
+    assert_eq!(attrs(&found)["aws_access_key_id"], "AKIADEFAULT");
+    assert_eq!(attrs(&found)["region"], "eu-central-1");
+    assert_eq!(autoconf(&files, &[], Some("secret-key")).await.unwrap().auth_method, "secret-key");
+
+    // A profile with a session token: sts-token, assumed to expire in an hour.
+    let found = autoconf(&files, &[("AWS_PROFILE", "dev")], None).await.unwrap();
+    assert_eq!((found.auth_method.as_str(), attrs(&found)["aws_session_token"].as_str(), attrs(&found)["region"].as_str()), ("sts-token", "dev-token", "us-west-2"));
+    assert!(found.expires_at.is_some());
+    let err = autoconf(&files, &[("AWS_PROFILE", "dev")], Some("session-token")).await.unwrap_err();
+    assert!(err.to_string().contains("the local credentials are temporary"), "{err}");
+
+    // A role profile with a source profile: iam-role with the source's keys.
+    let found = autoconf(&files, &[("AWS_PROFILE", "ops")], None).await.unwrap();
+    assert_eq!(found.auth_method, "iam-role");
+    assert_eq!((attrs(&found)["role_arn"].as_str(), attrs(&found)["aws_access_key_id"].as_str(), attrs(&found)["region"].as_str()), ("arn:aws:iam::123456789012:role/ops", "AKIABASE", "ap-south-1"));
+
+    // Environment variables win over the files.
+    let env = [("AWS_ACCESS_KEY_ID", "AKIAENV"), ("AWS_SECRET_ACCESS_KEY", "env-secret"), ("AWS_REGION", "sa-east-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")];
+    let found = autoconf(&files, &env, None).await.unwrap();
+    assert_eq!((attrs(&found)["aws_access_key_id"].as_str(), attrs(&found)["region"].as_str(), attrs(&found)["endpoint_url"].as_str()), ("AKIAENV", "sa-east-1", "http://127.0.0.1:4566"));
+
+    // Nothing usable: clear errors.
+    let err = autoconf(&[(".aws/credentials", credentials)], &[], None).await.unwrap_err();
+    assert!(err.to_string().contains("no AWS region found"), "{err}");
+    let err = autoconf(&[(".aws/config", config)], &[], None).await.unwrap_err();
+    assert!(err.to_string().contains("no AWS credentials found for profile `default`"), "{err}");
+}
