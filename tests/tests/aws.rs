@@ -168,3 +168,66 @@ async fn the_secret_key_is_never_in_guest_memory_after_a_signed_call() {
     assert!(contains("GetCallerIdentityResponse"), "control: the response the guest received is found");
     assert!(!contains(&moto.secret_access_key), "the secret access key reached guest memory");
 }
+
+/// The server workflow with AWS: register an iam-role connector against moto, then `login`
+/// writes an AWS CLI profile (0600) that the real AWS CLI uses.
+#[tokio::test]
+async fn login_writes_an_aws_cli_profile_the_aws_cli_uses() {
+    use airlock_tests::server::{out, Server, StoreKind, ADMIN_TOKEN};
+    let moto = moto().await;
+    let server = Server::start(StoreKind::Sqlite);
+    let secret_file = server.data_dir.join("aws-secret");
+    std::fs::write(&secret_file, &moto.secret_access_key).unwrap();
+    let register = server.cli(ADMIN_TOKEN, &[
+        "connector", "register", "aws-dev", "-t", "aws", "-a", "iam-role", "-r", "s3-bucket",
+        &format!("--region={REGION}"), &format!("--endpoint_url={}", moto.url), &format!("--aws_access_key_id={}", moto.access_key_id),
+        &format!("--aws_secret_access_key=@{}", secret_file.display()), &format!("--role_arn={}", moto.role_arn),
+    ]);
+    assert!(register.status.success(), "{}", out(&register).1);
+    assert!(out(&register).0.contains(&format!("s3://{BUCKET}")), "{}", out(&register).0);
+    let login = server.cli(ADMIN_TOKEN, &["connector", "login", "aws-dev", "-r", "s3-bucket", "--resource-id", BUCKET]);
+    assert!(login.status.success(), "{}", out(&login).1);
+    let credentials = server.data_dir.join(".aws/credentials");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777, 0o600);
+    let written = std::fs::read_to_string(&credentials).unwrap();
+    assert!(written.contains("[airlock-aws-dev]") && written.contains("aws_session_token"), "{written}");
+    assert!(!written.contains(&moto.secret_access_key), "the profile holds temporary credentials, not the long-lived key");
+    let listed = std::process::Command::new(airlock_tests::require_tool("aws"))
+        .args(["s3", "ls", "--profile", "airlock-aws-dev", "--endpoint-url", &moto.url])
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_CONFIG_FILE", server.data_dir.join(".aws/config"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "aws s3 ls --profile: {}", String::from_utf8_lossy(&listed.stderr));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(BUCKET));
+}
+
+/// `login` for an EKS cluster writes a kubeconfig context that kubectl reads.
+#[tokio::test]
+async fn login_writes_a_kubeconfig_kubectl_reads() {
+    use airlock_tests::server::{out, Server, StoreKind, ADMIN_TOKEN};
+    let moto = tokio::task::spawn_blocking(Moto::start_without_auth).await.unwrap();
+    let server = Server::start(StoreKind::Sqlite);
+    let register = server.cli(ADMIN_TOKEN, &[
+        "connector", "register", "eks", "-t", "aws", "-a", "secret-key", "-r", "kubernetes-cluster",
+        &format!("--region={REGION}"), &format!("--endpoint_url={}", moto.url), &format!("--aws_access_key_id={}", moto.access_key_id),
+        &format!("--aws_secret_access_key={}", moto.secret_access_key),
+    ]);
+    assert!(register.status.success(), "{}", out(&register).1);
+    let kubeconfig = server.data_dir.join("kube.config");
+    let login = server.cli(ADMIN_TOKEN, &["connector", "login", "eks", "--resource-id", CLUSTER, "--kubeconfig", kubeconfig.to_str().unwrap()]);
+    assert!(login.status.success(), "{}", out(&login).1);
+    let view = std::process::Command::new(airlock_tests::require_tool("kubectl"))
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert!(view.status.success(), "{}", String::from_utf8_lossy(&view.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    assert_eq!(parsed["current-context"], format!("arn:aws:eks:{REGION}:123456789012:cluster/{CLUSTER}"));
+    assert!(parsed["users"][0]["user"]["token"].as_str().unwrap().starts_with("k8s-aws-v1."));
+    assert!(parsed["clusters"][0]["cluster"]["server"].as_str().unwrap().starts_with("https://"));
+}
