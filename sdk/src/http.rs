@@ -7,7 +7,7 @@
 use crate::bindings::airlock::connector::http as raw;
 use crate::{ConnectorError, Result};
 
-pub use raw::{AwsSigning, CredentialUse, HttpError, JwtAssertion, Method};
+pub use raw::{AwsSigning, CredentialUse, HttpError, JwtAssertion, Method, TemporaryAwsCredentials};
 
 /// A request under construction.
 #[derive(Debug, Clone)]

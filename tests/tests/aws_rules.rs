@@ -24,25 +24,48 @@ fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instan
     Arc::new(Instance::prepare(&plugin.spec, ConnectorConfig::new(Some(method), attrs.iter().copied()), &EgressPolicy::default()).unwrap())
 }
 
-/// A fake STS that records each request's form parameters and answers with fixed credentials.
+/// A fake AWS endpoint: STS records each request's form parameters and answers with fixed
+/// credentials; EKS and ECR answer one cluster and one token, recording who signed.
 async fn fake_sts() -> (String, Arc<Mutex<Vec<HashMap<String, String>>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    let app = axum::Router::new().route(
-        "/",
-        post(move |body: String| {
-            let record = record.clone();
-            async move {
-                let form: HashMap<String, String> = url_pairs(&body);
-                let action = form.get("Action").cloned().unwrap_or_default();
-                record.lock().unwrap().push(form);
-                format!(
-                    "<{action}Response><{action}Result><Credentials><AccessKeyId>ASIAFAKE</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>\
-                     <SessionToken>fake-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></{action}Result></{action}Response>"
-                )
-            }
-        }),
-    );
+    let (record, record_eks) = (seen.clone(), seen.clone());
+    let signer = |headers: &axum::http::HeaderMap| {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        auth.split("Credential=").nth(1).and_then(|c| c.split('/').next()).unwrap_or_default().to_string()
+    };
+    let app = axum::Router::new()
+        .route(
+            "/",
+            post(move |headers: axum::http::HeaderMap, body: String| {
+                let record = record.clone();
+                async move {
+                    if let Some(target) = headers.get("x-amz-target") {
+                        let mut form = HashMap::from([("Target".to_string(), target.to_str().unwrap().to_string()), ("Signer".to_string(), signer(&headers))]);
+                        form.insert("Body".into(), body);
+                        record.lock().unwrap().push(form);
+                        return r#"{"authorizationData":[{"authorizationToken":"QVdTOnRva2Vu","expiresAt":1900000000,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}"#.to_string();
+                    }
+                    let mut form: HashMap<String, String> = url_pairs(&body);
+                    form.insert("Signer".into(), signer(&headers));
+                    let action = form.get("Action").cloned().unwrap_or_default();
+                    record.lock().unwrap().push(form);
+                    format!(
+                        "<{action}Response><{action}Result><Account>123456789012</Account><Credentials><AccessKeyId>ASIAFAKE</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey>\
+                         <SessionToken>fake-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></{action}Result></{action}Response>"
+                    )
+                }
+            }),
+        )
+        .route(
+            "/clusters/{name}",
+            axum::routing::get(move |headers: axum::http::HeaderMap, axum::extract::Path(name): axum::extract::Path<String>| {
+                let record = record_eks.clone();
+                async move {
+                    record.lock().unwrap().push(HashMap::from([("Cluster".to_string(), name.clone()), ("Signer".to_string(), signer(&headers))]));
+                    serde_json::json!({"cluster": {"arn": format!("arn:aws:eks:eu-west-1:123456789012:cluster/{name}"), "endpoint": "https://eks.example", "certificateAuthority": {"data": "Q0E="}}}).to_string()
+                }
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -107,6 +130,33 @@ async fn generated_session_policies_are_exactly_scoped_to_the_resource() {
     let form = seen.lock().unwrap().pop().unwrap();
     assert!(!form.contains_key("Policy"));
     assert_eq!(form["PolicyArns.member.2.arn"], "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess");
+}
+
+#[tokio::test]
+async fn kubernetes_and_docker_clients_of_temporary_methods_use_down_scoped_credentials() {
+    let (url, seen) = fake_sts().await;
+    let (runtime, plugin) = aws_plugin().await;
+    let attrs = [("region", "eu-west-1"), ("endpoint_url", url.as_str()), ("aws_access_key_id", "AKIALONGLIVED"), ("aws_secret_access_key", "wJalrXUtnFEMI-test-key"), ("role_arn", "arn:aws:iam::123456789012:role/r")];
+    let inst = instance(&plugin, "iam-role", &attrs);
+    let request = ClientRequest { resource_type: "kubernetes-cluster".into(), resource_id: Some("prod".into()), expiration_seconds: None };
+    let kube = runtime.issue_client(&plugin, inst.clone(), &request, ReleasePolicy::AsDeclared).await.unwrap();
+    let calls = std::mem::take(&mut *seen.lock().unwrap());
+    let eks = r#"{"Statement":[{"Action":["eks:ListClusters","eks:DescribeCluster"],"Effect":"Allow","Resource":"arn:aws:eks:eu-west-1:*:cluster/prod"}],"Version":"2012-10-17"}"#;
+    assert_eq!((calls[0]["Action"].as_str(), calls[0]["Policy"].as_str(), calls[0]["Signer"].as_str()), ("AssumeRole", eks, "AKIALONGLIVED"));
+    assert_eq!((calls[1]["Cluster"].as_str(), calls[1]["Signer"].as_str()), ("prod", "ASIAFAKE"), "the cluster is described as the assumed role");
+    let token = &kube.attributes.iter().find(|(n, _)| n == "token").unwrap().1.value;
+    use base64::Engine as _;
+    let presigned = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.trim_start_matches("k8s-aws-v1.")).unwrap()).unwrap();
+    assert!(presigned.contains("X-Amz-Credential=ASIAFAKE") && presigned.contains("X-Amz-Security-Token=fake-token"), "the token speaks for the role: {presigned}");
+
+    let request = ClientRequest { resource_type: "docker-registry".into(), resource_id: None, expiration_seconds: None };
+    let docker = runtime.issue_client(&plugin, inst, &request, ReleasePolicy::AsDeclared).await.unwrap();
+    assert_eq!(docker.resource_id.as_deref(), Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com"));
+    let calls = std::mem::take(&mut *seen.lock().unwrap());
+    let ecr = r#"{"Statement":[{"Action":["ecr:DescribeRegistry","ecr:DescribeRepositories","ecr:ListRepositories","ecr:BatchGetImage","ecr:DescribeImages","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Effect":"Allow","Resource":["arn:aws:ecr:eu-west-1:*:repository","arn:aws:ecr:eu-west-1:*:repository/*"]},{"Action":["ecr:GetAuthorizationToken"],"Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#;
+    assert_eq!(calls[0]["Policy"], ecr);
+    let token_call = calls.iter().find(|c| c.get("Target").is_some_and(|t| t.ends_with("GetAuthorizationToken"))).unwrap();
+    assert_eq!(token_call["Signer"], "ASIAFAKE");
 }
 
 #[tokio::test]

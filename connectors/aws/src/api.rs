@@ -1,14 +1,16 @@
 //! The AWS calls the connector makes. Every request is signed by the host with the instance's
 //! credential bindings (SigV4); the long-lived secret key never enters this component.
 
-use airlock_sdk::http::{self, AwsSigning, Method, Request};
+use airlock_sdk::http::{self, AwsSigning, Method, Request, TemporaryAwsCredentials};
 use airlock_sdk::{config, ConnectorError, Result};
 
-/// The configured account access: region, optional endpoint and which bindings sign.
+/// The configured account access: region, optional endpoint, and what signs: the instance's
+/// credential bindings, or temporary credentials minted through STS.
 pub struct Aws {
     pub region: String,
     endpoint: Option<String>,
     session_token: bool,
+    temporary: Option<TemporaryAwsCredentials>,
 }
 
 /// Who the credentials belong to.
@@ -31,7 +33,22 @@ impl Aws {
             region: config::require("region")?,
             endpoint: config::get("endpoint_url").map(|e| e.trim_end_matches('/').to_string()).filter(|e| !e.is_empty()),
             session_token: config::has_binding("aws_session_token"),
+            temporary: None,
         })
+    }
+
+    /// The same account access, signing with minted temporary credentials.
+    pub fn with_temporary(&self, minted: &TempCredentials) -> Aws {
+        Aws {
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+            session_token: false,
+            temporary: Some(TemporaryAwsCredentials {
+                access_key_id: minted.access_key_id.clone(),
+                secret_access_key: minted.secret_access_key.clone(),
+                session_token: minted.session_token.clone(),
+            }),
+        }
     }
 
     fn signing(&self, service: &str) -> AwsSigning {
@@ -39,6 +56,7 @@ impl Aws {
             access_key_id: "aws_access_key_id".into(),
             secret_access_key: "aws_secret_access_key".into(),
             session_token: self.session_token.then(|| "aws_session_token".into()),
+            temporary: self.temporary.clone(),
             region: self.region.clone(),
             service: service.into(),
         }

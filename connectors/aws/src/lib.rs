@@ -93,11 +93,13 @@ impl Connector for AwsConnector {
     }
 
     fn verify(resource_type: Option<String>, resource_id: Option<String>) -> Result<Vec<ResourceListing>> {
-        let aws = authenticated()?;
+        let configured = authenticated()?;
+        // An IAM role connector reaches what the role reaches: list with the assumed role.
+        let aws = match config::auth_method().as_str() {
+            "iam-role" => configured.with_temporary(&configured.assume_role(&config::require("role_arn")?, "airlock-verify", ROLE_BOUNDS.0, None, &[])?),
+            _ => configured,
+        };
         let identity = aws.caller_identity()?;
-        if config::auth_method() == "iam-role" {
-            aws.assume_role(&config::require("role_arn")?, "airlock-verify", ROLE_BOUNDS.0, None, &[])?;
-        }
         match resource_type {
             Some(rt) => {
                 let id = resource_id.map(|id| ids::canonical(&rt, &id, &aws.region)).transpose()?;
@@ -119,8 +121,18 @@ impl Connector for AwsConnector {
         let id = request.resource_id.as_deref().map(|id| ids::canonical(rt, id, &aws.region)).transpose()?;
         match rt {
             GENERIC | S3 => aws_credential(&aws, rt, id, request.expiration_seconds),
-            EKS => kubernetes_credential(&aws, id.ok_or_else(|| ConnectorError::InvalidConfig("name the EKS cluster".into()))?),
-            ECR => docker_credential(&aws, id),
+            EKS | ECR => {
+                // Kubernetes and Docker clients act as the identity the method yields (the assumed
+                // role, the federated user), through credentials down-scoped to the resource.
+                let signer = match config::auth_method().as_str() {
+                    "secret-key" | "sts-token" => aws,
+                    method => aws.with_temporary(&mint(&aws, method, rt, id.as_deref(), Some(temporary_lifetime(method)))?),
+                };
+                match rt {
+                    EKS => kubernetes_credential(&signer, id.ok_or_else(|| ConnectorError::InvalidConfig("name the EKS cluster".into()))?),
+                    _ => docker_credential(&signer, id),
+                }
+            }
             other => Err(ConnectorError::InvalidConfig(format!("the aws connector has no resource type `{other}`"))),
         }
     }
@@ -177,6 +189,14 @@ fn resources(aws: &Aws, account: &str, rt: &str, id: Option<&str>) -> Result<Vec
             Ok(vec![registry])
         }
         (other, _) => Err(ConnectorError::InvalidConfig(format!("the aws connector has no resource type `{other}`"))),
+    }
+}
+
+/// The shortest lifetime the method allows: enough to mint a Kubernetes or Docker client.
+fn temporary_lifetime(method: &str) -> u64 {
+    match method {
+        "iam-role" => ROLE_BOUNDS.0,
+        _ => SESSION_BOUNDS.0,
     }
 }
 

@@ -96,6 +96,7 @@ fn binding_names(credential: &CredentialUse) -> Vec<String> {
         CredentialUse::Bearer(b) | CredentialUse::Header((_, b)) => vec![b.clone()],
         CredentialUse::Basic((user, password)) => vec![user.clone(), password.clone()],
         CredentialUse::BodyPlaceholder(names) => names.clone(),
+        CredentialUse::AwsSigv4(s) if s.temporary.is_some() => Vec::new(),
         CredentialUse::AwsSigv4(s) => [Some(&s.access_key_id), Some(&s.secret_access_key), s.session_token.as_ref()]
             .into_iter()
             .flatten()

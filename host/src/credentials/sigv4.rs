@@ -66,14 +66,16 @@ fn signature<'a>(
     settings: SigningSettings,
     secret: &SecretLookup<'a>,
 ) -> Result<aws_sigv4::http_request::SigningInstructions, HttpError> {
-    let session_token = signing.session_token.as_deref().map(secret).transpose()?.map(str::to_string);
-    let identity = Credentials::new(
-        secret(&signing.access_key_id)?,
-        secret(&signing.secret_access_key)?,
-        session_token,
-        None,
-        "airlock-binding",
-    )
+    let identity = match &signing.temporary {
+        Some(t) => Credentials::new(&t.access_key_id, &t.secret_access_key, Some(t.session_token.clone()), None, "airlock-temporary"),
+        None => Credentials::new(
+            secret(&signing.access_key_id)?,
+            secret(&signing.secret_access_key)?,
+            signing.session_token.as_deref().map(secret).transpose()?.map(str::to_string),
+            None,
+            "airlock-binding",
+        ),
+    }
     .into();
     let params = v4::SigningParams::builder()
         .identity(&identity)

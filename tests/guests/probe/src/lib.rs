@@ -66,6 +66,7 @@ impl Connector for Probe {
                         access_key_id: "key_id".into(),
                         secret_access_key: "token".into(),
                         session_token: None,
+                        temporary: None,
                         region: "us-east-1".into(),
                         service: "sts".into(),
                     })
