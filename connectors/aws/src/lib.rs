@@ -300,23 +300,25 @@ fn kubernetes_credential(aws: &Aws, name: String) -> Result<ClientCredential> {
     })
 }
 
-/// A `docker` client credential for ECR from GetAuthorizationToken.
+/// A `docker` client credential for ECR from GetAuthorizationToken (one call: the registry's
+/// name comes from the token's proxy endpoint).
 fn docker_credential(aws: &Aws, id: Option<String>) -> Result<ClientCredential> {
     use base64::Engine as _;
-    let account = aws.caller_identity()?.account;
-    let registry = format!("{account}.dkr.ecr.{}.amazonaws.com", aws.region);
+    let answer = aws.ecr("GetAuthorizationToken", serde_json::json!({}))?;
+    let data = &answer["authorizationData"][0];
+    let upstream = |what: &str| ConnectorError::Upstream(format!("ECR returned {what}"));
+    let endpoint = data["proxyEndpoint"].as_str().ok_or_else(|| upstream("no proxy endpoint"))?;
+    let registry = ids::registry(endpoint, &aws.region)?;
     if id.as_ref().is_some_and(|id| *id != registry) {
         return Err(ConnectorError::NotFound(format!("these credentials reach the registry `{registry}`, not `{}`", id.unwrap_or_default())));
     }
-    let answer = aws.ecr("GetAuthorizationToken", serde_json::json!({}))?;
-    let data = &answer["authorizationData"][0];
-    let token = data["authorizationToken"].as_str().ok_or_else(|| ConnectorError::Upstream("ECR returned no authorization token".into()))?;
+    let token = data["authorizationToken"].as_str().ok_or_else(|| upstream("no authorization token"))?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ConnectorError::Upstream("ECR returned an unreadable authorization token".into()))?;
-    let (username, password) = decoded.split_once(':').ok_or_else(|| ConnectorError::Upstream("ECR's token is not user:password".into()))?;
+        .ok_or_else(|| upstream("an unreadable authorization token"))?;
+    let (username, password) = decoded.split_once(':').ok_or_else(|| upstream("a token that is not user:password"))?;
     Ok(ClientCredential {
         connector_type: "docker".into(),
         auth_method: "password".into(),
