@@ -42,3 +42,27 @@ fn bad_arguments_are_explained() {
     let (ok, _, stderr) = airlock(&["connector", "list"]);
     assert!(!ok && stderr.contains("no API token"), "{stderr}");
 }
+
+#[test]
+fn configure_saves_the_server_and_token_privately() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["configure", "--url", "http://127.0.0.1:9", "--token-stdin"])
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"alk_saved-token\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let file = home.path().join(".config/airlock/config.json");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!((saved["url"].as_str(), saved["token"].as_str()), (Some("http://127.0.0.1:9"), Some("alk_saved-token")));
+    // Later commands use it.
+    let out = Command::new(env!("CARGO_BIN_EXE_airlock")).args(["connector", "list"]).env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").env_remove("AIRLOCK_URL").env_remove("AIRLOCK_TOKEN").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the Airlock server at http://127.0.0.1:9"));
+}

@@ -128,6 +128,15 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let (status, body) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors?colour=blue", None).await;
     assert_eq!(status, 200, "unknown list filters are ignored: {body}");
 
+    // A connector whose own credentials expire (within the skew tolerance) stops issuing.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let expiring = with(json!({"name": "expiring", "expires_at": now + 60, "expires_skew_tolerance": 120}));
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(expiring)).await.0, 201);
+    let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/expiring/client", Some(json!({}))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("has expired"), "{body}");
+    assert_eq!(server.json(ADMIN_TOKEN, "DELETE", "/api/v1/connectors/expiring", None).await.0, 204);
+
     // Nothing was half-written.
     let (_, connectors) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors", None).await;
     assert_eq!(connectors, json!([]));

@@ -66,6 +66,22 @@ fn workflow(store: StoreKind) {
     assert_eq!(first["lease_id"], second["lease_id"]);
     let fresh = json(&cli(&["connector", "describe", "reg", "--client", "--no-reuse", "-o", "json"]));
     assert_ne!(fresh["lease_id"], first["lease_id"]);
+    // Revoking the leases stops their reuse.
+    for lease in [&first, &fresh] {
+        let revoke = cli(&["lease", "revoke", lease["lease_id"].as_str().unwrap()]);
+        assert!(revoke.status.success(), "{}", out(&revoke).1);
+    }
+    let after_revoke = json(&cli(&["connector", "describe", "reg", "--client", "-o", "json"]));
+    assert_eq!(after_revoke["reused"], false);
+    assert_ne!(after_revoke["lease_id"], first["lease_id"]);
+    let leases = json(&cli(&["lease", "list", "-o", "json"]));
+    assert!(leases.as_array().unwrap().iter().any(|l| l["id"] == first["lease_id"] && l["revoked"] == true));
+    // Every use of the password binding is audited, by name only.
+    let audit = json(&cli(&["audit", "--limit", "500", "-o", "json"]));
+    let rows = audit.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["action"] == "binding.use" && r["detail"].as_str().unwrap().contains(&format!("bindings=password GET http://{}", registry.host))), "{audit}");
+    assert!(rows.iter().any(|r| r["action"] == "client.issue" && r["outcome"] == "reused"));
+    assert!(!audit.to_string().contains(&password));
     let (table, _) = out(&cli(&["connector", "describe", "reg", "--client"]));
     assert!(table.contains("[HIDDEN]") && !table.contains(&password), "{table}");
 
