@@ -87,6 +87,21 @@ pub trait Connector {
     }
 }
 
+impl ConnectorError {
+    /// The error's message, whatever its kind.
+    pub fn message(&self) -> &str {
+        match self {
+            ConnectorError::InvalidConfig(m)
+            | ConnectorError::Unauthorized(m)
+            | ConnectorError::NotFound(m)
+            | ConnectorError::Upstream(m)
+            | ConnectorError::LimitExceeded(m)
+            | ConnectorError::Unsupported(m)
+            | ConnectorError::EgressDenied(m) => m,
+        }
+    }
+}
+
 /// A resource listing for one type.
 pub fn listing(resource_type: &str, resource_ids: Vec<String>) -> ResourceListing {
     ResourceListing { resource_type: resource_type.into(), resource_ids, error: None }

@@ -8,7 +8,26 @@ pub mod oci;
 pub mod registry;
 pub mod server;
 
+use airlock::egress::{AddressPolicy, EgressPolicy};
+use airlock::instance::{ConnectorConfig, Instance};
+use airlock::runtime::{Plugin, Runtime, RuntimeOptions};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A runtime that may reach loopback, with one built-in connector loaded.
+pub async fn builtin_plugin(name: &str) -> (Runtime, Plugin) {
+    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
+    let runtime = Runtime::new(options).unwrap();
+    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == name).expect("a built-in connector").1;
+    let plugin = runtime.load(wasm).await.unwrap();
+    (runtime, plugin)
+}
+
+/// A prepared instance of `plugin` (panics on an invalid configuration).
+pub fn instance(plugin: &Plugin, method: Option<&str>, attributes: &[(&str, &str)]) -> Arc<Instance> {
+    let config = ConnectorConfig::new(method, attributes.iter().copied());
+    Arc::new(Instance::prepare(&plugin.spec, config, &EgressPolicy::default()).unwrap())
+}
 
 /// The probe guest component (built by `build.rs` from `tests/guests/probe`).
 pub fn probe_component() -> Vec<u8> {

@@ -11,15 +11,11 @@ use airlock_tests::moto::{aws, Moto, BUCKET, CLUSTER, REGION};
 use std::sync::Arc;
 
 async fn aws_plugin() -> (Runtime, Plugin) {
-    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
-    let runtime = Runtime::new(options).unwrap();
-    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "aws").unwrap().1;
-    let plugin = runtime.load(wasm).await.unwrap();
-    (runtime, plugin)
+    airlock_tests::builtin_plugin("aws").await
 }
 
 fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instance> {
-    Arc::new(Instance::prepare(&plugin.spec, ConnectorConfig::new(Some(method), attrs.iter().copied()), &EgressPolicy::default()).unwrap())
+    airlock_tests::instance(plugin, Some(method), attrs)
 }
 
 fn keys(moto: &Moto) -> Vec<(&str, &str)> {

@@ -4,24 +4,19 @@
 
 use airlock::autoconfigure::local_input;
 use airlock::credentials::ReleasePolicy;
-use airlock::egress::{AddressPolicy, EgressPolicy};
-use airlock::instance::{ConnectorConfig, Instance};
+use airlock::instance::Instance;
 use airlock::runtime::bindings::ClientRequest;
-use airlock::runtime::{CallError, Plugin, Runtime, RuntimeOptions};
+use airlock::runtime::{CallError, Plugin, Runtime};
 use axum::routing::post;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 async fn aws_plugin() -> (Runtime, Plugin) {
-    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
-    let runtime = Runtime::new(options).unwrap();
-    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "aws").unwrap().1;
-    let plugin = runtime.load(wasm).await.unwrap();
-    (runtime, plugin)
+    airlock_tests::builtin_plugin("aws").await
 }
 
 fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instance> {
-    Arc::new(Instance::prepare(&plugin.spec, ConnectorConfig::new(Some(method), attrs.iter().copied()), &EgressPolicy::default()).unwrap())
+    airlock_tests::instance(plugin, Some(method), attrs)
 }
 
 /// A fake AWS endpoint: STS records each request's form parameters and answers with fixed

@@ -1,9 +1,9 @@
 //! The docker connector against a real registry (Debian's `docker-registry` with htpasswd auth),
 //! driven through the `airlock` binary, and its issued credential used by a real client (`skopeo`).
 
-use airlock::egress::{AddressPolicy, EgressPolicy};
+use airlock::egress::EgressPolicy;
 use airlock::instance::{ConnectorConfig, Instance};
-use airlock::runtime::{CallError, Runtime, RuntimeOptions};
+use airlock::runtime::{CallError, Runtime};
 use airlock_tests::registry::Registry;
 use airlock_tests::{airlock_bin, oci, require_tool};
 use std::path::Path;
@@ -111,11 +111,7 @@ fn the_issued_credential_works_with_skopeo() {
 }
 
 async fn docker_plugin() -> (Runtime, airlock::runtime::Plugin) {
-    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
-    let runtime = Runtime::new(options).unwrap();
-    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "docker").unwrap().1;
-    let plugin = runtime.load(wasm).await.unwrap();
-    (runtime, plugin)
+    airlock_tests::builtin_plugin("docker").await
 }
 
 #[tokio::test]

@@ -109,7 +109,7 @@ impl Connector for AwsConnector {
                 .into_iter()
                 .map(|rt| match resources(&aws, &identity.account, rt, None) {
                     Ok(ids) => listing(rt, ids),
-                    Err(e) => ResourceListing { resource_type: rt.into(), resource_ids: Vec::new(), error: Some(message(&e)) },
+                    Err(e) => ResourceListing { resource_type: rt.into(), resource_ids: Vec::new(), error: Some(e.message().to_string()) },
                 })
                 .collect()),
         }
@@ -155,18 +155,6 @@ fn authenticated() -> Result<Aws> {
         ));
     }
     Aws::from_config()
-}
-
-fn message(e: &ConnectorError) -> String {
-    match e {
-        ConnectorError::InvalidConfig(m)
-        | ConnectorError::Unauthorized(m)
-        | ConnectorError::NotFound(m)
-        | ConnectorError::Upstream(m)
-        | ConnectorError::LimitExceeded(m)
-        | ConnectorError::Unsupported(m)
-        | ConnectorError::EgressDenied(m) => m.clone(),
-    }
 }
 
 /// The ids of one resource type the credentials reach (checking `id` when given).

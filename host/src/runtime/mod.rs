@@ -119,11 +119,6 @@ impl Runtime {
         self.pooled
     }
 
-    /// The per-call budgets.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     /// Compile (or fetch from the cache), link and describe a component.
     pub async fn load(&self, wasm: &[u8]) -> Result<Plugin, LoadError> {
         let sha256 = hex::encode(Sha256::digest(wasm));
@@ -233,7 +228,7 @@ fn failure(store: &Store<CallState>, error: wasmtime::Error) -> CallError {
         return CallError::Limit(state.limiter.error());
     }
     if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        return CallError::Limit(LimitExceeded::new(Limit::WallTime, format!("{:?}", store_wall_time(state))));
+        return CallError::Limit(LimitExceeded::new(Limit::WallTime, format!("{:?}", state.budget.wall_time())));
     }
     if let Some(limit) = &state.budget.exhausted {
         return CallError::Limit(limit.clone());
@@ -244,10 +239,6 @@ fn failure(store: &Store<CallState>, error: wasmtime::Error) -> CallError {
         false => format!("{error:#}; the connector wrote: {stderr}"),
     };
     CallError::Trap(host::redact(message, state.instance.bindings.values()))
-}
-
-fn store_wall_time(state: &CallState) -> std::time::Duration {
-    state.budget.wall_time()
 }
 
 fn empty_spec() -> ConnectorSpec {

@@ -27,8 +27,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Store {
     pool: AnyPool,
     audit: audit::AuditWriter,
-    /// Whether the backend is SQLite (single-node) rather than PostgreSQL.
-    pub sqlite: bool,
 }
 
 impl Store {
@@ -56,7 +54,7 @@ impl Store {
             .await
             .with_context(|| format!("cannot open the database ({})", redact_url(url)))?;
         MIGRATOR.run(&pool).await.context("applying database migrations")?;
-        Ok(Store { audit: audit::AuditWriter::start(pool.clone()), pool, sqlite })
+        Ok(Store { audit: audit::AuditWriter::start(pool.clone()), pool })
     }
 
     /// The SQLite URL for a data directory (file created on first run).
