@@ -36,6 +36,14 @@ async fn an_uploaded_plugin_waits_for_approval_and_is_removable() {
 
     assert!(server.cli(ADMIN_TOKEN, &["plugin", "approve", "probe"]).status.success());
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+    // Replacing the component needs approval again before connectors of the type work.
+    let replaced = server.cli(ADMIN_TOKEN, &["plugin", "install", "--replace", file.to_str().unwrap(), "-o", "json"]);
+    assert!(replaced.status.success(), "{}", out(&replaced).1);
+    let view: serde_json::Value = serde_json::from_str(&out(&replaced).0).unwrap();
+    assert_eq!(view["approved"], false);
+    let (status, _) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/p/verify", None).await;
+    assert_eq!(status, 409, "an unapproved replacement is not run");
+    assert!(server.cli(ADMIN_TOKEN, &["plugin", "approve", "probe"]).status.success());
     let again = server.cli(ADMIN_TOKEN, &["plugin", "install", file.to_str().unwrap()]);
     assert!(out(&again).1.contains("already installed; replace it explicitly"), "{}", out(&again).1);
     let blocked = server.cli(ADMIN_TOKEN, &["plugin", "remove", "probe"]);
