@@ -2,7 +2,7 @@
 
 use crate::api;
 use crate::credentials::ReleasePolicy;
-use crate::egress::{AddressPolicy, EgressPolicy};
+use crate::egress::{AddressPolicy, EgressPolicy, OriginPattern};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::service::{ServerPolicy, Service, SignaturePolicy};
 use crate::store::Store;
@@ -63,21 +63,39 @@ async fn shutdown() {
     }
 }
 
-/// Server-side policy from command-line choices.
-pub fn policy(lease_reuse: bool, release: ReleasePolicy, trusted_keys: Option<PathBuf>, require_signed: bool) -> anyhow::Result<ServerPolicy> {
+/// What an admin chose on the command line.
+pub struct PolicyChoices {
+    pub lease_reuse: bool,
+    pub release: ReleasePolicy,
+    pub trusted_keys: Option<PathBuf>,
+    pub require_signed: bool,
+    /// Comma-separated origin patterns plugins' declared egress is narrowed to.
+    pub egress_origins: Option<String>,
+    pub config_hosts: bool,
+}
+
+/// Server-side policy from the admin's choices.
+pub fn policy(choices: PolicyChoices) -> anyhow::Result<ServerPolicy> {
     let mut trusted = Vec::new();
-    if let Some(dir) = trusted_keys {
+    if let Some(dir) = choices.trusted_keys {
         for entry in std::fs::read_dir(&dir).with_context(|| format!("reading trusted keys from {}", dir.display()))? {
             let path = entry?.path();
             let key = wasmsign2::PublicKey::from_any_file(&path).map_err(|e| anyhow::anyhow!("{}: not a public key: {e}", path.display()))?;
             trusted.push(key);
         }
     }
+    let allowed_origins = choices
+        .egress_origins
+        .map(|list| {
+            list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(OriginPattern::parse).collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--egress-allow-origins: {e}"))?;
     Ok(ServerPolicy {
-        egress: EgressPolicy::default(),
-        release,
-        lease_reuse,
-        signatures: SignaturePolicy { trusted, require_signature: require_signed },
+        egress: EgressPolicy { allowed_origins, allow_config_hosts: choices.config_hosts },
+        release: choices.release,
+        lease_reuse: choices.lease_reuse,
+        signatures: SignaturePolicy { trusted, require_signature: choices.require_signed },
         ..Default::default()
     })
 }

@@ -92,3 +92,24 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
     assert_eq!(server.json("not-a-token", "GET", "/api/v1/connectors", None).await.0, 401);
     assert_eq!(server.call("", "GET", "/api/v1/connectors", None).await.0, 401);
 }
+
+/// Admin egress policy: plugins' declared origins are narrowed, and config-named hosts can be
+/// switched off.
+#[tokio::test]
+async fn admin_egress_policy_narrows_what_connectors_reach() {
+    let hub = json!({"name": "hub", "connector_type": "docker", "configuration": {"username": "u", "password": "p-secret"}});
+    let narrowed = vec![("AIRLOCK_EGRESS_ALLOW_ORIGINS".to_string(), "https://registry.example.com".to_string())];
+    let server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), narrowed);
+    let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(hub.clone())).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("egress-denied")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("`https://registry-1.docker.io:443` is declared by the plugin but not allowed by admin policy"), "{body}");
+
+    let registry = airlock_tests::registry::Registry::start("u", "p-secret-value");
+    let local = json!({"name": "local", "connector_type": "docker", "configuration": {"username": "u", "password": "p-secret-value", "registry": registry.url()}});
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(local.clone())).await.0, 201, "config-named hosts are allowed by default");
+    let strict = vec![("AIRLOCK_NO_CONFIG_HOSTS".to_string(), "true".to_string())];
+    let server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), strict);
+    let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(local)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("egress-denied")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("is not in this connector's egress allowlist"), "{body}");
+}

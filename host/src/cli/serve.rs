@@ -32,6 +32,14 @@ pub struct ServeArgs {
     /// Refuse unsigned plugin uploads.
     #[arg(long)]
     require_signed_plugins: bool,
+    /// Narrow every plugin's declared egress to these origins (comma-separated
+    /// `scheme://host[:port]`, `*.` wildcards).
+    #[arg(long, env = "AIRLOCK_EGRESS_ALLOW_ORIGINS")]
+    egress_allow_origins: Option<String>,
+    /// Do not let connectors reach hosts named in their own configuration (endpoint URLs,
+    /// registries) unless a plugin declares them.
+    #[arg(long, env = "AIRLOCK_NO_CONFIG_HOSTS")]
+    no_config_hosts: bool,
 }
 
 /// Where the server keeps its state.
@@ -76,7 +84,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Release::AsDeclared => ReleasePolicy::AsDeclared,
         Release::Never => ReleasePolicy::Never,
     };
-    let policy = server::policy(!args.no_lease_reuse, release, args.trusted_keys, args.require_signed_plugins)?;
+    let policy = server::policy(server::PolicyChoices {
+        lease_reuse: !args.no_lease_reuse,
+        release,
+        trusted_keys: args.trusted_keys,
+        require_signed: args.require_signed_plugins,
+        egress_origins: args.egress_allow_origins,
+        config_hosts: !args.no_config_hosts,
+    })?;
     server::serve(ServeOptions {
         listen: args.listen,
         data_dir: args.data.dir()?,
