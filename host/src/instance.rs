@@ -84,10 +84,11 @@ impl Instance {
             });
         }
         for attr in &method.attributes {
-            let value = attributes
-                .remove(&attr.name)
-                .filter(|v| !v.expose_secret().is_empty())
-                .or_else(|| attr.default_value.clone().map(SecretString::from));
+            let given = attributes.remove(&attr.name).filter(|v| !v.expose_secret().is_empty());
+            // Only a value the user gave names a host to reach: a plugin's default must not
+            // widen its own egress (or where its secrets may go).
+            let user_given = given.is_some();
+            let value = given.or_else(|| attr.default_value.clone().map(SecretString::from));
             let Some(value) = value else {
                 if attr.required {
                     return Err(ConfigError::MissingAttribute(attr.name.clone()));
@@ -95,7 +96,7 @@ impl Instance {
                 continue;
             };
             validate(attr, value.expose_secret())?;
-            if attr.egress {
+            if attr.egress && user_given {
                 config_origins.push(Origin::from_config_value(value.expose_secret()).map_err(|reason| {
                     ConfigError::InvalidValue { attribute: attr.name.clone(), kind: "URL or host".into(), reason }
                 })?);

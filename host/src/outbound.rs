@@ -5,7 +5,7 @@
 use crate::credentials::{self, AppliedCredential};
 use crate::egress::{AddressPolicy, GatedResolver, Origin};
 use crate::instance::{BindingUse, Instance};
-use crate::runtime::bindings::airlock::connector::http::{HttpError, Method, Request, Response};
+use crate::runtime::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response};
 use crate::runtime::state::CallBudget;
 use crate::runtime::limits::LimitExceeded;
 use std::collections::HashMap;
@@ -19,8 +19,8 @@ const MAX_REDIRECTS: usize = 5;
 /// Secrets shorter than this are not searched for in responses (too many false matches).
 const MIN_REFLECTION_LEN: usize = 8;
 
-/// Headers only the host may set: credentials, signing inputs and connection framing.
-const FORBIDDEN_HEADERS: &[&str] = &[
+/// Headers only the host may set: credentials and signing inputs.
+const CREDENTIAL_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
     "cookie",
@@ -31,6 +31,12 @@ const FORBIDDEN_HEADERS: &[&str] = &[
     "x-api-key",
     "x-auth-token",
     "private-token",
+];
+
+/// Headers that shape the connection or the response's bytes. A guest may not set them (a
+/// compressed or partial response would hide an echoed secret from the reflection check), and
+/// no credential may go into them.
+const TRANSPORT_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "transfer-encoding",
@@ -39,7 +45,15 @@ const FORBIDDEN_HEADERS: &[&str] = &[
     "proxy-connection",
     "upgrade",
     "te",
+    "accept-encoding",
+    "range",
+    "if-range",
 ];
+
+/// Whether a header name is one of [`TRANSPORT_HEADERS`].
+pub(crate) fn is_transport_header(name: &str) -> bool {
+    TRANSPORT_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+}
 
 /// The shared HTTP client connectors' requests go through.
 pub struct Outbound {
@@ -66,7 +80,8 @@ impl Outbound {
     pub(crate) async fn send(&self, instance: &Instance, budget: &mut CallBudget, request: Request) -> Result<Response, HttpError> {
         let mut url = Url::parse(&request.url)
             .map_err(|e| HttpError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url)))?;
-        if let Some((name, _)) = request.headers.iter().find(|(n, _)| FORBIDDEN_HEADERS.contains(&n.to_ascii_lowercase().as_str())) {
+        let forbidden = |n: &str| is_transport_header(n) || CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
+        if let Some((name, _)) = request.headers.iter().find(|(n, _)| forbidden(n)) {
             return Err(HttpError::ForbiddenHeader(format!("connectors may not set the `{name}` header; name a credential binding instead")));
         }
         let first = self.gate(instance, &url)?;
@@ -77,7 +92,9 @@ impl Outbound {
             let here = self.gate(instance, &url)?;
             // Credentials go only to the origin the guest addressed, never to a redirect target elsewhere.
             let mut hop_body = body.clone();
-            let applied = match (&request.credential, here == first) {
+            // After a 303 turned the request into a GET, body-borne credentials have nowhere to go.
+            let body_gone = hop_body.is_empty() && matches!(request.credential, Some(CredentialUse::BodyPlaceholder(_) | CredentialUse::Jwt(_)));
+            let applied = match (&request.credential, here == first && !body_gone) {
                 (Some(credential), true) => credentials::apply(
                     credential,
                     method_name(method),
@@ -157,6 +174,10 @@ impl Outbound {
         }
         let mut response = builder.body(body).send().await.map_err(|e| transport_error(url, e))?;
         let status = response.status().as_u16();
+        let encoding = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("identity");
+        if !encoding.eq_ignore_ascii_case("identity") {
+            return Err(HttpError::InvalidRequest(format!("the response is `{encoding}`-encoded; connectors receive identity-encoded responses only")));
+        }
         let headers: Vec<(String, String)> = response
             .headers()
             .iter()

@@ -27,7 +27,7 @@ impl From<BindingError> for HttpError {
     fn from(e: BindingError) -> Self {
         match e {
             BindingError::Unknown(_) => HttpError::UnknownBinding(e.to_string()),
-            BindingError::NotAllowed { .. } => HttpError::BindingNotAllowed(e.to_string()),
+            BindingError::NotAllowed { .. } | BindingError::SigningOnly { .. } => HttpError::BindingNotAllowed(e.to_string()),
         }
     }
 }
@@ -44,7 +44,8 @@ pub fn apply(
     config: &BTreeMap<String, String>,
 ) -> Result<AppliedCredential, HttpError> {
     let origin = Origin::of(url).map_err(HttpError::InvalidRequest)?;
-    let secret = |name: &str| bindings.for_origin(name, &origin);
+    let secret = |name: &str| bindings.for_sending(name, &origin);
+    let signing_key = |name: &str| bindings.for_signing(name, &origin);
     let mut applied = AppliedCredential { bindings: binding_names(credential), ..Default::default() };
     match credential {
         CredentialUse::Bearer(name) => {
@@ -67,6 +68,9 @@ pub fn apply(
             let value = secret(name)?;
             http::HeaderName::try_from(header.as_str())
                 .map_err(|_| HttpError::InvalidRequest(format!("`{header}` is not a header name")))?;
+            if crate::outbound::is_transport_header(header) {
+                return Err(HttpError::ForbiddenHeader(format!("a credential cannot go into the `{header}` header")));
+            }
             applied.sensitive.push(value.to_string());
             applied.headers.push((header.to_ascii_lowercase(), value.to_string()));
         }
@@ -79,10 +83,10 @@ pub fn apply(
             }
         }
         CredentialUse::AwsSigv4(signing) => {
-            applied.headers = sigv4::sign_headers(signing, method, url, guest_headers, body, &|n| secret(n))?;
+            applied.headers = sigv4::sign_headers(signing, method, url, guest_headers, body, &|n| signing_key(n))?;
         }
         CredentialUse::Jwt(assertion) => {
-            let key = secret(&assertion.key)?;
+            let key = signing_key(&assertion.key)?;
             let token = jwt::sign(assertion, key)?;
             substitute(body, "{{assertion}}", &token)?;
             applied.sensitive.push(token);

@@ -37,6 +37,8 @@ pub enum BindingError {
     Unknown(String),
     #[error("the credential binding `{binding}` may not be sent to `{origin}`")]
     NotAllowed { binding: String, origin: String },
+    #[error("the credential binding `{binding}` reaches `{origin}` only through a wildcard, so it may only sign requests there, not travel in them")]
+    SigningOnly { binding: String, origin: String },
 }
 
 impl Bindings {
@@ -56,14 +58,28 @@ impl Bindings {
         self.by_name.contains_key(name)
     }
 
-    /// The secret value of a binding that may be sent to `origin`.
-    pub fn for_origin(&self, name: &str, origin: &Origin) -> Result<&str, BindingError> {
+    /// The secret value of a binding used to sign a request to `origin` (SigV4, JWT): the
+    /// value itself does not leave the host.
+    pub fn for_signing(&self, name: &str, origin: &Origin) -> Result<&str, BindingError> {
         let binding = self.by_name.get(name).ok_or_else(|| BindingError::Unknown(name.into()))?;
         let allowed = self.config_origins.contains(origin) || binding.hosts.iter().any(|p| p.matches(origin));
         if !allowed {
             return Err(BindingError::NotAllowed { binding: name.into(), origin: origin.to_string() });
         }
         Ok(binding.value.expose_secret())
+    }
+
+    /// The secret value of a binding that travels in a request to `origin` (a header or body).
+    /// Only exact origins qualify: a wildcard such as `*.amazonaws.com` also covers hosts anyone
+    /// can stand up (buckets, API gateways), where a raw secret would be readable.
+    pub fn for_sending(&self, name: &str, origin: &Origin) -> Result<&str, BindingError> {
+        let value = self.for_signing(name, origin)?;
+        let binding = &self.by_name[name];
+        let exact = self.config_origins.contains(origin) || binding.hosts.iter().any(|p| p.is_exact() && p.matches(origin));
+        if !exact {
+            return Err(BindingError::SigningOnly { binding: name.into(), origin: origin.to_string() });
+        }
+        Ok(value)
     }
 
     /// A binding's value for release to a client (see [`release`]).
@@ -74,5 +90,31 @@ impl Bindings {
     /// Every secret value, for redaction and reflection checks.
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.by_name.values().map(|b| b.value.expose_secret())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use url::Url;
+
+    fn origin(url: &str) -> Origin {
+        Origin::of(&Url::parse(url).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn wildcard_hosts_allow_signing_but_not_sending_the_secret() {
+        let secrets = BTreeMap::from([(
+            "key".to_string(),
+            (SecretString::from("s3cr3t-value".to_string()), vec![OriginPattern::parse("https://*.example.com").unwrap(), OriginPattern::parse("https://api.example.org").unwrap()]),
+        )]);
+        let bindings = Bindings::new(secrets, vec![origin("https://registry.internal:5000")]);
+        assert!(bindings.for_signing("key", &origin("https://sts.example.com")).is_ok());
+        let err = bindings.for_sending("key", &origin("https://attacker-bucket.example.com")).unwrap_err();
+        assert!(matches!(err, BindingError::SigningOnly { .. }), "{err}");
+        assert!(bindings.for_sending("key", &origin("https://api.example.org")).is_ok());
+        assert!(bindings.for_sending("key", &origin("https://registry.internal:5000")).is_ok());
+        assert!(matches!(bindings.for_signing("key", &origin("https://elsewhere.net")), Err(BindingError::NotAllowed { .. })));
+        assert!(matches!(bindings.for_signing("other", &origin("https://api.example.org")), Err(BindingError::Unknown(_))));
     }
 }

@@ -48,12 +48,21 @@ impl AddressPolicy {
     }
 }
 
-/// IPv4-mapped and IPv4-compatible IPv6 addresses are checked as the IPv4 address they carry.
+/// IPv6 addresses that carry an IPv4 address (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`,
+/// 6to4 `2002:aabb:ccdd::/48`) are checked as that IPv4 address.
 fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
+    let IpAddr::V6(v6) = ip else { return ip };
+    let s = v6.segments();
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return IpAddr::V4(v4);
     }
+    if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
+        return IpAddr::V4(Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8));
+    }
+    if s[0] == 0x2002 {
+        return IpAddr::V4(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8));
+    }
+    ip
 }
 
 fn special_range(ip: IpAddr) -> Option<&'static str> {
@@ -73,6 +82,7 @@ fn special_v4(ip: Ipv4Addr) -> Option<&'static str> {
         _ if a == 100 && (64..128).contains(&b) => "shared address space (CGNAT)",
         _ if ip.is_multicast() || ip.is_broadcast() || a >= 240 => "multicast or reserved",
         _ if ip.is_documentation() || (a == 198 && (b == 18 || b == 19)) => "documentation or benchmarking",
+        _ if a == 192 && b == 0 && ip.octets()[2] == 0 => "IETF protocol assignments",
         _ => return None,
     })
 }
@@ -84,6 +94,8 @@ fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
         _ if ip.is_unspecified() => "unspecified",
         _ if first & 0xffc0 == 0xfe80 => "link-local",
         _ if first & 0xfe00 == 0xfc00 => "private (unique local, incl. fd00:ec2::254 metadata)",
+        _ if first & 0xffc0 == 0xfec0 => "site-local",
+        _ if first == 0x2001 && ip.segments()[1] == 0 => "Teredo tunnelling",
         _ if ip.is_multicast() => "multicast",
         _ if first == 0x2001 && ip.segments()[1] == 0x0db8 => "documentation",
         _ if first == 0x0064 && ip.segments()[1] == 0xff9b => "NAT64",
@@ -98,7 +110,11 @@ mod tests {
     #[test]
     fn special_ranges_are_denied_by_default() {
         let policy = AddressPolicy::default();
-        for ip in ["127.0.0.1", "169.254.169.254", "10.1.2.3", "172.16.0.1", "192.168.1.1", "0.0.0.0", "::1", "fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "100.64.0.1"] {
+        for ip in [
+            "127.0.0.1", "169.254.169.254", "10.1.2.3", "172.16.0.1", "192.168.1.1", "0.0.0.0", "::1", "fd00:ec2::254", "fe80::1",
+            "::ffff:127.0.0.1", "::ffff:169.254.169.254", "100.64.0.1", "::127.0.0.1", "::a9fe:a9fe", "2002:a9fe:a9fe::1",
+            "2002:7f00:1::", "2001:0:4136:e378::1", "192.0.0.170", "fec0::1",
+        ] {
             let err = policy.check(ip.parse().unwrap()).unwrap_err();
             assert!(err.to_string().contains("not allowed"), "{ip}");
         }

@@ -18,8 +18,8 @@ impl Origin {
         if scheme != "http" && scheme != "https" {
             return Err(format!("scheme `{scheme}` is not allowed (only http and https)"));
         }
-        let host = url.host_str().ok_or_else(|| format!("`{url}` has no host"))?;
-        let port = url.port_or_known_default().ok_or_else(|| format!("`{url}` has no port"))?;
+        let host = url.host_str().ok_or_else(|| "the URL has no host".to_string())?;
+        let port = url.port_or_known_default().ok_or_else(|| "the URL has no port".to_string())?;
         Ok(Origin { scheme: scheme.into(), host: host.trim_matches(['[', ']']).to_ascii_lowercase(), port })
     }
 
@@ -27,7 +27,8 @@ impl Origin {
     pub fn from_config_value(value: &str) -> Result<Origin, String> {
         let value = value.trim();
         let with_scheme = if value.contains("://") { value.to_string() } else { format!("https://{value}") };
-        let url = Url::parse(&with_scheme).map_err(|e| format!("`{value}` is not a URL or host: {e}"))?;
+        // The value may be sensitive: the error names the problem only.
+        let url = Url::parse(&with_scheme).map_err(|e| format!("not a URL or host ({e})"))?;
         Origin::of(&url)
     }
 }
@@ -97,6 +98,11 @@ impl OriginPattern {
     /// An exact pattern for one origin.
     pub fn exact(origin: &Origin) -> Self {
         OriginPattern { scheme: origin.scheme.clone(), host: HostPattern::Exact(origin.host.clone()), port: origin.port }
+    }
+
+    /// Whether the pattern names one host (no wildcard).
+    pub fn is_exact(&self) -> bool {
+        matches!(self.host, HostPattern::Exact(_))
     }
 
     /// Whether the origin matches.

@@ -12,8 +12,8 @@ use url::Url;
 const MAX_LOG_LINES: u32 = 256;
 /// Characters kept of one log line.
 const MAX_LOG_LINE: usize = 2048;
-/// Longest presigned-URL lifetime SigV4 allows.
-const MAX_PRESIGN_SECS: u32 = 7 * 24 * 3600;
+/// Longest presigned-URL lifetime a connector may ask for (an EKS token needs 60 s).
+const MAX_PRESIGN_SECS: u32 = 900;
 
 impl types::Host for CallState {}
 
@@ -74,7 +74,7 @@ impl http::Host for CallState {
         }
         let origin = Origin::of(&url).map_err(HttpError::InvalidRequest)?;
         let bindings = &self.instance.bindings;
-        let secret = |name: &str| bindings.for_origin(name, &origin);
+        let secret = |name: &str| bindings.for_signing(name, &origin);
         let presigned = credentials::presign(
             &request.signing,
             crate::outbound::method_name(request.method),
@@ -89,7 +89,9 @@ impl http::Host for CallState {
 
 /// Replace any secret value in `text` with `[REDACTED]`.
 pub(crate) fn redact<'a>(mut text: String, secrets: impl Iterator<Item = &'a str>) -> String {
-    for secret in secrets.filter(|s| !s.is_empty()) {
+    let mut secrets: Vec<&str> = secrets.filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in secrets {
         if text.contains(secret) {
             text = text.replace(secret, "[REDACTED]");
         }

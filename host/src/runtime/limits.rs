@@ -69,14 +69,16 @@ impl LimitExceeded {
 }
 
 /// Caps linear-memory growth and remembers that the cap was hit.
+/// The cap applies to the sum of every linear memory of the call's instance.
 pub struct MemoryLimiter {
     cap: usize,
+    total: usize,
     pub(crate) exceeded: bool,
 }
 
 impl MemoryLimiter {
     pub fn new(cap: usize) -> Self {
-        MemoryLimiter { cap, exceeded: false }
+        MemoryLimiter { cap, total: 0, exceeded: false }
     }
 
     pub fn error(&self) -> LimitExceeded {
@@ -85,11 +87,13 @@ impl MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.cap {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let total = self.total - current.min(self.total) + desired;
+        if total > self.cap {
             self.exceeded = true;
             return Err(self.error().into());
         }
+        self.total = total;
         Ok(true)
     }
 

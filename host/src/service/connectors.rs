@@ -169,7 +169,9 @@ impl Service {
             .await?;
         check_expiration(&checked.plugin.spec, &checked.instance.auth_method, request.expiration_seconds)?;
         check_expiry(request.expires_at, request.expires_skew_tolerance)?;
-        let (resource_id, listings) = self.verify_checked(&checked, request.verify.unwrap_or(true)).await?;
+        let verified = self.verify_checked(&checked, request.verify.unwrap_or(true)).await;
+        self.audit_bindings(actor, &request.name, &checked.instance).await?;
+        let (resource_id, listings) = verified?;
         let id = new_id();
         let row = ConnectorRow {
             id: id.clone(),
@@ -195,7 +197,6 @@ impl Service {
             return Err(ServiceError::Conflict(format!("a connector named `{}` already exists", row.name)));
         }
         self.store.insert_connector(&row, &sealed).await.map_err(|e| conflict_or_internal(e, &row.name))?;
-        self.audit_bindings(actor, &row.name, &checked.instance).await?;
         self.store.audit(actor.name(), "connector.register", &row.name, "ok", &format!("type={} method={}", row.connector_type, row.auth_method)).await?;
         Ok((ConnectorView::of(&row, Some(&checked.plugin.spec)), listings))
     }
@@ -206,9 +207,9 @@ impl Service {
         let checked = self
             .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, request.resource_type, request.resource_id)
             .await?;
-        let (_, listings) = self.verify_checked(&checked, true).await?;
+        let verified = self.verify_checked(&checked, true).await;
         self.audit_bindings(actor, "(unsaved)", &checked.instance).await?;
-        Ok(listings)
+        Ok(verified?.1)
     }
 
     pub async fn list_connectors(&self, actor: &Actor, filter: &ConnectorFilter) -> Result<Vec<ConnectorView>, ServiceError> {
@@ -238,6 +239,7 @@ impl Service {
     /// it in one transaction. Reusable leases of the old configuration are revoked.
     pub async fn update_connector(&self, actor: &Actor, id_or_name: &str, update: UpdateRequest) -> Result<ConnectorView, ServiceError> {
         let mut row = self.connector(actor, Verb::Manage, id_or_name).await?;
+        check_secrets_stay_secret(&self.plugin(&row.connector_type, false).await?.spec, &row)?;
         let mut attributes: BTreeMap<String, String> = row.config.clone();
         for (name, value) in self.open_secrets(&row).await? {
             attributes.insert(name, secrecy::ExposeSecret::expose_secret(&value).to_string());
@@ -262,7 +264,9 @@ impl Service {
         row.expires_skew_tolerance = update.expires_skew_tolerance.or(row.expires_skew_tolerance);
         check_expiration(&checked.plugin.spec, &checked.instance.auth_method, row.expiration_seconds)?;
         check_expiry(update.expires_at, row.expires_skew_tolerance)?;
-        let (resource_id, _) = self.verify_checked(&checked, update.verify.unwrap_or(true)).await?;
+        let verified = self.verify_checked(&checked, update.verify.unwrap_or(true)).await;
+        self.audit_bindings(actor, &row.name, &checked.instance).await?;
+        let (resource_id, _) = verified?;
         if let Some(name) = update.name {
             check_name(&name)?;
             row.name = name;
@@ -290,7 +294,6 @@ impl Service {
         };
         row.secrets = new_names;
         self.store.update_connector(&row, &changes).await.map_err(|e| conflict_or_internal(e, &row.name))?;
-        self.audit_bindings(actor, &row.name, &checked.instance).await?;
         self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
         Ok(ConnectorView::of(&row, Some(&checked.plugin.spec)))
     }
@@ -305,7 +308,7 @@ impl Service {
     /// Verify a stored connector, optionally for one resource type or id.
     pub async fn verify_connector(&self, actor: &Actor, id_or_name: &str, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
         let row = self.connector(actor, Verb::Use, id_or_name).await?;
-        let result = self.verify_row(&row, resource_type, resource_id).await;
+        let result = self.verify_row(actor, &row, resource_type, resource_id).await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         self.store.audit(actor.name(), "connector.verify", &row.name, outcome, "").await?;
         result
@@ -325,7 +328,7 @@ impl Service {
             .collect();
         let timeout = self.policy.list_timeout;
         let results = futures::future::join_all(rows.iter().map(|row| async move {
-            let listed = tokio::time::timeout(timeout, self.verify_row(row, resource_type, resource_id)).await;
+            let listed = tokio::time::timeout(timeout, self.verify_row(actor, row, resource_type, resource_id)).await;
             let (resources, error) = match listed {
                 Ok(Ok(resources)) => (resources, None),
                 Ok(Err(e)) => (Vec::new(), Some(e.to_string())),
@@ -344,7 +347,7 @@ impl Service {
         Ok(row)
     }
 
-    async fn verify_row(&self, row: &ConnectorRow, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
+    async fn verify_row(&self, actor: &Actor, row: &ConnectorRow, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
         let (plugin, instance) = self.instance_of(row).await?;
         let resource_type = resource_type.or(row.resource_type.as_deref());
         if let (Some(own), Some(asked)) = (&row.resource_type, resource_type) {
@@ -353,21 +356,16 @@ impl Service {
             }
         }
         let resource_id = resource_id.or(row.resource_id.as_deref());
-        Ok(self.runtime.verify(&plugin, instance, resource_type, resource_id).await?)
+        let result = self.runtime.verify(&plugin, instance.clone(), resource_type, resource_id).await;
+        self.audit_bindings(actor, &row.name, &instance).await?;
+        Ok(result?)
     }
 
     /// The plugin and a prepared instance (secrets opened) for a stored connector.
     pub(crate) async fn instance_of(&self, row: &ConnectorRow) -> Result<(Arc<Plugin>, Arc<Instance>), ServiceError> {
-        if let Some(expires_at) = row.expires_at {
-            let tolerance = row.expires_skew_tolerance.unwrap_or(300);
-            if expires_at - tolerance <= now() {
-                return Err(ServiceError::Invalid(format!(
-                    "the connector `{}` has expired (its credentials were valid until {expires_at}, skew tolerance {tolerance}s); update it with fresh credentials",
-                    row.name
-                )));
-            }
-        }
+        check_not_expired(row)?;
         let plugin = self.plugin(&row.connector_type, false).await?;
+        check_secrets_stay_secret(&plugin.spec, row)?;
         let mut attributes: BTreeMap<String, SecretString> =
             row.config.iter().map(|(k, v)| (k.clone(), SecretString::from(v.clone()))).collect();
         attributes.extend(self.open_secrets(row).await?);
@@ -452,6 +450,32 @@ impl Service {
             self.store.audit(actor.name(), "binding.use", connector, "ok", &detail).await?;
         }
         Ok(())
+    }
+}
+
+/// A connector whose own credentials expired (within the skew tolerance) is not used.
+pub(crate) fn check_not_expired(row: &ConnectorRow) -> Result<(), ServiceError> {
+    let Some(expires_at) = row.expires_at else { return Ok(()) };
+    let tolerance = row.expires_skew_tolerance.unwrap_or(300);
+    if expires_at - tolerance <= now() {
+        return Err(ServiceError::Invalid(format!(
+            "the connector `{}` has expired (its credentials were valid until {expires_at}, skew tolerance {tolerance}s); update it with fresh credentials",
+            row.name
+        )));
+    }
+    Ok(())
+}
+
+/// A replaced plugin may not turn a stored secret into plain configuration (which the guest
+/// could read and an update would store in clear).
+fn check_secrets_stay_secret(spec: &ConnectorSpec, row: &ConnectorRow) -> Result<(), ServiceError> {
+    let secret_now = Instance::secret_names(spec, &row.auth_method);
+    match row.secrets.iter().find(|s| !secret_now.contains(s)) {
+        Some(name) => Err(ServiceError::Conflict(format!(
+            "the installed `{}` plugin no longer treats `{name}` as secret; the connector `{}` is not used with it",
+            row.connector_type, row.name
+        ))),
+        None => Ok(()),
     }
 }
 

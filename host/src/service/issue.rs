@@ -4,7 +4,7 @@
 use super::access::Verb;
 use super::connectors::check_expiration;
 use super::{error::not_found, Actor, Service, ServiceError};
-use crate::credentials::IssuedCredential;
+use crate::credentials::{IssuedCredential, ReleasePolicy};
 use crate::runtime::bindings::ClientRequest;
 use crate::store::{new_id, now, ConnectorRow, LeaseRow};
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,10 @@ impl Service {
         let requested_id = body.resource_id.clone().or(row.resource_id.clone());
         let scope = scope_key(&row, &actor.user.id, &resource_type, requested_id.as_deref(), body.expiration_seconds);
 
-        if self.policy.lease_reuse && body.reuse != Some(false) {
+        // Reuse only what current rules would issue: an expired connector issues nothing, and
+        // under a never-release policy a cached credential might hold a released secret.
+        super::connectors::check_not_expired(&row)?;
+        if self.policy.lease_reuse && self.policy.release != ReleasePolicy::Never && body.reuse != Some(false) {
             let valid_until = now() + self.policy.reuse_margin.as_secs() as i64;
             if let Some(lease) = self.store.reusable_lease(&scope, valid_until).await? {
                 let plain = self.keyring.open(&format!("lease/{}", lease.id), &lease.sealed)?;
