@@ -51,7 +51,7 @@ impl Request {
         self
     }
 
-    /// Set a form-encoded body (values are encoded by the caller's `form` pairs).
+    /// Set an `application/x-www-form-urlencoded` body from name/value pairs (encoded here).
     pub fn form(self, pairs: &[(&str, &str)]) -> Self {
         let body = pairs
             .iter()

@@ -149,20 +149,18 @@ impl Registry {
                 .ok_or_else(|| ConnectorError::Upstream("the registry's bearer challenge names no realm".into()))?;
             let service = challenge_param(&challenge, "service").unwrap_or_default();
             let url = format!("{realm}?service={service}&account={username}");
-            http::Request::get(url).basic("username", "password").send()?.ok().map_err(|e| match e {
-                ConnectorError::Unauthorized(m) => {
-                    ConnectorError::Unauthorized(format!("the registry `{}` rejected the credentials ({m})", self.id))
-                }
-                other => other,
-            })?;
-            return Ok(());
+            let token = http::Request::get(url).basic("username", "password").send()?;
+            return token.ok().map(|_| ()).map_err(|e| self.rejected(e));
         }
-        response.ok().map(|_| ()).map_err(|e| match e {
-            ConnectorError::Unauthorized(m) => {
-                ConnectorError::Unauthorized(format!("the registry `{}` rejected the credentials ({m})", self.id))
-            }
+        response.ok().map(|_| ()).map_err(|e| self.rejected(e))
+    }
+
+    /// Name the registry in an authentication failure.
+    fn rejected(&self, error: ConnectorError) -> ConnectorError {
+        match error {
+            ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(format!("the registry `{}` rejected the credentials ({m})", self.id)),
             other => other,
-        })
+        }
     }
 }
 
