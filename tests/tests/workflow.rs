@@ -157,3 +157,27 @@ fn two_replicas_on_one_postgres_serve_the_same_connectors() {
     assert!(b.cli(ADMIN_TOKEN, &["connector", "delete", "shared-reg"]).status.success());
     assert!(out(&a.cli(ADMIN_TOKEN, &["connector", "describe", "shared-reg"])).1.contains("[not-found]"));
 }
+
+/// `register -i` through a real pseudo-terminal: every prompt answered, the secret typed hidden.
+#[test]
+fn interactive_registration_prompts_and_hides_the_secret() {
+    let password = format!("typed-secret-{}", std::process::id());
+    let registry = Registry::start(USER, &password);
+    let server = Server::start(StoreKind::Sqlite);
+    let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/drivers/interactive_register.py");
+    let run = Command::new(require_tool("python3"))
+        .arg(driver)
+        .arg(airlock_tests::airlock_bin())
+        .args([&server.url, ADMIN_TOKEN])
+        .arg(&server.data_dir)
+        .args([&registry.url(), &password])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{screen}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(screen.contains("Registered connector `interactive-reg`"), "{screen}");
+    assert!(!screen.contains(&password), "the password was echoed: {screen}");
+    let described = json(&server.cli(ADMIN_TOKEN, &["connector", "describe", "interactive-reg", "-o", "json"]));
+    assert_eq!(described["configuration"]["password"], "[HIDDEN]");
+    assert_eq!(described["resource_id"], registry.host.as_str());
+}
