@@ -57,6 +57,9 @@ pub struct Instance {
     pub releases: Vec<String>,
     /// Every use the host made of a binding during calls with this instance (for the audit).
     pub binding_uses: Mutex<Vec<BindingUse>>,
+    /// What calls with this instance that still succeeded want the caller to know (egress
+    /// denials the connector got past).
+    warnings: Mutex<Vec<String>>,
 }
 
 /// The host used a credential binding on the connector's behalf.
@@ -115,6 +118,7 @@ impl Instance {
             egress: Allowlist::new(patterns(&spec.egress_hosts)?, policy, config_origins),
             releases: method.releases_secrets.clone(),
             binding_uses: Mutex::default(),
+            warnings: Mutex::default(),
         })
     }
 
@@ -129,6 +133,7 @@ impl Instance {
             egress: Allowlist::default(),
             releases: Vec::new(),
             binding_uses: Mutex::default(),
+            warnings: Mutex::default(),
         }
     }
 
@@ -139,6 +144,16 @@ impl Instance {
             .filter(|m| m.auth_method == auth_method)
             .flat_map(|m| m.attributes.iter().filter(|a| a.secret).map(|a| a.name.clone()))
             .collect()
+    }
+
+    /// Record warnings of a call that succeeded.
+    pub fn warn(&self, warnings: Vec<String>) {
+        self.warnings.lock().unwrap().extend(warnings);
+    }
+
+    /// Take the recorded warnings.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap())
     }
 
     /// Take the recorded binding uses.

@@ -78,8 +78,7 @@ impl Outbound {
 
     /// Send a guest's request for `instance`, following redirects through the gate.
     pub(crate) async fn send(&self, instance: &Instance, budget: &mut CallBudget, request: Request) -> Result<Response, HttpError> {
-        let mut url = Url::parse(&request.url)
-            .map_err(|e| HttpError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url)))?;
+        let mut url = parse_url(&request.url)?;
         let forbidden = |n: &str| is_transport_header(n) || CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
         if let Some((name, _)) = request.headers.iter().find(|(n, _)| forbidden(n)) {
             return Err(HttpError::ForbiddenHeader(format!("connectors may not set the `{name}` header; name a credential binding instead")));
@@ -125,7 +124,12 @@ impl Outbound {
                 Ok(response) => response?,
                 Err(_) => return Err(HttpError::Timeout(budget.timed_out(window_limit).to_string())),
             };
+            // Origin and status only: paths and queries can carry presigned material.
+            tracing::trace!(target: "airlock::outbound", origin = %here, method = method_name(method), status = response.status, "connector request");
+            // A redirect is a response too: its Location and body must not carry a secret on.
+            check_reflection(&response, &applied, instance)?;
             if let Some(next) = redirect_target(&url, &response) {
+                let next = next?;
                 let target = Origin::of(&next).map_err(HttpError::Denied)?;
                 self.gate(instance, &next)
                     .map_err(|e| denied_redirect(&here, &target, e))?;
@@ -136,7 +140,6 @@ impl Outbound {
                 url = next;
                 continue;
             }
-            check_reflection(&response, &applied, instance)?;
             return Ok(response);
         }
         Err(HttpError::Connection(format!("more than {MAX_REDIRECTS} redirects")))
@@ -218,12 +221,33 @@ fn denied_redirect(from: &Origin, to: &Origin, error: HttpError) -> HttpError {
     HttpError::Denied(format!("redirect from `{from}` to `{to}` refused: {reason}"))
 }
 
-fn redirect_target(url: &Url, response: &Response) -> Option<Url> {
+/// Where a redirect points, if the response is one; a target with user info is refused.
+fn redirect_target(url: &Url, response: &Response) -> Option<Result<Url, HttpError>> {
     if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
         return None;
     }
     let location = response.headers.iter().find(|(k, _)| k == "location")?;
-    url.join(&location.1).ok()
+    let next = url.join(&location.1).ok()?;
+    Some(match has_userinfo(&next) {
+        true => Err(HttpError::Denied("a redirect to a URL with user info is not followed".into())),
+        false => Ok(next),
+    })
+}
+
+/// Parse a URL a guest gave. User info (`user:pass@`) is refused: credentials reach a request
+/// only through bindings the host applies.
+pub(crate) fn parse_url(text: &str) -> Result<Url, HttpError> {
+    let url = Url::parse(text).map_err(|e| HttpError::InvalidRequest(format!("`{text}` is not a URL: {e}")))?;
+    if has_userinfo(&url) {
+        return Err(HttpError::InvalidRequest(
+            "URLs with user info (`user:password@host`) are refused; name a credential binding instead".into(),
+        ));
+    }
+    Ok(url)
+}
+
+fn has_userinfo(url: &Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
 }
 
 /// Map a transport failure to a guest error; an address refused by the resolver is a denial.
@@ -241,10 +265,20 @@ fn transport_error(url: &Url, error: reqwest::Error) -> HttpError {
     HttpError::Connection(format!("{kind} `{origin}`{detail}"))
 }
 
-/// Refuse a response that carries a secret back (an echo endpoint, a reflecting error page).
+/// Refuse a response that carries a secret back (an echo endpoint, a reflecting error page, a
+/// redirect whose Location repeats it), as sent or percent-encoded.
 fn check_reflection(response: &Response, applied: &AppliedCredential, instance: &Instance) -> Result<(), HttpError> {
-    let needles = applied.sensitive.iter().map(String::as_str).chain(instance.bindings.values());
-    for needle in needles.filter(|n| n.len() >= MIN_REFLECTION_LEN) {
+    let sent = applied.sensitive.iter().map(String::as_str).chain(instance.bindings.values());
+    let mut needles: Vec<String> = Vec::new();
+    for value in sent.filter(|n| n.len() >= MIN_REFLECTION_LEN) {
+        let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        if encoded != value {
+            needles.push(encoded.replace('+', "%20"));
+            needles.push(encoded);
+        }
+        needles.push(value.to_string());
+    }
+    for needle in &needles {
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let in_headers = response.headers.iter().any(|(_, v)| finder.find(v.as_bytes()).is_some());
         if in_headers || finder.find(&response.body).is_some() {

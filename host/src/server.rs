@@ -3,7 +3,7 @@
 use crate::api;
 use crate::credentials::ReleasePolicy;
 use crate::egress::{AddressPolicy, EgressPolicy, OriginPattern};
-use crate::runtime::{Runtime, RuntimeOptions};
+use crate::runtime::{Limits, Runtime, RuntimeOptions};
 use crate::service::{ServerPolicy, Service, SignaturePolicy};
 use crate::store::Store;
 use crate::vault::Keyring;
@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Everything `serve` needs to know.
 pub struct ServeOptions {
@@ -20,12 +20,14 @@ pub struct ServeOptions {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub allow_cidrs: String,
+    /// Wall-time budget of one connector call.
+    pub call_wall_time: Duration,
     pub policy: ServerPolicy,
     pub admin_token: Option<String>,
 }
 
 /// Open the data directory, keyring and store; the service on top of them.
-pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_cidrs: &str, policy: ServerPolicy) -> anyhow::Result<Arc<Service>> {
+pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_cidrs: &str, limits: Limits, policy: ServerPolicy) -> anyhow::Result<Arc<Service>> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
     let keyring = Keyring::load(data_dir)?;
@@ -35,6 +37,7 @@ pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_
     let runtime = Runtime::new(RuntimeOptions {
         address_policy: AddressPolicy::allowing(cidrs),
         cache_dir: Some(data_dir.join("cache")),
+        limits,
         ..Default::default()
     })?;
     Ok(Arc::new(Service::new(store, keyring, runtime, policy)))
@@ -43,7 +46,8 @@ pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_
 /// Run the server until SIGINT or SIGTERM.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let started = Instant::now();
-    let service = open(&options.data_dir, options.database_url.as_deref(), &options.allow_cidrs, options.policy).await?;
+    let limits = Limits { wall_time: options.call_wall_time, ..Limits::default() };
+    let service = open(&options.data_dir, options.database_url.as_deref(), &options.allow_cidrs, limits, options.policy).await?;
     service.ensure_builtin_plugins().await?;
     if let Some(token) = service.bootstrap_admin(options.admin_token).await? {
         println!("Created the admin user. Its API token (shown once, keep it safe):\n{token}");

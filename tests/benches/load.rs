@@ -67,8 +67,9 @@ async fn main() {
     // Start to ready: first start (creates the store, compiles the built-in connectors) and a
     // restart (warm compile cache), measured from spawn to the "listening" line.
     let started = Instant::now();
-    // Production log level (the test helper's default is debug).
-    let quiet = vec![("AIRLOCK_LOG".to_string(), "warn".to_string())];
+    // Production log level (the test helper's default is trace); a short call wall time for the
+    // hostile soak.
+    let quiet = vec![("AIRLOCK_LOG".to_string(), "warn".to_string()), ("AIRLOCK_CALL_WALL_TIME".to_string(), "2".to_string())];
     let mut server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), quiet);
     let first = started.elapsed();
     let mut restarts = Vec::new();
@@ -104,4 +105,50 @@ async fn main() {
         }
     }
     println!("server RSS under load (peak): {} MiB", peak.load(Ordering::Relaxed) / 1024);
+    hostile_soak(&server, &peak).await;
+}
+
+/// Fresh issuance (reuse off, 4 clients) alone, then beside `SPINNERS` hostile calls that spin
+/// until their wall time (2 s) runs out and are started again at once.
+async fn hostile_soak(server: &Server, peak: &AtomicU64) {
+    const SPINNERS: usize = 8;
+    let client = reqwest::Client::new();
+    let installed = client
+        .post(format!("{}/api/v1/plugins", server.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/wasm")
+        .body(airlock_tests::probe_component())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(installed.status(), 201);
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/plugins/probe/approve", None).await.0, 200);
+    let body = json!({"name": "spinner", "connector_type": "probe", "auth_method": "token", "verify": false, "configuration": {}});
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+
+    let (alone, _) = load(server, 4, false, peak).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spinners: Vec<_> = (0..SPINNERS)
+        .map(|_| {
+            let (url, stop) = (format!("{}/api/v1/connectors/spinner/verify?resource_id=spin", server.url), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let response = client.post(&url).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+                    assert_eq!(response.status(), 504, "a spinner ends at its wall time");
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (beside, _) = load(server, 4, false, peak).await;
+    stop.store(true, Ordering::Relaxed);
+    futures::future::join_all(spinners).await;
+    println!(
+        "fresh issuance (4 clients) p99: {} alone, {} beside {SPINNERS} spinning guests (p50 {} / {})",
+        ms(pct(&alone, 0.99)),
+        ms(pct(&beside, 0.99)),
+        ms(pct(&alone, 0.5)),
+        ms(pct(&beside, 0.5)),
+    );
 }

@@ -8,12 +8,15 @@ use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
 use axum::Router;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A running fixture server; it stops with the test's runtime.
 pub struct FixtureServer {
     pub addr: SocketAddr,
+    /// The URI of every request received, in order.
+    requested: Arc<Mutex<Vec<String>>>,
 }
 
 impl FixtureServer {
@@ -33,15 +36,27 @@ impl FixtureServer {
             .route("/whoami", get(whoami))
             .route("/echo-headers", get(echo_headers))
             .route("/redirect", get(redirect))
+            .route("/redirect-reflect", get(redirect_reflect))
             .route("/big", get(|| async { vec![b'x'; 2 << 20] }))
             .route("/slow", get(|| async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 "too late"
             }));
+        let requested = Arc::new(Mutex::new(Vec::new()));
+        let log = requested.clone();
+        let app = app.layer(axum::middleware::from_fn(move |request: Request, next: axum::middleware::Next| {
+            log.lock().unwrap().push(request.uri().to_string());
+            next.run(request)
+        }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FixtureServer { addr }
+        FixtureServer { addr, requested }
+    }
+
+    /// The URIs requested so far.
+    pub fn requested(&self) -> Vec<String> {
+        self.requested.lock().unwrap().clone()
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -89,6 +104,17 @@ async fn echo_headers(request: Request) -> String {
 async fn redirect(Query(params): Query<HashMap<String, String>>) -> impl IntoResponse {
     match params.get("to") {
         Some(to) => Redirect::temporary(to).into_response(),
+        None => (StatusCode::BAD_REQUEST, "to= missing").into_response(),
+    }
+}
+
+/// Redirects to `to` with the bearer token it received in the query: an upstream that reflects
+/// an injected credential into a redirect's Location.
+async fn redirect_reflect(Query(params): Query<HashMap<String, String>>, headers: HeaderMap) -> impl IntoResponse {
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("none");
+    let leak: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    match params.get("to") {
+        Some(to) => Redirect::temporary(&format!("{to}?leak={leak}")).into_response(),
         None => (StatusCode::BAD_REQUEST, "to= missing").into_response(),
     }
 }

@@ -5,6 +5,7 @@
 pub mod fixture_server;
 pub mod moto;
 pub mod oci;
+pub mod probe;
 pub mod registry;
 pub mod server;
 
@@ -29,9 +30,20 @@ pub fn instance(plugin: &Plugin, method: Option<&str>, attributes: &[(&str, &str
     Arc::new(Instance::prepare(&plugin.spec, config, &EgressPolicy::default()).unwrap())
 }
 
-/// The probe guest component (built by `build.rs` from `tests/guests/probe`).
+/// A purpose-built guest component (built by `build.rs` from `tests/guests/<name>`).
+pub fn guest_component(name: &str) -> Vec<u8> {
+    let path = match name {
+        "probe" => env!("AIRLOCK_GUEST_PROBE"),
+        "shifty" => env!("AIRLOCK_GUEST_SHIFTY"),
+        "bloat" => env!("AIRLOCK_GUEST_BLOAT"),
+        other => panic!("no guest `{other}` under tests/guests"),
+    };
+    std::fs::read(path).expect("the guest was built by build.rs")
+}
+
+/// The probe guest component: tries every escape the sandbox must stop.
 pub fn probe_component() -> Vec<u8> {
-    std::fs::read(env!("AIRLOCK_GUEST_PROBE")).expect("the probe guest was built by build.rs")
+    guest_component("probe")
 }
 
 /// The `airlock` binary of this build (built by `cargo test` for the `airlock` package).

@@ -59,7 +59,7 @@ impl Server {
             .arg(&data_dir)
             .env("AIRLOCK_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("AIRLOCK_EGRESS_ALLOW_CIDRS", "127.0.0.0/8")
-            .env("AIRLOCK_LOG", "debug")
+            .env("AIRLOCK_LOG", "trace")
             .env_remove("AIRLOCK_DATABASE_URL")
             .env_remove("AIRLOCK_MASTER_KEY")
             .stdout(Stdio::null())

@@ -150,11 +150,13 @@ async fn a_deleted_key_fails_verification_afterwards() {
 #[tokio::test]
 async fn the_secret_key_is_never_in_guest_memory_after_a_signed_call() {
     let moto = moto().await;
-    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
+    // The memory dump is the result: allow a large one.
+    let limits = airlock::runtime::Limits { max_result_bytes: 64 << 20, ..Default::default() };
+    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), limits, ..Default::default() };
     let runtime = Runtime::new(options).unwrap();
     let probe = runtime.load(&airlock_tests::probe_component()).await.unwrap();
     let attrs = [("endpoint", moto.url.as_str()), ("key_id", moto.access_key_id.as_str()), ("token", moto.secret_access_key.as_str())];
-    let inst = Arc::new(Instance::prepare(&probe.spec, ConnectorConfig::new(None, attrs), &EgressPolicy::default()).unwrap());
+    let inst = Arc::new(Instance::prepare(&probe.spec, ConnectorConfig::new(Some("token"), attrs), &EgressPolicy::default()).unwrap());
     let listing = runtime.verify(&probe, inst, Some("sigv4-memory-dump"), Some(&format!("{}/", moto.url))).await.unwrap();
     let report = &listing[0].resource_ids;
     assert_eq!(report[0], "200", "moto (auth on) accepted the host's signature: {}", report[1]);

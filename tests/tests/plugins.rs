@@ -25,10 +25,10 @@ async fn an_uploaded_plugin_waits_for_approval_and_is_removable() {
     assert!(installed.status.success(), "{stderr}");
     let view: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!((view["connector_type"].as_str(), view["approved"].as_bool(), view["signer"].as_str()), (Some("probe"), Some(false), None));
-    assert_eq!(view["auth_methods"], json!(["token"]));
+    assert_eq!(view["auth_methods"], json!(["token", "plain"]));
     assert_eq!(view["sha256"].as_str().unwrap().len(), 64);
 
-    let body = json!({"name": "p", "connector_type": "probe", "verify": false, "configuration": {}});
+    let body = json!({"name": "p", "connector_type": "probe", "auth_method": "token", "verify": false, "configuration": {}});
     let (status, error) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body.clone())).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "{error}");
     let (_, types) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connector-types", None).await;
@@ -74,6 +74,14 @@ async fn signatures_are_verified_against_trusted_publisher_keys() {
     let (status, body) = upload(sign(&probe_component(), &stranger)).await;
     assert_eq!(status, 400);
     assert!(body.contains("does not verify against any trusted publisher key"), "{body}");
+
+    // The signature does not cover the 8-byte header: a signed file with a core module's
+    // header is refused for its header, not left to the compiler to notice.
+    let mut reheaded = signed.clone();
+    reheaded[4..8].copy_from_slice(&[0x01, 0, 0, 0]);
+    let (status, body) = upload(reheaded).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("header is not a WebAssembly component"), "{body}");
 
     let (status, body) = upload(signed.clone()).await;
     assert_eq!(status, 201, "{body}");

@@ -2,38 +2,12 @@
 //! the error that names the limit, the egress gate refuses what it may not reach, and secrets
 //! stay on the host.
 
-use airlock::egress::{AddressPolicy, EgressPolicy};
-use airlock::instance::{ConnectorConfig, Instance};
-use airlock::runtime::{CallError, Limit, Limits, LoadError, Plugin, Runtime, RuntimeOptions};
+use airlock::runtime::{CallError, Limit, Limits, LoadError, Runtime, RuntimeOptions};
 use airlock_tests::fixture_server::FixtureServer;
+use airlock_tests::probe::{instance, probe, probe_with, run};
 use airlock_tests::probe_component;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn loopback() -> AddressPolicy {
-    AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8,::1/128").unwrap())
-}
-
-async fn probe_with(options: RuntimeOptions) -> (Runtime, Plugin) {
-    let runtime = Runtime::new(options).unwrap();
-    let plugin = runtime.load(&probe_component()).await.unwrap();
-    (runtime, plugin)
-}
-
-async fn probe(limits: Limits) -> (Runtime, Plugin) {
-    probe_with(RuntimeOptions { limits, address_policy: loopback(), ..Default::default() }).await
-}
-
-fn instance(plugin: &Plugin, attributes: &[(&str, &str)]) -> Arc<Instance> {
-    let config = ConnectorConfig::new(None, attributes.iter().copied());
-    Arc::new(Instance::prepare(&plugin.spec, config, &EgressPolicy::default()).unwrap())
-}
-
-async fn run(runtime: &Runtime, plugin: &Plugin, instance: Arc<Instance>, scenario: &str, target: &str) -> Result<Vec<String>, CallError> {
-    let listings = runtime.verify(plugin, instance, Some(scenario), Some(target)).await?;
-    Ok(listings.into_iter().next().unwrap().resource_ids)
-}
 
 #[tokio::test]
 async fn an_infinite_loop_is_stopped_near_its_deadline() {
@@ -149,7 +123,8 @@ async fn files_environment_and_other_bindings_give_nothing() {
 #[tokio::test]
 async fn a_used_secret_is_never_in_guest_memory() {
     let server = FixtureServer::start().await;
-    let (runtime, plugin) = probe(Limits::default()).await;
+    // The dump of the whole linear memory is the result: allow a large one.
+    let (runtime, plugin) = probe(Limits { max_result_bytes: 64 << 20, ..Default::default() }).await;
     let secret = format!("airlock-secret-canary-{}", std::process::id());
     let visible = format!("airlock-visible-canary-{}", std::process::id());
     let inst = instance(&plugin, &[("endpoint", &server.url("")), ("token", &secret), ("canary", &visible)]);

@@ -5,6 +5,7 @@
 //! the audit log and every file in the data directory (the raw SQLite database and its WAL
 //! included) for the canaries.
 
+use airlock_tests::fixture_server::FixtureServer;
 use airlock_tests::registry::Registry;
 use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
 use serde_json::json;
@@ -15,6 +16,10 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
     let canary = format!("CANARY-good-{id}-7c1f");
     let wrong = format!("CANARY-wrong-{id}-9a2b");
     let in_bad_input = format!("CANARY-input-{id}-4d3e");
+    let aws_key_id = format!("AKIACANARY{id:010}");
+    let aws_secret = format!("CANARY-aws-secret-{id}-5e6f");
+    let aws_token = format!("CANARY-aws-token-{id}-8a9b");
+    let fixture = FixtureServer::start().await;
     let registry = Registry::start("alice", &canary);
     let server = Server::start(StoreKind::Sqlite);
     let config = |password: &str| json!({"username": "alice", "password": password, "registry": registry.url()});
@@ -27,6 +32,13 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
 
     let (status, _) = call("POST", "/api/v1/connectors", Some(json!({"name": "good", "connector_type": "docker", "configuration": config(&canary)}))).await;
     assert_eq!(status, 201);
+    // An AWS connector: the host SigV4-signs with its keys and session token, where a signing
+    // library's trace output would show them (the server logs at trace).
+    let aws = json!({"name": "aws", "connector_type": "aws", "auth_method": "sts-token", "verify": false, "configuration": {
+        "aws_access_key_id": aws_key_id, "aws_secret_access_key": aws_secret, "aws_session_token": aws_token,
+        "region": "us-east-1", "endpoint_url": fixture.url("")}});
+    assert_eq!(call("POST", "/api/v1/connectors", Some(aws)).await.0, 201);
+    assert!(call("POST", "/api/v1/connectors/aws/verify", None).await.0 >= 400, "the fixture is no STS");
     assert_eq!(call("POST", "/api/v1/connectors", Some(json!({"name": "bad", "connector_type": "docker", "configuration": config(&wrong)}))).await.0, 422);
     assert_eq!(call("POST", "/api/v1/connectors/verify", Some(json!({"name": "x", "connector_type": "docker", "configuration": config(&wrong)}))).await.0, 422);
     assert_eq!(call("POST", "/api/v1/connectors", Some(json!({"name": "unverified", "connector_type": "docker", "verify": false, "configuration": config(&wrong)}))).await.0, 201);
@@ -58,7 +70,7 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
     assert_eq!(call("GET", "/api/v1/audit?limit=1000", None).await.0, 200);
     assert_eq!(call("DELETE", "/api/v1/connectors/unverified", None).await.0, 204);
 
-    let canaries = [&canary, &wrong, &in_bad_input];
+    let canaries = [&canary, &wrong, &in_bad_input, &aws_key_id, &aws_secret, &aws_token];
     for (i, body) in responses.iter().enumerate() {
         for c in canaries {
             assert!(!body.contains(c.as_str()), "API response #{i} contains a canary: {body}");
@@ -66,6 +78,7 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
     }
     let log = server.log_text();
     assert!(log.contains("airlock listening"), "control: the log was captured");
+    assert!(log.contains("TRACE"), "control: the server logged at trace");
     for c in canaries {
         assert!(!log.contains(c.as_str()), "the server log contains a canary");
     }

@@ -7,6 +7,7 @@ mod json;
 mod routes;
 
 pub use error::ApiError;
+pub use routes::WARNING_HEADER;
 
 use crate::service::Service;
 use axum::extract::DefaultBodyLimit;

@@ -3,7 +3,7 @@
 use super::auth::Caller;
 use super::json::{Body, Params};
 use super::ApiError;
-use crate::service::{ClientRequestBody, ConnectorFilter, RegisterRequest, Service, UpdateRequest};
+use crate::service::{ClientRequestBody, ConnectorFilter, RegisterRequest, Service, UpdateRequest, Warned};
 use crate::store::Role;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,6 +14,9 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 type Svc = State<Arc<Service>>;
+
+/// Response header carrying a warning of the connector calls behind an answer (repeated).
+pub const WARNING_HEADER: &str = "airlock-warning";
 type Reply = Result<axum::response::Response, ApiError>;
 
 fn ok<T: serde::Serialize>(value: T) -> Reply {
@@ -22,6 +25,19 @@ fn ok<T: serde::Serialize>(value: T) -> Reply {
 
 fn created<T: serde::Serialize>(value: T) -> Reply {
     Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// A JSON answer carrying the connector calls' warnings as `Airlock-Warning` headers.
+fn warned<T: serde::Serialize>(status: StatusCode, warned: Warned<T>) -> Reply {
+    let mut response = (status, Json(warned.value)).into_response();
+    for warning in warned.warnings {
+        // Header values are visible ASCII; anything else is replaced.
+        let text: String = warning.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        if let Ok(value) = axum::http::HeaderValue::from_str(&text) {
+            response.headers_mut().append(WARNING_HEADER, value);
+        }
+    }
+    Ok(response)
 }
 
 fn no_content() -> Reply {
@@ -78,12 +94,13 @@ pub async fn list_connectors(State(s): Svc, Caller(a): Caller, Params(filter): P
 }
 
 pub async fn register(State(s): Svc, Caller(a): Caller, Body(request): Body<RegisterRequest>) -> Reply {
-    let (connector, resources) = s.register(&a, request).await?;
-    created(serde_json::json!({ "connector": connector, "resources": resources }))
+    let Warned { value: (connector, resources), warnings } = s.register(&a, request).await?;
+    let body = serde_json::json!({ "connector": connector, "resources": resources });
+    warned(StatusCode::CREATED, Warned { value: body, warnings })
 }
 
 pub async fn verify_config(State(s): Svc, Caller(a): Caller, Body(request): Body<RegisterRequest>) -> Reply {
-    ok(s.verify_config(&a, request).await?)
+    warned(StatusCode::OK, s.verify_config(&a, request).await?)
 }
 
 pub async fn describe_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>) -> Reply {
@@ -91,7 +108,7 @@ pub async fn describe_connector(State(s): Svc, Caller(a): Caller, Path(connector
 }
 
 pub async fn update_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Body(update): Body<UpdateRequest>) -> Reply {
-    ok(s.update_connector(&a, &connector, update).await?)
+    warned(StatusCode::OK, s.update_connector(&a, &connector, update).await?)
 }
 
 pub async fn delete_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>) -> Reply {
@@ -109,11 +126,11 @@ pub struct ResourceQuery {
 }
 
 pub async fn verify_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Params(q): Params<ResourceQuery>) -> Reply {
-    ok(s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+    warned(StatusCode::OK, s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
 }
 
 pub async fn connector_resources(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Params(q): Params<ResourceQuery>) -> Reply {
-    ok(s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+    warned(StatusCode::OK, s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
 }
 
 pub async fn all_resources(State(s): Svc, Caller(a): Caller, Params(q): Params<ResourceQuery>) -> Reply {
@@ -121,7 +138,7 @@ pub async fn all_resources(State(s): Svc, Caller(a): Caller, Params(q): Params<R
 }
 
 pub async fn issue_client(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Body(body): Body<ClientRequestBody>) -> Reply {
-    ok(s.issue_client(&a, &connector, body).await?)
+    warned(StatusCode::OK, s.issue_client(&a, &connector, body).await?)
 }
 
 pub async fn list_leases(State(s): Svc, Caller(a): Caller) -> Reply {

@@ -102,6 +102,9 @@ impl Client {
             .await
             .with_context(|| format!("cannot reach the Airlock server at {}", self.url))?;
         let status = response.status();
+        for warning in response.headers().get_all(crate::api::WARNING_HEADER) {
+            eprintln!("warning: {}", String::from_utf8_lossy(warning.as_bytes()));
+        }
         let bytes = response.bytes().await?;
         if !status.is_success() {
             let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();

@@ -7,6 +7,7 @@ mod attrs;
 mod client;
 mod connector;
 mod embedded;
+mod logging;
 mod login;
 mod output;
 mod prompt;
@@ -67,15 +68,7 @@ enum Command {
 /// Run the CLI and map errors to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // HTTP internals stay at info whatever AIRLOCK_LOG asks: their trace output can carry header
-    // values, and injected credentials are header values.
-    let filter = std::env::var("AIRLOCK_LOG").unwrap_or_else(|_| "warn".into());
-    let filter = format!("{filter},hyper=info,hyper_util=info,h2=info,reqwest=info,rustls=info,cranelift=info,wasmtime=info,wasmtime_internal_cranelift=info");
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    logging::init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let server = cli.server;
     let result = runtime.block_on(async {

@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// registries) unless a plugin declares them.
     #[arg(long, env = "AIRLOCK_NO_CONFIG_HOSTS")]
     no_config_hosts: bool,
+    /// Wall-time budget of one connector call, in seconds (guest code and its HTTP together).
+    #[arg(long, env = "AIRLOCK_CALL_WALL_TIME", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    call_wall_time: u64,
 }
 
 /// Where the server keeps its state.
@@ -97,6 +100,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data.dir()?,
         database_url: args.data.database_url,
         allow_cidrs: args.allow_cidrs,
+        call_wall_time: std::time::Duration::from_secs(args.call_wall_time),
         policy,
         admin_token: std::env::var("AIRLOCK_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
     })

@@ -27,7 +27,9 @@ impl From<BindingError> for HttpError {
     fn from(e: BindingError) -> Self {
         match e {
             BindingError::Unknown(_) => HttpError::UnknownBinding(e.to_string()),
-            BindingError::NotAllowed { .. } | BindingError::SigningOnly { .. } => HttpError::BindingNotAllowed(e.to_string()),
+            BindingError::NotAllowed { .. } | BindingError::SigningOnly { .. } | BindingError::NotAwsEndpoint { .. } => {
+                HttpError::BindingNotAllowed(e.to_string())
+            }
         }
     }
 }
@@ -83,7 +85,8 @@ pub fn apply(
             }
         }
         CredentialUse::AwsSigv4(signing) => {
-            applied.headers = sigv4::sign_headers(signing, method, url, guest_headers, body, &|n| signing_key(n))?;
+            let key = |name: &str| bindings.for_aws_signing(name, &origin, &signing.service, &signing.region);
+            applied.headers = sigv4::sign_headers(signing, method, url, guest_headers, body, &key)?;
         }
         CredentialUse::Jwt(assertion) => {
             let key = signing_key(&assertion.key)?;

@@ -39,6 +39,8 @@ pub enum BindingError {
     NotAllowed { binding: String, origin: String },
     #[error("the credential binding `{binding}` reaches `{origin}` only through a wildcard, so it may only sign requests there, not travel in them")]
     SigningOnly { binding: String, origin: String },
+    #[error("`{origin}` is not the AWS endpoint of `{service}` in `{region}` nor an endpoint this connector is configured with, so the host does not sign for it with `{binding}`")]
+    NotAwsEndpoint { binding: String, origin: String, service: String, region: String },
 }
 
 impl Bindings {
@@ -80,6 +82,23 @@ impl Bindings {
             return Err(BindingError::SigningOnly { binding: name.into(), origin: origin.to_string() });
         }
         Ok(value)
+    }
+
+    /// The secret value of a binding that signs an AWS request (SigV4) to `origin`. SigV4 puts
+    /// the access key id and session token in the request, so besides the allowed hosts the
+    /// origin must be one the binding may receive exactly: a configured endpoint or AWS's own
+    /// endpoint for the signing service and region (`sigv4::is_aws_endpoint`).
+    pub fn for_aws_signing(&self, name: &str, origin: &Origin, service: &str, region: &str) -> Result<&str, BindingError> {
+        let value = self.for_signing(name, origin)?;
+        if self.for_sending(name, origin).is_ok() || sigv4::is_aws_endpoint(origin, service, region) {
+            return Ok(value);
+        }
+        Err(BindingError::NotAwsEndpoint {
+            binding: name.into(),
+            origin: origin.to_string(),
+            service: service.into(),
+            region: region.into(),
+        })
     }
 
     /// A binding's value for release to a client (see [`release`]).

@@ -1,6 +1,7 @@
 //! AWS Signature Version 4, computed on the host with secrets from bindings.
 
 use super::BindingError;
+use crate::egress::Origin;
 use crate::runtime::bindings::airlock::connector::http::{AwsSigning, HttpError};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
@@ -92,4 +93,80 @@ fn signature<'a>(
         .map_err(|e| HttpError::InvalidRequest(format!("cannot sign this request: {e}")))?
         .into_parts();
     Ok(instructions)
+}
+
+/// Whether `origin` is AWS's own HTTPS endpoint for `service` in `region`: the regional,
+/// FIPS, dual-stack and global forms, `api.ecr.<region>` for ECR and virtual-hosted buckets for
+/// S3, in the commercial, China and GovCloud partitions. Hosts under the same domains that
+/// anyone can stand up (API gateways, load balancers, website buckets) do not qualify.
+pub(crate) fn is_aws_endpoint(origin: &Origin, service: &str, region: &str) -> bool {
+    if origin.scheme != "https" || origin.port != 443 || !is_region(region) || !is_service(service) {
+        return false;
+    }
+    let Some(name) = origin.host.strip_suffix(".amazonaws.com").or_else(|| origin.host.strip_suffix(".amazonaws.com.cn")) else {
+        return false;
+    };
+    let prefix = if service == "ecr" { "api.ecr".to_string() } else { service.to_string() };
+    let regional = [
+        format!("{prefix}.{region}"),
+        format!("{prefix}-fips.{region}"),
+        format!("{prefix}.dualstack.{region}"),
+    ];
+    if regional.iter().any(|h| h == name) || (name == prefix && GLOBAL_SERVICES.contains(&service)) {
+        return true;
+    }
+    // S3 virtual-hosted style: `<bucket>.s3[.dualstack].<region>` or `<bucket>.s3` (global).
+    service == "s3"
+        && name.split_once('.').is_some_and(|(bucket, rest)| {
+            !bucket.is_empty() && (rest == "s3" || rest == format!("s3.{region}") || rest == format!("s3.dualstack.{region}"))
+        })
+}
+
+/// Services with a global (region-less) endpoint.
+const GLOBAL_SERVICES: &[&str] = &["sts", "iam", "s3"];
+
+/// `us-east-1`, `cn-north-1`, `us-gov-west-1`, `ap-southeast-4`...
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+fn is_service(service: &str) -> bool {
+    !service.is_empty() && service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(url: &str, service: &str, region: &str) -> bool {
+        is_aws_endpoint(&Origin::of(&Url::parse(url).unwrap()).unwrap(), service, region)
+    }
+
+    #[test]
+    fn only_aws_operated_endpoints_of_the_signing_service_and_region() {
+        assert!(aws("https://sts.us-east-1.amazonaws.com", "sts", "us-east-1"));
+        assert!(aws("https://sts.amazonaws.com", "sts", "us-east-1"));
+        assert!(aws("https://api.ecr.eu-west-1.amazonaws.com", "ecr", "eu-west-1"));
+        assert!(aws("https://eks.cn-north-1.amazonaws.com.cn", "eks", "cn-north-1"));
+        assert!(aws("https://s3.us-gov-west-1.amazonaws.com", "s3", "us-gov-west-1"));
+        assert!(aws("https://my-bucket.s3.us-east-2.amazonaws.com", "s3", "us-east-2"));
+        assert!(aws("https://sts-fips.us-east-1.amazonaws.com", "sts", "us-east-1"));
+        // Hosts anyone can stand up under amazonaws.com.
+        assert!(!aws("https://abc123.execute-api.us-east-1.amazonaws.com", "execute-api", "us-east-1"));
+        assert!(!aws("https://abc123.execute-api.us-east-1.amazonaws.com", "sts", "us-east-1"));
+        assert!(!aws("https://my-lb-1.us-east-1.elb.amazonaws.com", "elb", "us-east-1"));
+        assert!(!aws("https://bucket.s3-website-us-east-1.amazonaws.com", "s3", "us-east-1"));
+        assert!(!aws("https://ec2-1-2-3-4.compute-1.amazonaws.com", "ec2-1-2-3-4", "compute-1"));
+        // Another service, region, scheme or port.
+        assert!(!aws("https://sts.us-east-1.amazonaws.com", "s3", "us-east-1"));
+        assert!(!aws("https://sts.us-west-2.amazonaws.com", "sts", "us-east-1"));
+        assert!(!aws("http://sts.us-east-1.amazonaws.com", "sts", "us-east-1"));
+        assert!(!aws("https://sts.us-east-1.amazonaws.com:8443", "sts", "us-east-1"));
+        assert!(!aws("https://eks.amazonaws.com", "eks", "us-east-1"));
+        assert!(!aws("https://sts.us-east-1.amazonaws.com.evil.net", "sts", "us-east-1"));
+    }
 }

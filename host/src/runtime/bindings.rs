@@ -5,7 +5,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
     imports: { "airlock:connector/http.send": async },
     exports: { default: async },
-    additional_derives: [serde::Serialize, serde::Deserialize],
+    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
 });
 
 pub use self::airlock::connector::types::{

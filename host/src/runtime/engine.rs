@@ -3,8 +3,9 @@
 use std::time::Duration;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// How often the epoch advances; wall-time deadlines are counted in these ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// How often the epoch advances: guest code yields to other tasks and checks its wall-time
+/// deadline at every tick.
+pub const EPOCH_TICK: Duration = Duration::from_millis(2);
 
 /// An engine with the pooling allocator sized for `max_instances` concurrent calls of up to
 /// `max_memory` bytes each. Falls back to on-demand allocation where the pool's virtual memory

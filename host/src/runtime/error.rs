@@ -16,6 +16,9 @@ pub enum LoadError {
     Describe(CallError),
     #[error("the component's spec is invalid: {0}")]
     InvalidSpec(String),
+    /// The component describes itself differently from the spec an admin approved.
+    #[error("the `{0}` plugin now describes itself differently from the spec an admin approved (egress hosts, secrets or auth methods may have changed); it is refused until an admin reinstalls it and approves the new spec")]
+    SpecChanged(String),
 }
 
 /// A call into a connector failed.

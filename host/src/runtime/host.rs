@@ -2,15 +2,12 @@
 
 use super::bindings::airlock::connector::http::{self, HttpError, PresignRequest, Request, Response};
 use super::bindings::airlock::connector::{config, log, types};
-use super::state::CallState;
+use super::state::{truncate, CallState};
 use crate::credentials;
 use crate::egress::Origin;
 use std::time::Duration;
-use url::Url;
 
-/// Log lines a call may write.
-const MAX_LOG_LINES: u32 = 256;
-/// Characters kept of one log line.
+/// Bytes kept of one log line.
 const MAX_LOG_LINE: usize = 2048;
 /// Longest presigned-URL lifetime a connector may ask for (an EKS token needs 60 s).
 const MAX_PRESIGN_SECS: u32 = 900;
@@ -37,13 +34,10 @@ impl config::Host for CallState {
 
 impl log::Host for CallState {
     fn log(&mut self, level: log::Level, message: String) {
-        self.log_lines += 1;
-        if self.log_lines > MAX_LOG_LINES {
+        // Redact before cutting, so a cut cannot leave half a secret behind.
+        let message = truncate(&redact(message, self.instance.bindings.values()), MAX_LOG_LINE);
+        if !self.log.take(message.len()) {
             return;
-        }
-        let mut message = redact(message, self.instance.bindings.values());
-        if message.len() > MAX_LOG_LINE {
-            message.truncate(message.floor_char_boundary(MAX_LOG_LINE));
         }
         let connector = self.instance.connector_type.as_str();
         match level {
@@ -61,20 +55,24 @@ impl http::Host for CallState {
         let outbound = self.outbound.clone();
         let result = outbound.send(&self.instance, &mut self.budget, request).await;
         if let Err(HttpError::Denied(reason)) = &result {
-            self.budget.denials.push(reason.clone());
+            self.budget.denied(reason);
         }
         result
     }
 
     fn presign(&mut self, request: PresignRequest) -> Result<String, HttpError> {
-        let url = Url::parse(&request.url).map_err(|e| HttpError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url)))?;
-        self.instance.egress.check(&url).map_err(HttpError::Denied)?;
+        let url = crate::outbound::parse_url(&request.url)?;
+        if let Err(reason) = self.instance.egress.check(&url) {
+            self.budget.denied(&reason);
+            return Err(HttpError::Denied(reason));
+        }
         if request.expires_seconds == 0 || request.expires_seconds > MAX_PRESIGN_SECS {
             return Err(HttpError::InvalidRequest(format!("a presigned URL lives 1 to {MAX_PRESIGN_SECS} seconds")));
         }
         let origin = Origin::of(&url).map_err(HttpError::InvalidRequest)?;
         let bindings = &self.instance.bindings;
-        let secret = |name: &str| bindings.for_signing(name, &origin);
+        let (service, region) = (&request.signing.service, &request.signing.region);
+        let secret = |name: &str| bindings.for_aws_signing(name, &origin, service, region);
         let presigned = credentials::presign(
             &request.signing,
             crate::outbound::method_name(request.method),

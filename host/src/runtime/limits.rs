@@ -16,6 +16,8 @@ pub struct Limits {
     pub max_response_bytes: u64,
     /// Time one host call (an HTTP exchange) may take.
     pub host_call_timeout: Duration,
+    /// Size of what one call returns (resource listings, a credential, an error), as JSON bytes.
+    pub max_result_bytes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +28,7 @@ impl Default for Limits {
             max_requests: 32,
             max_response_bytes: 16 << 20,
             host_call_timeout: Duration::from_secs(15),
+            max_result_bytes: 1 << 20,
         }
     }
 }
@@ -39,6 +42,8 @@ pub enum Limit {
     OutboundRequests,
     ResponseBytes,
     HostCallTimeout,
+    /// What a call returned (or a plugin's spec) is larger than the host keeps.
+    ResultBytes,
 }
 
 impl fmt::Display for Limit {
@@ -49,6 +54,7 @@ impl fmt::Display for Limit {
             Limit::OutboundRequests => "outbound-requests",
             Limit::ResponseBytes => "response-bytes",
             Limit::HostCallTimeout => "host-call-timeout",
+            Limit::ResultBytes => "result-size",
         })
     }
 }

@@ -5,9 +5,12 @@ pub mod bindings;
 mod cache;
 mod engine;
 mod error;
+mod exports;
 mod host;
 pub mod limits;
+mod pool;
 pub(crate) mod state;
+mod stderr;
 
 pub use cache::CompileCache;
 pub use error::{CallError, LoadError};
@@ -21,15 +24,26 @@ use bindings::{
     AutoConfiguration, AutoConfigureInput, ClientRequest, Connector, ConnectorError, ConnectorPre, ConnectorSpec,
     ResourceListing,
 };
+use exports::Export;
+use pool::GuestPool;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use state::CallState;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+
+/// Largest spec (as JSON) a plugin may describe itself with: `list-types` serves it to everyone.
+const MAX_SPEC_BYTES: usize = 256 << 10;
+/// How long after its wall time a call is cut off from outside if the epoch callback has not
+/// stopped it already.
+const BACKSTOP_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+/// Bytes kept of a connector's error message or crash output.
+const MAX_ERROR_MESSAGE: usize = 4 << 10;
 
 /// Import namespaces the host provides. WASI file system, environment and sockets are linked
 /// with nothing behind them: no preopened directories, no variables, no network.
@@ -72,7 +86,9 @@ impl Default for RuntimeOptions {
 /// A loaded connector component, ready to be instantiated cheaply.
 pub struct Plugin {
     pre: ConnectorPre<CallState>,
-    /// What `describe` returned when the plugin was loaded.
+    /// The spec that governs this plugin: what `describe` returned at install, and on every
+    /// later load the admin-approved spec from the store (a component that then describes
+    /// itself differently is refused).
     pub spec: ConnectorSpec,
     /// SHA-256 of the component bytes (hex).
     pub sha256: String,
@@ -87,12 +103,13 @@ pub struct Runtime {
     cache: Option<CompileCache>,
     limits: Limits,
     outbound: Arc<Outbound>,
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
+    pool: GuestPool,
     pooled: bool,
 }
 
 impl Runtime {
-    /// Build the engine, the linker with the host imports and the outbound client.
+    /// Build the engine, the linker with the host imports, the guest pool and the outbound client.
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Runtime> {
         let wasmtime_error = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
         let (engine, pooled) =
@@ -109,7 +126,8 @@ impl Runtime {
             cache,
             limits: options.limits,
             outbound,
-            slots: Semaphore::new(options.max_concurrent_calls as usize),
+            slots: Arc::new(Semaphore::new(options.max_concurrent_calls as usize)),
+            pool: GuestPool::new()?,
             pooled,
         })
     }
@@ -119,8 +137,28 @@ impl Runtime {
         self.pooled
     }
 
-    /// Compile (or fetch from the cache), link and describe a component.
+    /// Compile (or fetch from the cache), link and describe a component that is being
+    /// installed: its spec is what `describe` returns now, for an admin to review.
     pub async fn load(&self, wasm: &[u8]) -> Result<Plugin, LoadError> {
+        let mut plugin = self.link(wasm)?;
+        plugin.spec = self.describe_checked(&plugin).await?;
+        Ok(plugin)
+    }
+
+    /// Load an installed component under the spec an admin approved. The component describes
+    /// itself again; if it disagrees with `approved` in any way it is refused.
+    pub async fn load_approved(&self, wasm: &[u8], approved: ConnectorSpec) -> Result<Plugin, LoadError> {
+        let mut plugin = self.link(wasm)?;
+        let described = self.describe_checked(&plugin).await?;
+        if described != approved {
+            return Err(LoadError::SpecChanged(approved.connector_type));
+        }
+        plugin.spec = approved;
+        Ok(plugin)
+    }
+
+    /// Compile and link a component, refusing imports the host does not provide.
+    fn link(&self, wasm: &[u8]) -> Result<Plugin, LoadError> {
         let sha256 = hex::encode(Sha256::digest(wasm));
         let (component, from_cache) = match &self.cache {
             Some(cache) => cache.load(&self.engine, wasm),
@@ -139,89 +177,166 @@ impl Runtime {
         }
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         let pre = ConnectorPre::new(pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        let mut plugin = Plugin { pre, spec: empty_spec(), sha256, from_cache };
-        plugin.spec = self.describe(&plugin).await.map_err(LoadError::Describe)?;
-        validate_spec(&plugin.spec).map_err(LoadError::InvalidSpec)?;
-        Ok(plugin)
+        Ok(Plugin { pre, spec: empty_spec(), sha256, from_cache })
     }
 
-    /// Call `describe`.
-    pub async fn describe(&self, plugin: &Plugin) -> Result<ConnectorSpec, CallError> {
-        let mut call = self.start(plugin, Arc::new(Instance::unconfigured(""))).await?;
-        let result = call.connector.call_describe(&mut call.store).await.map(Ok);
-        call.finish(result)
+    /// `describe`, size-capped and validated.
+    async fn describe_checked(&self, plugin: &Plugin) -> Result<ConnectorSpec, LoadError> {
+        let instance = Arc::new(Instance::unconfigured(""));
+        let spec = self.call(plugin, instance, exports::Describe, MAX_SPEC_BYTES).await.map_err(LoadError::Describe)?;
+        validate_spec(&spec).map_err(LoadError::InvalidSpec)?;
+        Ok(spec)
     }
 
     /// Call `canonical-resource-id`.
     pub async fn canonical_resource_id(&self, plugin: &Plugin, instance: Arc<Instance>, resource_type: &str, resource_id: &str) -> Result<String, CallError> {
-        let mut call = self.start(plugin, instance).await?;
-        let result = call.connector.call_canonical_resource_id(&mut call.store, resource_type, resource_id).await;
-        call.finish(result)
+        let export = exports::CanonicalResourceId { resource_type: resource_type.into(), resource_id: resource_id.into() };
+        self.call(plugin, instance, export, self.limits.max_result_bytes).await
     }
 
     /// Call `verify`: authenticate and list reachable resources.
     pub async fn verify(&self, plugin: &Plugin, instance: Arc<Instance>, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, CallError> {
-        let mut call = self.start(plugin, instance).await?;
-        let result = call.connector.call_verify(&mut call.store, resource_type, resource_id).await;
-        call.finish(result)
+        let export = exports::Verify { resource_type: resource_type.map(str::to_string), resource_id: resource_id.map(str::to_string) };
+        self.call(plugin, instance, export, self.limits.max_result_bytes).await
     }
 
     /// Call `issue-client` and fill released secrets where `policy` allows.
     pub async fn issue_client(&self, plugin: &Plugin, instance: Arc<Instance>, request: &ClientRequest, policy: ReleasePolicy) -> Result<IssuedCredential, CallError> {
-        let mut call = self.start(plugin, instance.clone()).await?;
-        let result = call.connector.call_issue_client(&mut call.store, request).await;
-        let credential = call.finish(result)?;
+        let credential = self.call(plugin, instance.clone(), exports::IssueClient(request.clone()), self.limits.max_result_bytes).await?;
         release(credential, &instance.releases, &instance.bindings, policy).map_err(CallError::BadResult)
     }
 
     /// Call `auto-configure` with the files and variables the host collected.
     pub async fn auto_configure(&self, plugin: &Plugin, input: &AutoConfigureInput) -> Result<AutoConfiguration, CallError> {
         let instance = Arc::new(Instance::unconfigured(&plugin.spec.connector_type));
-        let mut call = self.start(plugin, instance).await?;
-        let result = call.connector.call_auto_configure(&mut call.store, input).await;
-        call.finish(result)
+        self.call(plugin, instance, exports::AutoConfigure(input.clone()), self.limits.max_result_bytes).await
     }
 
-    /// A fresh store and instance for one call.
-    async fn start(&self, plugin: &Plugin, instance: Arc<Instance>) -> Result<Call<'_>, CallError> {
-        let permit = self.slots.acquire().await.expect("the call semaphore is never closed");
-        let mut store = Store::new(&self.engine, CallState::new(instance, self.outbound.clone(), &self.limits));
+    /// Run one export in a fresh store, as a task on the guest pool. The wall-time budget is
+    /// enforced twice: by the epoch callback inside guest code and by a timer around the task.
+    async fn call<E: Export>(&self, plugin: &Plugin, instance: Arc<Instance>, export: E, max_result_bytes: usize) -> Result<E::Output, CallError> {
+        let task = CallTask {
+            engine: self.engine.clone(),
+            pre: plugin.pre.clone(),
+            outbound: self.outbound.clone(),
+            limits: self.limits.clone(),
+            slots: self.slots.clone(),
+            instance: instance.clone(),
+        };
+        let outcome = self.pool.spawn(task.run(export, max_result_bytes)).await;
+        match outcome {
+            Ok(Ok((value, call_warnings))) => {
+                instance.warn(call_warnings);
+                Ok(value)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(e) if e.is_panic() => Err(CallError::Trap("the host task running the connector panicked".into())),
+            Err(_) => Err(CallError::Trap("the call was cancelled".into())),
+        }
+    }
+}
+
+/// Everything one call needs, owned, so it can run on the guest pool.
+struct CallTask {
+    engine: Engine,
+    pre: ConnectorPre<CallState>,
+    outbound: Arc<Outbound>,
+    limits: Limits,
+    slots: Arc<Semaphore>,
+    instance: Arc<Instance>,
+}
+
+impl CallTask {
+    /// Wait for a slot, then run the export within the wall-time budget.
+    async fn run<E: Export>(self, export: E, max_result_bytes: usize) -> Result<(E::Output, Vec<String>), CallError> {
+        let _permit = self.slots.clone().acquire_owned().await.expect("the call semaphore is never closed");
+        let wall_time = self.limits.wall_time;
+        // The epoch callback stops guest code at the deadline; this timer also covers time
+        // spent in the host or waiting to be scheduled.
+        let backstop = wall_time + BACKSTOP_GRACE;
+        match tokio::time::timeout(backstop, self.run_in_store(export, max_result_bytes)).await {
+            Ok(result) => result,
+            Err(_) => Err(CallError::Limit(LimitExceeded::new(Limit::WallTime, format!("{wall_time:?}")))),
+        }
+    }
+
+    async fn run_in_store<E: Export>(self, export: E, max_result_bytes: usize) -> Result<(E::Output, Vec<String>), CallError> {
+        let mut store = Store::new(&self.engine, CallState::new(self.instance, self.outbound, &self.limits));
         store.limiter(|state| &mut state.limiter);
-        let ticks = self.limits.wall_time.as_millis() / engine::EPOCH_TICK.as_millis() + 1;
-        store.set_epoch_deadline(ticks as u64);
-        store.epoch_deadline_trap();
-        match plugin.pre.instantiate_async(&mut store).await {
-            Ok(connector) => Ok(Call { store, connector, _permit: permit }),
-            Err(e) => Err(failure(&store, e)),
-        }
+        // Every epoch tick: stop at the deadline, otherwise yield so other tasks run.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|context| {
+            if context.data().budget.past_deadline() {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+        });
+        let connector = match self.pre.instantiate_async(&mut store).await {
+            Ok(connector) => connector,
+            Err(e) => return Err(failure(&store, e)),
+        };
+        let result = export.invoke(&connector, &mut store).await;
+        finish(&store, result, max_result_bytes)
     }
 }
 
-/// One call in progress: its store, its instance and its concurrency slot.
-struct Call<'a> {
-    store: Store<CallState>,
-    connector: Connector,
-    _permit: SemaphorePermit<'a>,
-}
-
-impl Call<'_> {
-    /// Map the guest's result, reporting exhausted budgets and egress denials first: a guest
-    /// cannot hide them by returning some other error.
-    fn finish<T>(self, result: wasmtime::Result<Result<T, ConnectorError>>) -> Result<T, CallError> {
-        let state = self.store.data();
-        match result {
-            Err(trap) => Err(failure(&self.store, trap)),
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(match (&state.budget.exhausted, state.budget.denials.first()) {
-                (Some(limit), _) => CallError::Limit(limit.clone()),
-                (None, Some(denial)) => CallError::EgressDenied(denial.clone()),
-                (None, None) => CallError::Connector(error),
-            }),
+/// Map the guest's result. An exhausted budget fails the call whatever the guest returned
+/// (and so do egress denials when the guest returned an error of its own); a result larger
+/// than the host keeps is refused; denials during a successful call become warnings.
+fn finish<T: Serialize>(store: &Store<CallState>, result: wasmtime::Result<Result<T, ConnectorError>>, max_result_bytes: usize) -> Result<(T, Vec<String>), CallError> {
+    let state = store.data();
+    let result = match result {
+        Err(trap) => return Err(failure(store, trap)),
+        Ok(result) => result,
+    };
+    if let Some(limit) = &state.budget.exhausted {
+        return Err(CallError::Limit(limit.clone()));
+    }
+    match result {
+        Ok(value) => {
+            check_size(&value, max_result_bytes)?;
+            Ok((value, state.budget.warnings()))
         }
+        Err(error) => Err(match state.budget.denials.first() {
+            Some(denial) => CallError::EgressDenied(denial.clone()),
+            None => CallError::Connector(bounded_error(error)),
+        }),
     }
 }
 
-/// Explain a trap: a budget that ran out, or a crash with the guest's stderr.
+/// Refuse a value whose JSON form exceeds `max` bytes, without building that JSON.
+fn check_size<T: Serialize>(value: &T, max: usize) -> Result<(), LimitExceeded> {
+    struct Counter {
+        left: usize,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.left = self.left.checked_sub(buf.len()).ok_or_else(|| std::io::Error::other("too large"))?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Counter { left: max }, value)
+        .map_err(|_| LimitExceeded::new(Limit::ResultBytes, format!("{max} bytes")))
+}
+
+/// A connector error with its message cut to a length the host passes on.
+fn bounded_error(error: ConnectorError) -> ConnectorError {
+    let cut = |m: String| state::truncate(&m, MAX_ERROR_MESSAGE);
+    match error {
+        ConnectorError::InvalidConfig(m) => ConnectorError::InvalidConfig(cut(m)),
+        ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(cut(m)),
+        ConnectorError::NotFound(m) => ConnectorError::NotFound(cut(m)),
+        ConnectorError::Upstream(m) => ConnectorError::Upstream(cut(m)),
+        ConnectorError::LimitExceeded(m) => ConnectorError::LimitExceeded(cut(m)),
+        ConnectorError::Unsupported(m) => ConnectorError::Unsupported(cut(m)),
+        ConnectorError::EgressDenied(m) => ConnectorError::EgressDenied(cut(m)),
+    }
+}
+
+/// Explain a trap: a budget that ran out, or a crash with the tail of the guest's stderr.
 fn failure(store: &Store<CallState>, error: wasmtime::Error) -> CallError {
     let state = store.data();
     if state.limiter.exceeded {
@@ -234,6 +349,10 @@ fn failure(store: &Store<CallState>, error: wasmtime::Error) -> CallError {
         return CallError::Limit(limit.clone());
     }
     let stderr = String::from_utf8_lossy(&state.stderr.contents()).trim().to_string();
+    let stderr = match stderr.len() > MAX_ERROR_MESSAGE {
+        true => format!("...{}", &stderr[stderr.ceil_char_boundary(stderr.len() - MAX_ERROR_MESSAGE)..]),
+        false => stderr,
+    };
     let message = match stderr.is_empty() {
         true => format!("{error:#}"),
         false => format!("{error:#}; the connector wrote: {stderr}"),

@@ -1,31 +1,35 @@
 //! What one guest call's store holds: its budgets, its connector instance and an empty WASI.
 
 use super::limits::{Limit, LimitExceeded, Limits, MemoryLimiter};
+use super::stderr::StderrTail;
 use crate::instance::Instance;
 use crate::outbound::Outbound;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-/// Bytes of guest stderr kept per call (panic messages end up here).
+/// Bytes of guest stderr kept per call: the last ones, where a panic message ends up.
 const STDERR_CAPACITY: usize = 16 << 10;
+/// Egress denials kept per call (every one is counted).
+const MAX_DENIALS_KEPT: usize = 8;
+/// Bytes kept of one denial reason.
+const MAX_DENIAL_LEN: usize = 512;
 
 /// The data of one call's store. Nothing in it outlives the call.
 pub struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) stderr: StderrTail,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) instance: Arc<Instance>,
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) budget: CallBudget,
-    pub(crate) log_lines: u32,
+    pub(crate) log: LogBudget,
 }
 
 impl CallState {
     pub(crate) fn new(instance: Arc<Instance>, outbound: Arc<Outbound>, limits: &Limits) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let stderr = StderrTail::new(STDERR_CAPACITY);
         // No preopened directories, no environment, no arguments, no sockets, no name lookups.
         let wasi = WasiCtx::builder()
             .stderr(stderr.clone())
@@ -41,7 +45,7 @@ impl CallState {
             instance,
             outbound,
             budget: CallBudget::new(limits),
-            log_lines: 0,
+            log: LogBudget::default(),
         }
     }
 }
@@ -61,10 +65,12 @@ pub struct CallBudget {
     max_requests: u32,
     response_bytes_left: u64,
     max_response_bytes: u64,
-    /// The first budget that ran out; reported to the caller even if the guest swallowed it.
+    /// The first budget that ran out; it fails the call whatever the guest returns.
     pub(crate) exhausted: Option<LimitExceeded>,
-    /// Egress denials, reported to the caller when the call fails.
+    /// The first egress denials (reported as the error of a failed call, as warnings otherwise).
     pub(crate) denials: Vec<String>,
+    /// Every egress denial of the call, kept or not.
+    pub(crate) denial_count: u64,
 }
 
 impl CallBudget {
@@ -79,7 +85,31 @@ impl CallBudget {
             max_response_bytes: limits.max_response_bytes,
             exhausted: None,
             denials: Vec::new(),
+            denial_count: 0,
         }
+    }
+
+    /// Whether the call's wall time is over.
+    pub(crate) fn past_deadline(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Record an egress denial; only the first few are kept, each cut to a bounded length.
+    pub(crate) fn denied(&mut self, reason: &str) {
+        self.denial_count += 1;
+        if self.denials.len() < MAX_DENIALS_KEPT {
+            self.denials.push(truncate(reason, MAX_DENIAL_LEN));
+        }
+    }
+
+    /// The denials as warnings for a call that still succeeded.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut warnings: Vec<String> = self.denials.iter().map(|d| format!("egress denied: {d}")).collect();
+        let unkept = self.denial_count - self.denials.len() as u64;
+        if unkept > 0 {
+            warnings.push(format!("{unkept} more egress request(s) were denied"));
+        }
+        warnings
     }
 
     fn exhaust(&mut self, limit: LimitExceeded) -> LimitExceeded {
@@ -134,4 +164,44 @@ impl CallBudget {
         };
         self.exhaust(LimitExceeded::new(limit, budget))
     }
+}
+
+/// Log lines and bytes a call may write; the rest is dropped (and counted once in the log).
+pub struct LogBudget {
+    lines_left: u32,
+    bytes_left: usize,
+    pub(crate) dropped: u64,
+}
+
+impl LogBudget {
+    /// Lines a call may log.
+    const LINES: u32 = 256;
+    /// Bytes a call may log.
+    const BYTES: usize = 64 << 10;
+
+    /// Take a line of `len` bytes; false when the budget is spent.
+    pub(crate) fn take(&mut self, len: usize) -> bool {
+        if self.lines_left == 0 || self.bytes_left < len {
+            self.lines_left = 0;
+            self.dropped += 1;
+            return false;
+        }
+        self.lines_left -= 1;
+        self.bytes_left -= len;
+        true
+    }
+}
+
+impl Default for LogBudget {
+    fn default() -> Self {
+        LogBudget { lines_left: Self::LINES, bytes_left: Self::BYTES, dropped: 0 }
+    }
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), marked when cut.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    format!("{}... ({} bytes cut)", &text[..text.floor_char_boundary(max)], text.len() - text.floor_char_boundary(max))
 }

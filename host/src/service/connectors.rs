@@ -1,7 +1,7 @@
 //! Connector verbs: register, list, describe, update, delete, verify, list resources.
 
 use super::access::Verb;
-use super::{error::not_found, Actor, Service, ServiceError};
+use super::{error::not_found, Actor, Service, ServiceError, Warned};
 use crate::instance::{ConnectorConfig, Instance};
 use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
 use crate::runtime::Plugin;
@@ -107,6 +107,9 @@ pub struct ConnectorResources {
     pub name: String,
     pub connector_type: String,
     pub resources: Vec<ResourceListing>,
+    /// Egress denials the connector got past while listing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -155,7 +158,7 @@ struct Checked {
 impl Service {
     /// Register a connector: check, verify (unless told not to), then store it with its secrets
     /// sealed, all in one transaction.
-    pub async fn register(&self, actor: &Actor, request: RegisterRequest) -> Result<(ConnectorView, Vec<ResourceListing>), ServiceError> {
+    pub async fn register(&self, actor: &Actor, request: RegisterRequest) -> Result<Warned<(ConnectorView, Vec<ResourceListing>)>, ServiceError> {
         actor.check_can_register()?;
         check_name(&request.name)?;
         // A type with a single resource type serves just that one.
@@ -170,7 +173,7 @@ impl Service {
         check_expiration(&checked.plugin.spec, &checked.instance.auth_method, request.expiration_seconds)?;
         check_expiry(request.expires_at, request.expires_skew_tolerance)?;
         let verified = self.verify_checked(&checked, request.verify.unwrap_or(true)).await;
-        self.audit_bindings(actor, &request.name, &checked.instance).await?;
+        let warnings = self.settle_calls(actor, &request.name, &checked.instance).await?;
         let (resource_id, listings) = verified?;
         let id = new_id();
         let row = ConnectorRow {
@@ -198,18 +201,18 @@ impl Service {
         }
         self.store.insert_connector(&row, &sealed).await.map_err(|e| conflict_or_internal(e, &row.name))?;
         self.store.audit(actor.name(), "connector.register", &row.name, "ok", &format!("type={} method={}", row.connector_type, row.auth_method)).await?;
-        Ok((ConnectorView::of(&row, Some(&checked.plugin.spec)), listings))
+        Ok(Warned { value: (ConnectorView::of(&row, Some(&checked.plugin.spec)), listings), warnings })
     }
 
     /// Verify a configuration without storing it.
-    pub async fn verify_config(&self, actor: &Actor, request: RegisterRequest) -> Result<Vec<ResourceListing>, ServiceError> {
+    pub async fn verify_config(&self, actor: &Actor, request: RegisterRequest) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         actor.check_can_register()?;
         let checked = self
             .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, request.resource_type, request.resource_id)
             .await?;
         let verified = self.verify_checked(&checked, true).await;
-        self.audit_bindings(actor, "(unsaved)", &checked.instance).await?;
-        Ok(verified?.1)
+        let warnings = self.settle_calls(actor, "(unsaved)", &checked.instance).await?;
+        Ok(Warned { value: verified?.1, warnings })
     }
 
     pub async fn list_connectors(&self, actor: &Actor, filter: &ConnectorFilter) -> Result<Vec<ConnectorView>, ServiceError> {
@@ -237,9 +240,10 @@ impl Service {
 
     /// Update a connector: merge attributes, re-check and (by default) re-verify, then replace
     /// it in one transaction. Reusable leases of the old configuration are revoked.
-    pub async fn update_connector(&self, actor: &Actor, id_or_name: &str, update: UpdateRequest) -> Result<ConnectorView, ServiceError> {
+    pub async fn update_connector(&self, actor: &Actor, id_or_name: &str, update: UpdateRequest) -> Result<Warned<ConnectorView>, ServiceError> {
         let mut row = self.connector(actor, Verb::Manage, id_or_name).await?;
-        check_secrets_stay_secret(&self.plugin(&row.connector_type, false).await?.spec, &row)?;
+        let plugin = self.plugin(&row.connector_type, false).await?;
+        check_secrets_stay_secret(&plugin.spec, &row)?;
         let mut attributes: BTreeMap<String, String> = row.config.clone();
         for (name, value) in self.open_secrets(&row).await? {
             attributes.insert(name, secrecy::ExposeSecret::expose_secret(&value).to_string());
@@ -248,10 +252,11 @@ impl Service {
         for name in &update.remove_attributes {
             attributes.remove(name);
         }
+        let auth_method = update.auth_method.unwrap_or(row.auth_method.clone());
+        check_secrets_carried_over(&plugin.spec, &row, &auth_method, &attributes, &update.configuration)?;
         attributes.extend(update.configuration);
         let resource_type = if removes("resource_type") { None } else { update.resource_type.or(row.resource_type.clone()) };
         let resource_id = if removes("resource_id") { None } else { update.resource_id.or(row.resource_id.clone()) };
-        let auth_method = update.auth_method.unwrap_or(row.auth_method.clone());
         let checked = self.check_config(&row.connector_type, Some(&auth_method), attributes, resource_type, resource_id).await?;
         if removes("expiration_seconds") {
             row.expiration_seconds = None;
@@ -265,7 +270,7 @@ impl Service {
         check_expiration(&checked.plugin.spec, &checked.instance.auth_method, row.expiration_seconds)?;
         check_expiry(update.expires_at, row.expires_skew_tolerance)?;
         let verified = self.verify_checked(&checked, update.verify.unwrap_or(true)).await;
-        self.audit_bindings(actor, &row.name, &checked.instance).await?;
+        let warnings = self.settle_calls(actor, &row.name, &checked.instance).await?;
         let (resource_id, _) = verified?;
         if let Some(name) = update.name {
             check_name(&name)?;
@@ -295,7 +300,7 @@ impl Service {
         row.secrets = new_names;
         self.store.update_connector(&row, &changes).await.map_err(|e| conflict_or_internal(e, &row.name))?;
         self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
-        Ok(ConnectorView::of(&row, Some(&checked.plugin.spec)))
+        Ok(Warned { value: ConnectorView::of(&row, Some(&checked.plugin.spec)), warnings })
     }
 
     pub async fn delete_connector(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
@@ -306,7 +311,7 @@ impl Service {
     }
 
     /// Verify a stored connector, optionally for one resource type or id.
-    pub async fn verify_connector(&self, actor: &Actor, id_or_name: &str, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
+    pub async fn verify_connector(&self, actor: &Actor, id_or_name: &str, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         let row = self.connector(actor, Verb::Use, id_or_name).await?;
         let result = self.verify_row(actor, &row, resource_type, resource_id).await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
@@ -329,12 +334,13 @@ impl Service {
         let timeout = self.policy.list_timeout;
         let results = futures::future::join_all(rows.iter().map(|row| async move {
             let listed = tokio::time::timeout(timeout, self.verify_row(actor, row, resource_type, resource_id)).await;
-            let (resources, error) = match listed {
-                Ok(Ok(resources)) => (resources, None),
-                Ok(Err(e)) => (Vec::new(), Some(e.to_string())),
-                Err(_) => (Vec::new(), Some(format!("timed out after {timeout:?}"))),
+            let (resources, warnings, error) = match listed {
+                Ok(Ok(Warned { value, warnings })) => (value, warnings, None),
+                Ok(Err(e)) => (Vec::new(), Vec::new(), Some(e.to_string())),
+                Err(_) => (Vec::new(), Vec::new(), Some(format!("timed out after {timeout:?}"))),
             };
-            ConnectorResources { id: row.id.clone(), name: row.name.clone(), connector_type: row.connector_type.clone(), resources, error }
+            let (id, name, connector_type) = (row.id.clone(), row.name.clone(), row.connector_type.clone());
+            ConnectorResources { id, name, connector_type, resources, warnings, error }
         }))
         .await;
         Ok(results.into_iter().filter(|r| r.error.is_some() || !r.resources.is_empty()).collect())
@@ -347,7 +353,7 @@ impl Service {
         Ok(row)
     }
 
-    async fn verify_row(&self, actor: &Actor, row: &ConnectorRow, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, ServiceError> {
+    async fn verify_row(&self, actor: &Actor, row: &ConnectorRow, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         let (plugin, instance) = self.instance_of(row).await?;
         let resource_type = resource_type.or(row.resource_type.as_deref());
         if let (Some(own), Some(asked)) = (&row.resource_type, resource_type) {
@@ -357,8 +363,8 @@ impl Service {
         }
         let resource_id = resource_id.or(row.resource_id.as_deref());
         let result = self.runtime.verify(&plugin, instance.clone(), resource_type, resource_id).await;
-        self.audit_bindings(actor, &row.name, &instance).await?;
-        Ok(result?)
+        let warnings = self.settle_calls(actor, &row.name, &instance).await?;
+        Ok(Warned { value: result?, warnings })
     }
 
     /// The plugin and a prepared instance (secrets opened) for a stored connector.
@@ -442,14 +448,15 @@ impl Service {
         Ok((checked.resource_id.clone().or(single), listings))
     }
 
-    /// One audit row per use the host made of a credential binding.
-    pub(crate) async fn audit_bindings(&self, actor: &Actor, connector: &str, instance: &Instance) -> Result<(), ServiceError> {
+    /// After connector calls: one audit row per use the host made of a credential binding; the
+    /// calls' warnings for the caller.
+    pub(crate) async fn settle_calls(&self, actor: &Actor, connector: &str, instance: &Instance) -> Result<Vec<String>, ServiceError> {
         for used in instance.take_binding_uses() {
             let status = used.status.map(|s| s.to_string()).unwrap_or_else(|| "no response".into());
             let detail = format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin);
             self.store.audit(actor.name(), "binding.use", connector, "ok", &detail).await?;
         }
-        Ok(())
+        Ok(instance.take_warnings())
     }
 }
 
@@ -477,6 +484,32 @@ fn check_secrets_stay_secret(spec: &ConnectorSpec, row: &ConnectorRow) -> Result
         ))),
         None => Ok(()),
     }
+}
+
+/// A stored secret kept by an update that switches auth methods must stay secret: if the new
+/// method declares an attribute of that name as plain configuration, the update is refused
+/// (the value would be shown by `describe`, readable by the connector and stored in clear).
+/// Giving the attribute a new value in the same update, or removing it, is accepted.
+fn check_secrets_carried_over(
+    spec: &ConnectorSpec,
+    row: &ConnectorRow,
+    auth_method: &str,
+    kept: &BTreeMap<String, String>,
+    given: &BTreeMap<String, String>,
+) -> Result<(), ServiceError> {
+    let Some(method) = spec.auth_methods.iter().find(|m| m.auth_method == auth_method) else {
+        return Ok(()); // an unknown method is refused by the configuration check
+    };
+    let carried = row.secrets.iter().filter(|name| kept.contains_key(*name) && !given.contains_key(*name));
+    for name in carried {
+        if method.attributes.iter().any(|a| &a.name == name && !a.secret) {
+            return Err(ServiceError::Invalid(format!(
+                "`{name}` is a secret of auth method `{}` but plain configuration of `{auth_method}`; the stored secret is not turned into plain configuration: give `{name}` a new value or remove it in the same update",
+                row.auth_method
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn matches(filter: &ConnectorFilter, row: &ConnectorRow) -> bool {

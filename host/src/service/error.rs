@@ -37,6 +37,7 @@ impl ServiceError {
             ServiceError::Invalid(_) => (400, "invalid-request"),
             ServiceError::Conflict(_) => (409, "conflict"),
             ServiceError::Config(_) => (400, "invalid-config"),
+            ServiceError::Plugin(LoadError::SpecChanged(_)) => (409, "plugin-spec-changed"),
             ServiceError::Plugin(_) => (400, "invalid-plugin"),
             ServiceError::Internal(_) => (500, "internal"),
             ServiceError::Connector(e) => {

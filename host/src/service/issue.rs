@@ -3,7 +3,7 @@
 
 use super::access::Verb;
 use super::connectors::check_expiration;
-use super::{error::not_found, Actor, Service, ServiceError};
+use super::{error::not_found, Actor, Service, ServiceError, Warned};
 use crate::credentials::{IssuedCredential, ReleasePolicy};
 use crate::runtime::bindings::ClientRequest;
 use crate::store::{new_id, now, ConnectorRow, LeaseRow};
@@ -33,7 +33,7 @@ pub struct IssuedClient {
 
 impl Service {
     /// Issue a client credential for one resource of a connector.
-    pub async fn issue_client(&self, actor: &Actor, id_or_name: &str, body: ClientRequestBody) -> Result<IssuedClient, ServiceError> {
+    pub async fn issue_client(&self, actor: &Actor, id_or_name: &str, body: ClientRequestBody) -> Result<Warned<IssuedClient>, ServiceError> {
         let row = self.connector(actor, Verb::Issue, id_or_name).await?;
         let resource_type = match (&body.resource_type, &row.resource_type) {
             (Some(asked), Some(own)) if asked != own => {
@@ -54,7 +54,8 @@ impl Service {
                 let plain = self.keyring.open(&format!("lease/{}", lease.id), &lease.sealed)?;
                 let credential: IssuedCredential = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
                 self.store.audit(actor.name(), "client.issue", &row.name, "reused", &format!("lease={} resource_type={resource_type}", lease.id)).await?;
-                return Ok(IssuedClient { lease_id: lease.id, reused: true, lease_expires_at: lease.expires_at, credential });
+                let issued = IssuedClient { lease_id: lease.id, reused: true, lease_expires_at: lease.expires_at, credential };
+                return Ok(Warned { value: issued, warnings: Vec::new() });
             }
         }
 
@@ -84,7 +85,7 @@ impl Service {
             expiration_seconds: body.expiration_seconds.or(row.expiration_seconds).map(|s| s as u64),
         };
         let result = self.runtime.issue_client(&plugin, instance.clone(), &request, self.policy.release).await;
-        self.audit_bindings(actor, &row.name, &instance).await?;
+        let warnings = self.settle_calls(actor, &row.name, &instance).await?;
         let credential = match result {
             Ok(credential) => credential,
             Err(e) => {
@@ -110,7 +111,8 @@ impl Service {
         };
         self.store.insert_lease(&lease).await?;
         self.store.audit(actor.name(), "client.issue", &row.name, "minted", &format!("lease={id} resource_type={}", lease.resource_type)).await?;
-        Ok(IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential })
+        let issued = IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential };
+        Ok(Warned { value: issued, warnings })
     }
 
     /// Leases: all for admins, the caller's own otherwise.

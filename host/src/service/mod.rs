@@ -25,6 +25,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A verb's result and the warnings of the connector calls behind it (egress denials a
+/// connector got past), for the caller to see.
+#[derive(Debug)]
+pub struct Warned<T> {
+    pub value: T,
+    pub warnings: Vec<String>,
+}
+
 /// What admins decide for the whole server.
 #[derive(Debug, Clone)]
 pub struct ServerPolicy {

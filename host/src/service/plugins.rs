@@ -4,7 +4,7 @@
 use super::{error::not_found, Actor, Service, ServiceError};
 use crate::builtin::BUILTIN;
 use crate::runtime::bindings::ConnectorSpec;
-use crate::runtime::Plugin;
+use crate::runtime::{LoadError, Plugin};
 use crate::store::{now, PluginRow};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -12,6 +12,9 @@ use std::collections::HashSet;
 use std::io::Cursor;
 use std::sync::Arc;
 use wasmsign2::{PublicKey, PublicKeySet};
+
+/// The first 8 bytes of every WebAssembly component: magic, version 0x0d, layer 1.
+const COMPONENT_PREAMBLE: &[u8] = b"\0asm\x0d\0\x01\0";
 
 /// Which publisher keys are trusted, and whether unsigned uploads are accepted.
 #[derive(Debug, Clone, Default)]
@@ -108,7 +111,19 @@ impl Service {
             return Ok(plugin.clone());
         }
         let row = self.store.get_plugin(connector_type).await?.ok_or_else(|| not_found("connector type", connector_type))?;
-        let plugin = Arc::new(self.runtime.load(&row.component).await?);
+        // The approved spec stored beside the component governs; describe() is only checked
+        // against it, so a component cannot widen its egress or releases after approval.
+        let approved: ConnectorSpec = serde_json::from_str(&row.spec).map_err(anyhow::Error::from)?;
+        let plugin = match self.runtime.load_approved(&row.component, approved).await {
+            Ok(plugin) => Arc::new(plugin),
+            Err(e @ LoadError::SpecChanged(_)) => {
+                if self.store.withdraw_approval(connector_type, &row.sha256).await? {
+                    self.store.audit("airlock", "plugin.refused", connector_type, "spec-changed", &format!("sha256={}", row.sha256)).await?;
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.plugins.lock().unwrap().insert(row.sha256, plugin.clone());
         Ok(plugin)
     }
@@ -200,6 +215,13 @@ impl Service {
                 true => Err(ServiceError::Invalid("the component is not signed and this server requires signed plugins".into())),
                 false => Ok(None),
             };
+        }
+        // The signature covers every section but not the 8-byte preamble; pin that to the one
+        // every component has, so no signed byte is left to reinterpretation.
+        if !wasm.starts_with(COMPONENT_PREAMBLE) {
+            return Err(ServiceError::Invalid(
+                "the signed file's header is not a WebAssembly component's (the signature does not cover the header, so it must be exactly the component preamble)".into(),
+            ));
         }
         let trusted = PublicKeySet::new(policy.trusted.iter().cloned().collect::<HashSet<_>>());
         let matched = trusted.verify(&mut Cursor::new(wasm), None).unwrap_or_default();

@@ -94,6 +94,18 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Withdraw the approval of the plugin with this digest (it misbehaved at load); false if
+    /// it was not approved or was replaced meanwhile.
+    pub async fn withdraw_approval(&self, connector_type: &str, sha256: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("UPDATE plugins SET approved = 0, updated_at = $3 WHERE connector_type = $1 AND sha256 = $2 AND approved = 1")
+            .bind(connector_type)
+            .bind(sha256)
+            .bind(now())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Remove a plugin; refused (false) while connectors of its type exist.
     pub async fn delete_plugin(&self, connector_type: &str) -> anyhow::Result<Result<bool, i64>> {
         let mut tx = self.pool().begin().await?;

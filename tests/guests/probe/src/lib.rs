@@ -6,24 +6,43 @@ use airlock_sdk::prelude::*;
 
 struct Probe;
 
+/// Every AWS host, as the AWS connector declares it: secrets may sign there, never travel.
+const AWS: &str = "https://*.amazonaws.com";
+
 impl Connector for Probe {
     fn describe() -> ConnectorSpec {
         spec::connector("probe", "Sandbox probe", "Tries every escape the sandbox must stop.")
             .resource_type(spec::resource_type("probe", "Probe scenario"))
             .auth_method(
                 spec::auth_method("token", "Token")
-                    .attribute(spec::secret("token", "A secret the probe must never see").optional())
-                    .attribute(spec::secret("key_id", "An access key id for SigV4").optional())
+                    .attribute(spec::secret("token", "A secret the probe must never see").optional().secret_hosts(&[AWS]))
+                    .attribute(spec::secret("key_id", "An access key id for SigV4").optional().secret_hosts(&[AWS]))
                     .attribute(spec::text("canary", "A non-secret value the probe may see").optional())
                     .attribute(spec::url("endpoint", "First origin").optional().egress())
                     .attribute(spec::url("second_endpoint", "Second origin").optional().egress()),
             )
+            // The same attribute name as plain configuration: switching a connector to this
+            // method must not turn its stored secret into readable config.
+            .auth_method(
+                spec::auth_method("plain", "Plain")
+                    .attribute(spec::text("token", "Not a secret in this method").optional())
+                    .attribute(spec::url("endpoint", "First origin").optional().egress()),
+            )
+            .egress(AWS)
             .build()
     }
 
     fn verify(scenario: Option<String>, target: Option<String>) -> Result<Vec<ResourceListing>> {
-        let scenario = scenario.unwrap_or_default();
-        let target = target.unwrap_or_default();
+        let (scenario, target) = (scenario.unwrap_or_default(), target.unwrap_or_default());
+        // Through the server a connector serves its one resource type, `probe`; the resource id
+        // then names the scenario and its target: `<scenario> <target>`.
+        let (scenario, target) = match scenario.as_str() {
+            "probe" => match target.split_once(' ') {
+                Some((scenario, target)) => (scenario.to_string(), target.to_string()),
+                None => (target, String::new()),
+            },
+            _ => (scenario, target),
+        };
         let report = match scenario.as_str() {
             "fetch" => fetch(&target, None)?,
             "fetch-bearer" => fetch(&target, Some("token"))?,
@@ -54,6 +73,51 @@ impl Connector for Probe {
             "many-requests" => loop {
                 fetch(&target, None)?;
             },
+            "swallow-limit" => {
+                // Run the request budget dry, ignore every error and claim success.
+                for _ in 0..1000 {
+                    let _ = fetch(&target, None);
+                }
+                vec!["swallowed".into()]
+            }
+            "deny-flood" => {
+                // Many denied requests with long host names, then success.
+                let count: usize = target.parse().unwrap_or(1000);
+                let label = "h".repeat(60);
+                for i in 0..count {
+                    let _ = raw_send(&format!("https://{label}.{label}.{label}.n{i}.denied.example/"), vec![], None);
+                }
+                vec![format!("made {count} denied requests")]
+            }
+            "log-flood" => {
+                let line = "l".repeat(10 << 10);
+                for _ in 0..10_000 {
+                    log::info(&line);
+                }
+                vec!["logged".into()]
+            }
+            "huge-result" => (0..100_000).map(|i| format!("resource-{i:024}")).collect(),
+            "huge-error" => return Err(ConnectorError::Upstream("e".repeat(10 << 20))),
+            "stderr-then-panic" => {
+                for _ in 0..1024 {
+                    eprintln!("{}", "noise ".repeat(170));
+                }
+                panic!("the real panic message comes last")
+            }
+            "presign" => vec![format!("{:?}", raw::presign(&raw::PresignRequest {
+                method: raw::Method::Get,
+                url: target.clone(),
+                headers: vec![],
+                expires_seconds: 60,
+                signing: signing("sts"),
+            }))],
+            "sigv4-send" => vec![format!("{:?}", raw::send(&raw::Request {
+                method: raw::Method::Get,
+                url: target.clone(),
+                headers: vec![],
+                body: vec![],
+                credential: Some(raw::CredentialUse::AwsSigv4(signing("execute-api"))),
+            }))],
             "escape" => escape(),
             "spin" => spin(),
             "memory-bomb" => memory_bomb(),
@@ -62,14 +126,7 @@ impl Connector for Probe {
                 // STS GetCallerIdentity signed by the host with `key_id` / `token`.
                 let response = http::Request::post(&target)
                     .form(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")])
-                    .aws_sigv4(http::AwsSigning {
-                        access_key_id: "key_id".into(),
-                        secret_access_key: "token".into(),
-                        session_token: None,
-                        temporary: None,
-                        region: "us-east-1".into(),
-                        service: "sts".into(),
-                    })
+                    .aws_sigv4(signing("sts"))
                     .send()?;
                 let received = (response.status().to_string(), response.text());
                 let mut dump = vec![received.0.clone(), received.1.clone()];
@@ -99,6 +156,18 @@ impl Connector for Probe {
             attributes: vec![("token".into(), CredentialValue::Binding("token".into()))],
             expires_at: None,
         })
+    }
+}
+
+/// SigV4 with the `key_id` / `token` bindings in us-east-1.
+fn signing(service: &str) -> http::AwsSigning {
+    http::AwsSigning {
+        access_key_id: "key_id".into(),
+        secret_access_key: "token".into(),
+        session_token: None,
+        temporary: None,
+        region: "us-east-1".into(),
+        service: service.into(),
     }
 }
 

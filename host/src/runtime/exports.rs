@@ -1,0 +1,85 @@
+//! The connector world's exports as owned calls, so one generic path runs them all on the
+//! guest pool.
+
+use super::bindings::{
+    AutoConfiguration, AutoConfigureInput, ClientCredential, ClientRequest, Connector, ConnectorError, ConnectorSpec,
+    ResourceListing,
+};
+use super::state::CallState;
+use serde::Serialize;
+use std::future::Future;
+use wasmtime::Store;
+
+/// One export of the `connector` world with its arguments.
+pub(super) trait Export: Send + 'static {
+    /// What the export returns on success.
+    type Output: Serialize + Send + 'static;
+
+    /// Call the export on a fresh instance.
+    fn invoke<'a>(
+        self,
+        connector: &'a Connector,
+        store: &'a mut Store<CallState>,
+    ) -> impl Future<Output = wasmtime::Result<Result<Self::Output, ConnectorError>>> + Send + 'a;
+}
+
+/// `describe`.
+pub(super) struct Describe;
+
+impl Export for Describe {
+    type Output = ConnectorSpec;
+
+    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<ConnectorSpec, ConnectorError>>> + Send + 'a {
+        async move { connector.call_describe(store).await.map(Ok) }
+    }
+}
+
+/// `canonical-resource-id`.
+pub(super) struct CanonicalResourceId {
+    pub resource_type: String,
+    pub resource_id: String,
+}
+
+impl Export for CanonicalResourceId {
+    type Output = String;
+
+    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<String, ConnectorError>>> + Send + 'a {
+        async move { connector.call_canonical_resource_id(store, &self.resource_type, &self.resource_id).await }
+    }
+}
+
+/// `verify`.
+pub(super) struct Verify {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+impl Export for Verify {
+    type Output = Vec<ResourceListing>;
+
+    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<Vec<ResourceListing>, ConnectorError>>> + Send + 'a {
+        async move { connector.call_verify(store, self.resource_type.as_deref(), self.resource_id.as_deref()).await }
+    }
+}
+
+/// `issue-client`.
+pub(super) struct IssueClient(pub ClientRequest);
+
+impl Export for IssueClient {
+    type Output = ClientCredential;
+
+    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<ClientCredential, ConnectorError>>> + Send + 'a {
+        async move { connector.call_issue_client(store, &self.0).await }
+    }
+}
+
+/// `auto-configure`.
+pub(super) struct AutoConfigure(pub AutoConfigureInput);
+
+impl Export for AutoConfigure {
+    type Output = AutoConfiguration;
+
+    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<AutoConfiguration, ConnectorError>>> + Send + 'a {
+        async move { connector.call_auto_configure(store, &self.0).await }
+    }
+}
