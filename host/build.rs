@@ -12,7 +12,9 @@ fn main() {
     let connectors = build_wasm::packages_in(workspace, "connectors");
     let names: Vec<String> = connectors.iter().map(|(_, package)| package.clone()).collect();
     let built = build_wasm::build_components(workspace, &names);
-    let mut table = String::from("/// The built-in connectors: (name, component bytes).\npub const BUILTIN: &[(&str, &[u8])] = &[\n");
+    let mut table = String::from(
+        "/// The built-in connectors: (name, component bytes).\npub const BUILTIN: &[(&str, &[u8])] = &[\n",
+    );
     for ((short, _), wasm) in connectors.iter().zip(built) {
         let dest = Path::new(&out_dir).join(format!("{short}.wasm"));
         std::fs::copy(&wasm, &dest).expect("copy component");

@@ -48,7 +48,10 @@ fn ensure_wasm_target() {
     }
     println!("cargo:warning=installing the wasm32-wasip2 target (rustup target add wasm32-wasip2)");
     let added = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status();
-    assert!(added.is_ok_and(|s| s.success()), "cannot add the wasm32-wasip2 target; run `rustup target add wasm32-wasip2`");
+    assert!(
+        added.is_ok_and(|s| s.success()),
+        "cannot add the wasm32-wasip2 target; run `rustup target add wasm32-wasip2`"
+    );
 }
 
 /// Package names of the crates in `dir/*`, and ask cargo to rerun when they or the SDK change.

@@ -19,7 +19,10 @@ pub struct ConnectorConfig {
 
 impl ConnectorConfig {
     /// A configuration from plain pairs.
-    pub fn new<K: Into<String>, V: Into<String>>(auth_method: Option<&str>, attributes: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn new<K: Into<String>, V: Into<String>>(
+        auth_method: Option<&str>,
+        attributes: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         ConnectorConfig {
             auth_method: auth_method.map(str::to_string),
             attributes: attributes.into_iter().map(|(k, v)| (k.into(), SecretString::from(v.into()))).collect(),
@@ -73,7 +76,11 @@ pub struct BindingUse {
 
 impl Instance {
     /// Check `config` against `spec` and prepare the instance.
-    pub fn prepare(spec: &ConnectorSpec, config: ConnectorConfig, policy: &EgressPolicy) -> Result<Instance, ConfigError> {
+    pub fn prepare(
+        spec: &ConnectorSpec,
+        config: ConnectorConfig,
+        policy: &EgressPolicy,
+    ) -> Result<Instance, ConfigError> {
         let method = auth_method(spec, config.auth_method.as_deref())?;
         let mut plain = BTreeMap::new();
         let mut secrets = BTreeMap::new();
@@ -164,11 +171,13 @@ impl Instance {
 
 fn auth_method<'a>(spec: &'a ConnectorSpec, requested: Option<&str>) -> Result<&'a AuthMethodSpec, ConfigError> {
     match requested {
-        Some(name) => spec.auth_methods.iter().find(|m| m.auth_method == name).ok_or_else(|| ConfigError::UnknownAuthMethod {
-            connector_type: spec.connector_type.clone(),
-            auth_method: name.into(),
-            available: spec.auth_methods.iter().map(|m| m.auth_method.as_str()).collect::<Vec<_>>().join(", "),
-        }),
+        Some(name) => {
+            spec.auth_methods.iter().find(|m| m.auth_method == name).ok_or_else(|| ConfigError::UnknownAuthMethod {
+                connector_type: spec.connector_type.clone(),
+                auth_method: name.into(),
+                available: spec.auth_methods.iter().map(|m| m.auth_method.as_str()).collect::<Vec<_>>().join(", "),
+            })
+        }
         None => match spec.auth_methods.as_slice() {
             [only] => Ok(only),
             _ => Err(ConfigError::AuthMethodRequired(spec.connector_type.clone())),
@@ -182,15 +191,23 @@ fn patterns(origins: &[String]) -> Result<Vec<OriginPattern>, ConfigError> {
 
 /// Check a value against its attribute's kind. Errors describe the problem, never the value.
 fn validate(attr: &AttributeSpec, value: &str) -> Result<(), ConfigError> {
-    let invalid = |kind: &str, reason: String| ConfigError::InvalidValue { attribute: attr.name.clone(), kind: kind.into(), reason };
+    let invalid = |kind: &str, reason: String| ConfigError::InvalidValue {
+        attribute: attr.name.clone(),
+        kind: kind.into(),
+        reason,
+    };
     match attr.kind {
         AttributeKind::Text | AttributeKind::TextList => Ok(()),
-        AttributeKind::Integer => value.trim().parse::<i64>().map(|_| ()).map_err(|_| invalid("integer", "expected digits".into())),
+        AttributeKind::Integer => {
+            value.trim().parse::<i64>().map(|_| ()).map_err(|_| invalid("integer", "expected digits".into()))
+        }
         AttributeKind::Boolean => match value.trim().to_ascii_lowercase().as_str() {
             "true" | "false" | "1" | "0" | "yes" | "no" => Ok(()),
             _ => Err(invalid("boolean", "expected true or false".into())),
         },
-        AttributeKind::Url => Origin::from_config_value(value).map(|_| ()).map_err(|_| invalid("URL", "expected http(s)://host[:port][/path] or host[:port]".into())),
+        AttributeKind::Url => Origin::from_config_value(value)
+            .map(|_| ())
+            .map_err(|_| invalid("URL", "expected http(s)://host[:port][/path] or host[:port]".into())),
         AttributeKind::Json => serde_json::from_str::<serde_json::Value>(value)
             .map(|_| ())
             .map_err(|e| invalid("JSON document", format!("parse error at line {} column {}", e.line(), e.column()))),

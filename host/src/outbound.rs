@@ -6,8 +6,8 @@ use crate::credentials::{self, AppliedCredential};
 use crate::egress::{AddressPolicy, GatedResolver, Origin};
 use crate::instance::{BindingUse, Instance};
 use crate::runtime::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response};
-use crate::runtime::state::CallBudget;
 use crate::runtime::limits::LimitExceeded;
+use crate::runtime::state::CallBudget;
 use std::collections::HashMap;
 use std::error::Error as _;
 use std::net::IpAddr;
@@ -77,11 +77,19 @@ impl Outbound {
     }
 
     /// Send a guest's request for `instance`, following redirects through the gate.
-    pub(crate) async fn send(&self, instance: &Instance, budget: &mut CallBudget, request: Request) -> Result<Response, HttpError> {
+    pub(crate) async fn send(
+        &self,
+        instance: &Instance,
+        budget: &mut CallBudget,
+        request: Request,
+    ) -> Result<Response, HttpError> {
         let mut url = parse_url(&request.url)?;
-        let forbidden = |n: &str| is_transport_header(n) || CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
+        let forbidden =
+            |n: &str| is_transport_header(n) || CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
         if let Some((name, _)) = request.headers.iter().find(|(n, _)| forbidden(n)) {
-            return Err(HttpError::ForbiddenHeader(format!("connectors may not set the `{name}` header; name a credential binding instead")));
+            return Err(HttpError::ForbiddenHeader(format!(
+                "connectors may not set the `{name}` header; name a credential binding instead"
+            )));
         }
         let first = self.gate(instance, &url)?;
         let mut method = request.method;
@@ -92,7 +100,8 @@ impl Outbound {
             // Credentials go only to the origin the guest addressed, never to a redirect target elsewhere.
             let mut hop_body = body.clone();
             // After a 303 turned the request into a GET, body-borne credentials have nowhere to go.
-            let body_gone = hop_body.is_empty() && matches!(request.credential, Some(CredentialUse::BodyPlaceholder(_) | CredentialUse::Jwt(_)));
+            let body_gone = hop_body.is_empty()
+                && matches!(request.credential, Some(CredentialUse::BodyPlaceholder(_) | CredentialUse::Jwt(_)));
             let applied = match (&request.credential, here == first && !body_gone) {
                 (Some(credential), true) => credentials::apply(
                     credential,
@@ -131,8 +140,7 @@ impl Outbound {
             if let Some(next) = redirect_target(&url, &response) {
                 let next = next?;
                 let target = Origin::of(&next).map_err(HttpError::Denied)?;
-                self.gate(instance, &next)
-                    .map_err(|e| denied_redirect(&here, &target, e))?;
+                self.gate(instance, &next).map_err(|e| denied_redirect(&here, &target, e))?;
                 if response.status == 303 || (matches!(response.status, 301 | 302) && method == Method::Post) {
                     method = Method::Get;
                     body.clear();
@@ -179,7 +187,9 @@ impl Outbound {
         let status = response.status().as_u16();
         let encoding = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("identity");
         if !encoding.eq_ignore_ascii_case("identity") {
-            return Err(HttpError::InvalidRequest(format!("the response is `{encoding}`-encoded; connectors receive identity-encoded responses only")));
+            return Err(HttpError::InvalidRequest(format!(
+                "the response is `{encoding}`-encoded; connectors receive identity-encoded responses only"
+            )));
         }
         let headers: Vec<(String, String)> = response
             .headers()
@@ -260,7 +270,13 @@ fn transport_error(url: &Url, error: reqwest::Error) -> HttpError {
         source = cause.source();
     }
     let origin = Origin::of(url).map(|o| o.to_string()).unwrap_or_else(|_| url.to_string());
-    let kind = if error.is_connect() { "cannot connect to" } else if error.is_timeout() { "timed out talking to" } else { "failed talking to" };
+    let kind = if error.is_connect() {
+        "cannot connect to"
+    } else if error.is_timeout() {
+        "timed out talking to"
+    } else {
+        "failed talking to"
+    };
     let detail = error.source().map(|s| format!(": {s}")).unwrap_or_default();
     HttpError::Connection(format!("{kind} `{origin}`{detail}"))
 }

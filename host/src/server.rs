@@ -27,13 +27,20 @@ pub struct ServeOptions {
 }
 
 /// Open the data directory, keyring and store; the service on top of them.
-pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_cidrs: &str, limits: Limits, policy: ServerPolicy) -> anyhow::Result<Arc<Service>> {
+pub async fn open(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    allow_cidrs: &str,
+    limits: Limits,
+    policy: ServerPolicy,
+) -> anyhow::Result<Arc<Service>> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
     let keyring = Keyring::load(data_dir)?;
     let url = database_url.map(str::to_string).unwrap_or_else(|| Store::sqlite_url(data_dir));
     let store = Store::connect(&url).await?;
-    let cidrs = AddressPolicy::parse_cidrs(allow_cidrs).map_err(|e| anyhow::anyhow!("AIRLOCK_EGRESS_ALLOW_CIDRS: {e}"))?;
+    let cidrs =
+        AddressPolicy::parse_cidrs(allow_cidrs).map_err(|e| anyhow::anyhow!("AIRLOCK_EGRESS_ALLOW_CIDRS: {e}"))?;
     let runtime = Runtime::new(RuntimeOptions {
         address_policy: AddressPolicy::allowing(cidrs),
         cache_dir: Some(data_dir.join("cache")),
@@ -47,12 +54,15 @@ pub async fn open(data_dir: &std::path::Path, database_url: Option<&str>, allow_
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let started = Instant::now();
     let limits = Limits { wall_time: options.call_wall_time, ..Limits::default() };
-    let service = open(&options.data_dir, options.database_url.as_deref(), &options.allow_cidrs, limits, options.policy).await?;
+    let service =
+        open(&options.data_dir, options.database_url.as_deref(), &options.allow_cidrs, limits, options.policy).await?;
     service.ensure_builtin_plugins().await?;
     if let Some(token) = service.bootstrap_admin(options.admin_token).await? {
         println!("Created the admin user. Its API token (shown once, keep it safe):\n{token}");
     }
-    let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| format!("cannot listen on {}", options.listen))?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
     let addr = listener.local_addr()?;
     eprintln!("airlock listening on http://{addr} (ready in {} ms)", started.elapsed().as_millis());
     axum::serve(listener, api::router(service)).with_graceful_shutdown(shutdown()).await?;
@@ -84,14 +94,19 @@ pub fn policy(choices: PolicyChoices) -> anyhow::Result<ServerPolicy> {
     if let Some(dir) = choices.trusted_keys {
         for entry in std::fs::read_dir(&dir).with_context(|| format!("reading trusted keys from {}", dir.display()))? {
             let path = entry?.path();
-            let key = wasmsign2::PublicKey::from_any_file(&path).map_err(|e| anyhow::anyhow!("{}: not a public key: {e}", path.display()))?;
+            let key = wasmsign2::PublicKey::from_any_file(&path)
+                .map_err(|e| anyhow::anyhow!("{}: not a public key: {e}", path.display()))?;
             trusted.push(key);
         }
     }
     let allowed_origins = choices
         .egress_origins
         .map(|list| {
-            list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(OriginPattern::parse).collect::<Result<Vec<_>, _>>()
+            list.split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(OriginPattern::parse)
+                .collect::<Result<Vec<_>, _>>()
         })
         .transpose()
         .map_err(|e| anyhow::anyhow!("--egress-allow-origins: {e}"))?;

@@ -6,9 +6,9 @@
 //! from `<data dir>/master.key` (one base64 key per line, the first one current), created with
 //! mode 0600 on first run.
 
-use anyhow::{bail, Context};
-use base64::engine::general_purpose::STANDARD as B64;
+use anyhow::{Context, bail};
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
@@ -65,7 +65,8 @@ impl Keyring {
         if !path.exists() {
             write_key_file(&path, &[generate_key()])?;
         }
-        let text = Zeroizing::new(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?);
+        let text =
+            Zeroizing::new(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?);
         let keys = parse_keys(text.lines()).with_context(|| format!("reading {}", path.display()))?;
         Ok(Keyring { keys, source: Source::File(path) })
     }
@@ -100,10 +101,10 @@ impl Keyring {
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at the nonce length");
-        let plain = key
-            .cipher
-            .decrypt(&XNonce::from(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
-            .map_err(|_| anyhow::anyhow!("sealed secret failed authentication (tampered, or sealed for another row)"))?;
+        let plain =
+            key.cipher.decrypt(&XNonce::from(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() }).map_err(
+                |_| anyhow::anyhow!("sealed secret failed authentication (tampered, or sealed for another row)"),
+            )?;
         Ok(Zeroizing::new(plain))
     }
 

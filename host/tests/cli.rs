@@ -12,7 +12,11 @@ fn airlock(args: &[&str]) -> (bool, String, String) {
         .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -63,6 +67,13 @@ fn configure_saves_the_server_and_token_privately() {
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!((saved["url"].as_str(), saved["token"].as_str()), (Some("http://127.0.0.1:9"), Some("alk_saved-token")));
     // Later commands use it.
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock")).args(["connector", "list"]).env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").env_remove("AIRLOCK_URL").env_remove("AIRLOCK_TOKEN").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["connector", "list"])
+        .env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("AIRLOCK_URL")
+        .env_remove("AIRLOCK_TOKEN")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the Airlock server at http://127.0.0.1:9"));
 }

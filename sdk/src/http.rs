@@ -19,13 +19,7 @@ impl Request {
     /// A request with the given method.
     pub fn new(method: Method, url: impl Into<String>) -> Self {
         Request {
-            inner: raw::Request {
-                method,
-                url: url.into(),
-                headers: Vec::new(),
-                body: Vec::new(),
-                credential: None,
-            },
+            inner: raw::Request { method, url: url.into(), headers: Vec::new(), body: Vec::new(), credential: None },
         }
     }
 
@@ -53,11 +47,8 @@ impl Request {
 
     /// Set an `application/x-www-form-urlencoded` body from name/value pairs (encoded here).
     pub fn form(self, pairs: &[(&str, &str)]) -> Self {
-        let body = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body =
+            pairs.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
         self.header("content-type", "application/x-www-form-urlencoded").body(body)
     }
 
@@ -138,7 +129,13 @@ impl Response {
 }
 
 /// A presigned URL (AWS SigV4 query signing), signed by the host.
-pub fn presign(method: Method, url: &str, headers: Vec<(String, String)>, expires_seconds: u32, signing: AwsSigning) -> Result<String> {
+pub fn presign(
+    method: Method,
+    url: &str,
+    headers: Vec<(String, String)>,
+    expires_seconds: u32,
+    signing: AwsSigning,
+) -> Result<String> {
     raw::presign(&raw::PresignRequest { method, url: url.into(), headers, expires_seconds, signing })
         .map_err(ConnectorError::from)
 }

@@ -55,9 +55,9 @@ pub mod resource_id;
 pub mod spec;
 
 pub use bindings::airlock::connector::types::{
-    AttributeKind, AttributeSpec, AuthMethodSpec, AutoConfiguration, AutoConfigureInput,
-    ClientCredential, ClientRequest, ConnectorError, ConnectorSpec, CredentialValue,
-    ExpirationBounds, LocalFile, ResourceListing, ResourceTypeSpec,
+    AttributeKind, AttributeSpec, AuthMethodSpec, AutoConfiguration, AutoConfigureInput, ClientCredential,
+    ClientRequest, ConnectorError, ConnectorSpec, CredentialValue, ExpirationBounds, LocalFile, ResourceListing,
+    ResourceTypeSpec,
 };
 
 /// The result type of connector operations.
@@ -110,8 +110,8 @@ pub fn listing(resource_type: &str, resource_ids: Vec<String>) -> ResourceListin
 /// Everything a connector usually needs.
 pub mod prelude {
     pub use crate::{
-        config, http, listing, log, resource_id, spec, ClientCredential, ClientRequest, Connector,
-        ConnectorError, ConnectorSpec, CredentialValue, ResourceListing, Result,
+        ClientCredential, ClientRequest, Connector, ConnectorError, ConnectorSpec, CredentialValue, ResourceListing,
+        Result, config, http, listing, log, resource_id, spec,
     };
 }
 
@@ -123,10 +123,7 @@ macro_rules! export_connector {
             fn describe() -> $crate::ConnectorSpec {
                 <$ty as $crate::Connector>::describe()
             }
-            fn canonical_resource_id(
-                resource_type: String,
-                resource_id: String,
-            ) -> $crate::Result<String> {
+            fn canonical_resource_id(resource_type: String, resource_id: String) -> $crate::Result<String> {
                 <$ty as $crate::Connector>::canonical_resource_id(resource_type, resource_id)
             }
             fn verify(
@@ -138,9 +135,7 @@ macro_rules! export_connector {
             fn issue_client(request: $crate::ClientRequest) -> $crate::Result<$crate::ClientCredential> {
                 <$ty as $crate::Connector>::issue_client(request)
             }
-            fn auto_configure(
-                input: $crate::AutoConfigureInput,
-            ) -> $crate::Result<$crate::AutoConfiguration> {
+            fn auto_configure(input: $crate::AutoConfigureInput) -> $crate::Result<$crate::AutoConfiguration> {
                 <$ty as $crate::Connector>::auto_configure(input)
             }
         }

@@ -11,7 +11,7 @@ pub fn host_port(id: &str) -> Result<String> {
         Some((scheme, _)) => {
             return Err(ConnectorError::InvalidConfig(format!(
                 "invalid resource id `{id}`: unsupported scheme `{scheme}` (expected http or https)"
-            )))
+            )));
         }
         None => trimmed,
     };

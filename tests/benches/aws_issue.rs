@@ -5,9 +5,9 @@
 //! Run with `cargo bench --profile dev -p airlock-tests --bench aws_issue`.
 
 use airlock_tests::moto::{Moto, REGION};
-use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -36,7 +36,8 @@ async fn raw_sts(client: &reqwest::Client, moto: &Moto) {
         .into();
     let url = format!("{}/", moto.url);
     let headers = [("content-type", "application/x-www-form-urlencoded")];
-    let signable = SignableRequest::new("POST", &url, headers.iter().copied(), SignableBody::Bytes(BODY.as_bytes())).unwrap();
+    let signable =
+        SignableRequest::new("POST", &url, headers.iter().copied(), SignableBody::Bytes(BODY.as_bytes())).unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     let mut request = client.post(&url).header("content-type", "application/x-www-form-urlencoded").body(BODY);
     for (k, v) in instructions.headers() {
@@ -46,7 +47,10 @@ async fn raw_sts(client: &reqwest::Client, moto: &Moto) {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
-async fn measure<F: std::future::Future<Output = ()>>(clients: usize, call: impl Fn() -> F + Clone + Send + 'static) -> (Vec<Duration>, f64)
+async fn measure<F: std::future::Future<Output = ()>>(
+    clients: usize,
+    call: impl Fn() -> F + Clone + Send + 'static,
+) -> (Vec<Duration>, f64)
 where
     F: Send,
 {
@@ -96,7 +100,13 @@ async fn main() {
         let (ours, our_rate) = measure(clients, move || {
             let (client, url) = (client.clone(), url.clone());
             async move {
-                let response = client.post(&url).bearer_auth(ADMIN_TOKEN).json(&serde_json::json!({"reuse": false, "expiration_seconds": 900})).send().await.unwrap();
+                let response = client
+                    .post(&url)
+                    .bearer_auth(ADMIN_TOKEN)
+                    .json(&serde_json::json!({"reuse": false, "expiration_seconds": 900}))
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(response.status(), 200);
                 response.bytes().await.unwrap();
             }
@@ -104,7 +114,10 @@ async fn main() {
         .await;
         println!(
             "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s) | raw STS GetSessionToken to moto p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
-            ms(pct(&ours, 0.5)), ms(pct(&ours, 0.99)), ms(pct(&raw, 0.5)), ms(pct(&raw, 0.99)),
+            ms(pct(&ours, 0.5)),
+            ms(pct(&ours, 0.99)),
+            ms(pct(&raw, 0.5)),
+            ms(pct(&raw, 0.99)),
             ms(pct(&ours, 0.5).saturating_sub(pct(&raw, 0.5))),
         );
     }

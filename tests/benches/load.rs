@@ -5,10 +5,10 @@
 //! Run with `cargo bench --profile dev -p airlock-tests --bench load`. The load generator shares
 //! the machine with the server: compare figures within one run.
 
-use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use serde_json::json;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(4);
@@ -16,7 +16,9 @@ const WINDOW: Duration = Duration::from_secs(4);
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -35,7 +37,14 @@ async fn load(server: &Server, clients: usize, reuse: bool, peak_rss: &AtomicU64
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let started = Instant::now();
-                    let response = client.post(&url).bearer_auth(ADMIN_TOKEN).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(ADMIN_TOKEN)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
                     assert_eq!(response.status(), 200);
                     response.bytes().await.unwrap();
                     latencies.push(started.elapsed());
@@ -69,7 +78,8 @@ async fn main() {
     let started = Instant::now();
     // Production log level (the test helper's default is trace); a short call wall time for the
     // hostile soak.
-    let quiet = vec![("AIRLOCK_LOG".to_string(), "warn".to_string()), ("AIRLOCK_CALL_WALL_TIME".to_string(), "2".to_string())];
+    let quiet =
+        vec![("AIRLOCK_LOG".to_string(), "warn".to_string()), ("AIRLOCK_CALL_WALL_TIME".to_string(), "2".to_string())];
     let mut server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), quiet);
     let first = started.elapsed();
     let mut restarts = Vec::new();
@@ -80,7 +90,11 @@ async fn main() {
         restarts.push(started.elapsed());
     }
     restarts.sort();
-    println!("start to ready: first start {}, restart p50 {} (spawn → listening, incl. process start)", ms(first), ms(restarts[2]));
+    println!(
+        "start to ready: first start {}, restart p50 {} (spawn → listening, incl. process start)",
+        ms(first),
+        ms(restarts[2])
+    );
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     println!("server RSS idle: {} MiB", rss_kib(server.pid()) / 1024);
@@ -130,7 +144,8 @@ async fn hostile_soak(server: &Server, peak: &AtomicU64) {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let spinners: Vec<_> = (0..SPINNERS)
         .map(|_| {
-            let (url, stop) = (format!("{}/api/v1/connectors/spinner/verify?resource_id=spin", server.url), stop.clone());
+            let (url, stop) =
+                (format!("{}/api/v1/connectors/spinner/verify?resource_id=spin", server.url), stop.clone());
             tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 while !stop.load(Ordering::Relaxed) {

@@ -1,15 +1,15 @@
 //! A loopback HTTP server with the endpoints the sandbox tests aim connectors at.
 
+use axum::Router;
+use axum::extract::State;
 use axum::extract::{Query, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::extract::State;
 use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
-use axum::Router;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running fixture server; it stops with the test's runtime.
@@ -38,10 +38,13 @@ impl FixtureServer {
             .route("/redirect", get(redirect))
             .route("/redirect-reflect", get(redirect_reflect))
             .route("/big", get(|| async { vec![b'x'; 2 << 20] }))
-            .route("/slow", get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                "too late"
-            }));
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "too late"
+                }),
+            );
         let requested = Arc::new(Mutex::new(Vec::new()));
         let log = requested.clone();
         let app = app.layer(axum::middleware::from_fn(move |request: Request, next: axum::middleware::Next| {
@@ -111,7 +114,11 @@ async fn redirect(Query(params): Query<HashMap<String, String>>) -> impl IntoRes
 /// Redirects to `to` with the bearer token it received in the query: an upstream that reflects
 /// an injected credential into a redirect's Location.
 async fn redirect_reflect(Query(params): Query<HashMap<String, String>>, headers: HeaderMap) -> impl IntoResponse {
-    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("none");
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("none");
     let leak: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
     match params.get("to") {
         Some(to) => Redirect::temporary(&format!("{to}?leak={leak}")).into_response(),

@@ -17,7 +17,10 @@ use std::sync::Arc;
 
 /// A runtime that may reach loopback, with one built-in connector loaded.
 pub async fn builtin_plugin(name: &str) -> (Runtime, Plugin) {
-    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), ..Default::default() };
+    let options = RuntimeOptions {
+        address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
+        ..Default::default()
+    };
     let runtime = Runtime::new(options).unwrap();
     let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == name).expect("a built-in connector").1;
     let plugin = runtime.load(wasm).await.unwrap();

@@ -75,19 +75,53 @@ impl Moto {
         let setup = ("setup", "setup", None);
         ok_json(aws(&url, setup, &["iam", "create-user", "--user-name", "alice"]));
         let allow_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-        ok_json(aws(&url, setup, &["iam", "put-user-policy", "--user-name", "alice", "--policy-name", "all", "--policy-document", allow_all]));
+        ok_json(aws(
+            &url,
+            setup,
+            &["iam", "put-user-policy", "--user-name", "alice", "--policy-name", "all", "--policy-document", allow_all],
+        ));
         let key = ok_json(aws(&url, setup, &["iam", "create-access-key", "--user-name", "alice"]));
         let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-        let role = ok_json(aws(&url, setup, &["iam", "create-role", "--role-name", ROLE, "--assume-role-policy-document", trust]));
-        ok_json(aws(&url, setup, &["iam", "put-role-policy", "--role-name", ROLE, "--policy-name", "s3", "--policy-document", allow_all]));
+        let role = ok_json(aws(
+            &url,
+            setup,
+            &["iam", "create-role", "--role-name", ROLE, "--assume-role-policy-document", trust],
+        ));
+        ok_json(aws(
+            &url,
+            setup,
+            &["iam", "put-role-policy", "--role-name", ROLE, "--policy-name", "s3", "--policy-document", allow_all],
+        ));
         ok_json(aws(&url, setup, &["s3api", "create-bucket", "--bucket", BUCKET]));
         ok_json(aws(&url, setup, &["ecr", "create-repository", "--repository-name", "airlock/app"]));
         let eks_role = format!("arn:aws:iam::123456789012:role/{ROLE}");
-        ok_json(aws(&url, setup, &["eks", "create-cluster", "--name", CLUSTER, "--role-arn", &eks_role, "--resources-vpc-config", "subnetIds=subnet-1"]));
+        ok_json(aws(
+            &url,
+            setup,
+            &[
+                "eks",
+                "create-cluster",
+                "--name",
+                CLUSTER,
+                "--role-arn",
+                &eks_role,
+                "--resources-vpc-config",
+                "subnetIds=subnet-1",
+            ],
+        ));
         let identity = ok_json(aws(&url, setup, &["sts", "get-caller-identity"]));
         if enforce_auth {
             let reset = Command::new(require_tool("curl"))
-                .args(["-sf", "-X", "POST", "-H", "content-type: text/plain", "--data-binary", "0", &format!("{url}/moto-api/reset-auth")])
+                .args([
+                    "-sf",
+                    "-X",
+                    "POST",
+                    "-H",
+                    "content-type: text/plain",
+                    "--data-binary",
+                    "0",
+                    &format!("{url}/moto-api/reset-auth"),
+                ])
                 .stdout(Stdio::null())
                 .status()
                 .unwrap();

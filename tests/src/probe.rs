@@ -31,7 +31,13 @@ pub fn instance(plugin: &Plugin, attributes: &[(&str, &str)]) -> Arc<Instance> {
 }
 
 /// Run one scenario; what the probe reported.
-pub async fn run(runtime: &Runtime, plugin: &Plugin, instance: Arc<Instance>, scenario: &str, target: &str) -> Result<Vec<String>, CallError> {
+pub async fn run(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    instance: Arc<Instance>,
+    scenario: &str,
+    target: &str,
+) -> Result<Vec<String>, CallError> {
     let listings = runtime.verify(plugin, instance, Some(scenario), Some(target)).await?;
     Ok(listings.into_iter().next().unwrap().resource_ids)
 }

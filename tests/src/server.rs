@@ -30,7 +30,18 @@ pub struct Server {
 pub fn fresh_postgres_database() -> String {
     let name = format!("airlock_test_{}_{}", std::process::id(), rand_suffix());
     let out = Command::new(crate::require_tool("psql"))
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "creating a PostgreSQL database: {}", String::from_utf8_lossy(&out.stderr));
@@ -144,7 +155,13 @@ impl Server {
     }
 
     /// A JSON call: (status, parsed body or null).
-    pub async fn json(&self, token: &str, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn json(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let (status, text) = self.call(token, method, path, body.map(|b| b.to_string().into_bytes())).await;
         (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
     }

@@ -2,11 +2,12 @@
 //! succeed. Connectors are registered without verification (access control, not upstreams, is
 //! under test here).
 
-use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
-use serde_json::{json, Value};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
+use serde_json::{Value, json};
 
 async fn user(server: &Server, name: &str, role: &str) -> String {
-    let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/users", Some(json!({"name": name, "role": role}))).await;
+    let (status, body) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/users", Some(json!({"name": name, "role": role}))).await;
     assert_eq!(status, 201, "{body}");
     body["token"].as_str().unwrap().to_string()
 }
@@ -45,7 +46,11 @@ fn allowed(role: &str, verb: &str, shared: bool) -> bool {
 async fn each_role_may_do_exactly_what_it_is_allowed() {
     let server = Server::start(StoreKind::Sqlite);
     let owner = user(&server, "owner", "member").await;
-    let tokens = [("admin", ADMIN_TOKEN.to_string()), ("member", user(&server, "other-member", "member").await), ("consumer", user(&server, "consumer", "consumer").await)];
+    let tokens = [
+        ("admin", ADMIN_TOKEN.to_string()),
+        ("member", user(&server, "other-member", "member").await),
+        ("consumer", user(&server, "consumer", "consumer").await),
+    ];
 
     for (role, token) in &tokens {
         for shared in [false, true] {
@@ -57,7 +62,12 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
                 let expect = allowed(role, verb, shared);
                 // Upstream failures (the registry does not exist) still prove access was granted.
                 let granted = !matches!(status, 401 | 403 | 404) || response["error"]["code"] == "egress-denied";
-                assert_eq!(granted, expect, "{role} {verb} on {} connector: HTTP {status} {response}", if shared { "shared" } else { "private" });
+                assert_eq!(
+                    granted,
+                    expect,
+                    "{role} {verb} on {} connector: HTTP {status} {response}",
+                    if shared { "shared" } else { "private" }
+                );
                 if !expect {
                     let code = response["error"]["code"].as_str().unwrap_or_default();
                     let hidden = !shared || *role == "consumer" && !matches!(verb, "describe" | "issue");
@@ -71,11 +81,16 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
     assert_eq!(register(&server, &owner, "mine", false).await, 201);
     for (verb, method, path, body) in verbs() {
         let (status, response) = server.json(&owner, method, &path.replace("{c}", "mine"), body).await;
-        assert!(!matches!(status, 401 | 403 | 404) || response["error"]["code"] == "egress-denied", "owner {verb}: {status} {response}");
+        assert!(
+            !matches!(status, 401 | 403 | 404) || response["error"]["code"] == "egress-denied",
+            "owner {verb}: {status} {response}"
+        );
     }
 
     // Listing shows each caller only what it may see.
-    let names = |body: Value| body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let names = |body: Value| {
+        body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let (_, consumer_view) = server.json(&tokens[2].1, "GET", "/api/v1/connectors", None).await;
     assert!(names(consumer_view).iter().all(|n| n.ends_with("-true")), "consumers see shared connectors only");
 
@@ -85,7 +100,10 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
     assert_eq!(register(&server, consumer, "consumers-cannot", false).await, 403);
     for token in [consumer, member] {
         assert_eq!(server.json(token, "GET", "/api/v1/plugins", None).await.0, 403);
-        assert_eq!(server.json(token, "POST", "/api/v1/users", Some(json!({"name": "x", "role": "admin"}))).await.0, 403);
+        assert_eq!(
+            server.json(token, "POST", "/api/v1/users", Some(json!({"name": "x", "role": "admin"}))).await.0,
+            403
+        );
         assert_eq!(server.json(token, "GET", "/api/v1/audit", None).await.0, 403);
         assert_eq!(server.json(token, "GET", "/api/v1/connector-types", None).await.0, 200);
     }
@@ -97,19 +115,33 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
 /// switched off.
 #[tokio::test]
 async fn admin_egress_policy_narrows_what_connectors_reach() {
-    let hub = json!({"name": "hub", "connector_type": "docker", "configuration": {"username": "u", "password": "p-secret"}});
+    let hub =
+        json!({"name": "hub", "connector_type": "docker", "configuration": {"username": "u", "password": "p-secret"}});
     let narrowed = vec![("AIRLOCK_EGRESS_ALLOW_ORIGINS".to_string(), "https://registry.example.com".to_string())];
     let server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), narrowed);
     let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(hub.clone())).await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("egress-denied")), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("`https://registry-1.docker.io:443` is declared by the plugin but not allowed by admin policy"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`https://registry-1.docker.io:443` is declared by the plugin but not allowed by admin policy"),
+        "{body}"
+    );
 
     let registry = airlock_tests::registry::Registry::start("u", "p-secret-value");
     let local = json!({"name": "local", "connector_type": "docker", "configuration": {"username": "u", "password": "p-secret-value", "registry": registry.url()}});
-    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(local.clone())).await.0, 201, "config-named hosts are allowed by default");
+    assert_eq!(
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(local.clone())).await.0,
+        201,
+        "config-named hosts are allowed by default"
+    );
     let strict = vec![("AIRLOCK_NO_CONFIG_HOSTS".to_string(), "true".to_string())];
     let server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), strict);
     let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(local)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("egress-denied")), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("is not in this connector's egress allowlist"), "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("is not in this connector's egress allowlist"),
+        "{body}"
+    );
 }

@@ -2,12 +2,12 @@
 //! CLI; and what moto does not enforce (session policies, lifetime bounds, region checks, id
 //! formats) checked directly.
 
+use airlock::credentials::{IssuedCredential, ReleasePolicy};
 use airlock::egress::{AddressPolicy, EgressPolicy};
 use airlock::instance::{ConnectorConfig, Instance};
 use airlock::runtime::bindings::ClientRequest;
 use airlock::runtime::{CallError, Plugin, Runtime, RuntimeOptions};
-use airlock::credentials::{IssuedCredential, ReleasePolicy};
-use airlock_tests::moto::{aws, Moto, BUCKET, CLUSTER, REGION};
+use airlock_tests::moto::{BUCKET, CLUSTER, Moto, REGION, aws};
 use std::sync::Arc;
 
 async fn aws_plugin() -> (Runtime, Plugin) {
@@ -19,15 +19,28 @@ fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instan
 }
 
 fn keys(moto: &Moto) -> Vec<(&str, &str)> {
-    vec![("region", REGION), ("endpoint_url", moto.url.as_str()), ("aws_access_key_id", moto.access_key_id.as_str()), ("aws_secret_access_key", moto.secret_access_key.as_str())]
+    vec![
+        ("region", REGION),
+        ("endpoint_url", moto.url.as_str()),
+        ("aws_access_key_id", moto.access_key_id.as_str()),
+        ("aws_secret_access_key", moto.secret_access_key.as_str()),
+    ]
 }
 
 fn attr<'a>(credential: &'a IssuedCredential, name: &str) -> &'a str {
     &credential.attributes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1.value
 }
 
-async fn issue(runtime: &Runtime, plugin: &Plugin, inst: Arc<Instance>, rt: &str, id: Option<&str>, expiration: Option<u64>) -> Result<IssuedCredential, CallError> {
-    let request = ClientRequest { resource_type: rt.into(), resource_id: id.map(str::to_string), expiration_seconds: expiration };
+async fn issue(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    inst: Arc<Instance>,
+    rt: &str,
+    id: Option<&str>,
+    expiration: Option<u64>,
+) -> Result<IssuedCredential, CallError> {
+    let request =
+        ClientRequest { resource_type: rt.into(), resource_id: id.map(str::to_string), expiration_seconds: expiration };
     runtime.issue_client(plugin, inst, &request, ReleasePolicy::AsDeclared).await
 }
 
@@ -42,7 +55,10 @@ async fn good_keys_verify_and_list_resources_and_a_wrong_secret_is_rejected() {
     let good = instance(&plugin, "secret-key", &keys(&moto));
     let listings = runtime.verify(&plugin, good.clone(), Some("s3-bucket"), None).await.unwrap();
     assert_eq!(listings[0].resource_ids, vec![format!("s3://{BUCKET}")]);
-    let one = runtime.verify(&plugin, good.clone(), Some("s3-bucket"), Some(&format!("arn:aws:s3:::{BUCKET}"))).await.unwrap();
+    let one = runtime
+        .verify(&plugin, good.clone(), Some("s3-bucket"), Some(&format!("arn:aws:s3:::{BUCKET}")))
+        .await
+        .unwrap();
     assert_eq!(one[0].resource_ids, vec![format!("s3://{BUCKET}")]);
     let missing = runtime.verify(&plugin, good.clone(), Some("s3-bucket"), Some("no-such-bucket")).await.unwrap_err();
     assert!(matches!(&missing, CallError::Connector(e) if e.code() == "not-found"), "{missing:?}");
@@ -53,8 +69,12 @@ async fn good_keys_verify_and_list_resources_and_a_wrong_secret_is_rejected() {
 
     let mut wrong = keys(&moto);
     wrong[3].1 = "not-the-secret";
-    let err = runtime.verify(&plugin, instance(&plugin, "secret-key", &wrong), Some("s3-bucket"), None).await.unwrap_err();
-    assert!(matches!(&err, CallError::Connector(e) if e.code() == "unauthorized" && e.message().contains("SignatureDoesNotMatch")), "{err:?}");
+    let err =
+        runtime.verify(&plugin, instance(&plugin, "secret-key", &wrong), Some("s3-bucket"), None).await.unwrap_err();
+    assert!(
+        matches!(&err, CallError::Connector(e) if e.code() == "unauthorized" && e.message().contains("SignatureDoesNotMatch")),
+        "{err:?}"
+    );
     assert!(!format!("{err:?}").contains(&moto.secret_access_key));
 }
 
@@ -65,10 +85,25 @@ async fn every_auth_method_issues_credentials_and_the_sts_ones_work_with_the_aws
     let bucket = format!("s3://{BUCKET}");
 
     // secret-key: the long-lived keys, released by the host (declared by the method).
-    let issued = issue(&runtime, &plugin, instance(&plugin, "secret-key", &keys(&moto)), "s3-bucket", Some(&bucket), None).await.unwrap();
-    assert_eq!((issued.auth_method.as_str(), attr(&issued, "aws_secret_access_key")), ("secret-key", moto.secret_access_key.as_str()));
+    let issued =
+        issue(&runtime, &plugin, instance(&plugin, "secret-key", &keys(&moto)), "s3-bucket", Some(&bucket), None)
+            .await
+            .unwrap();
+    assert_eq!(
+        (issued.auth_method.as_str(), attr(&issued, "aws_secret_access_key")),
+        ("secret-key", moto.secret_access_key.as_str())
+    );
     let refused = runtime
-        .issue_client(&plugin, instance(&plugin, "secret-key", &keys(&moto)), &ClientRequest { resource_type: "s3-bucket".into(), resource_id: Some(bucket.clone()), expiration_seconds: None }, ReleasePolicy::Never)
+        .issue_client(
+            &plugin,
+            instance(&plugin, "secret-key", &keys(&moto)),
+            &ClientRequest {
+                resource_type: "s3-bucket".into(),
+                resource_id: Some(bucket.clone()),
+                expiration_seconds: None,
+            },
+            ReleasePolicy::Never,
+        )
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("policy forbids releasing secrets"), "{refused}");
@@ -76,15 +111,25 @@ async fn every_auth_method_issues_credentials_and_the_sts_ones_work_with_the_aws
     // iam-role: AssumeRole; the temporary key works with the real AWS CLI against moto.
     let mut role = keys(&moto);
     role.push(("role_arn", moto.role_arn.as_str()));
-    let issued = issue(&runtime, &plugin, instance(&plugin, "iam-role", &role), "s3-bucket", Some(&bucket), Some(900)).await.unwrap();
+    let issued = issue(&runtime, &plugin, instance(&plugin, "iam-role", &role), "s3-bucket", Some(&bucket), Some(900))
+        .await
+        .unwrap();
     assert_eq!(issued.auth_method, "sts-token");
     let expires = issued.expires_at.unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(expires > now && expires <= now + 900 + 60, "expires {expires}, now {now}");
-    let temp = (attr(&issued, "aws_access_key_id"), attr(&issued, "aws_secret_access_key"), Some(attr(&issued, "aws_session_token")));
+    let temp = (
+        attr(&issued, "aws_access_key_id"),
+        attr(&issued, "aws_secret_access_key"),
+        Some(attr(&issued, "aws_session_token")),
+    );
     assert_ne!(temp.0, moto.access_key_id);
     let listed = aws(&moto.url, temp, &["s3", "ls"]);
-    assert!(listed.status.success(), "aws s3 ls with the issued credential: {}", String::from_utf8_lossy(&listed.stderr));
+    assert!(
+        listed.status.success(),
+        "aws s3 ls with the issued credential: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
     assert!(String::from_utf8_lossy(&listed.stdout).contains(BUCKET));
 
     // sts-token: a connector holding the temporary credentials verifies and hands them out.
@@ -99,14 +144,18 @@ async fn every_auth_method_issues_credentials_and_the_sts_ones_work_with_the_aws
 
     // session-token and federation-token: minted by STS with the requested lifetime.
     for method in ["session-token", "federation-token"] {
-        let issued = issue(&runtime, &plugin, instance(&plugin, method, &keys(&moto)), "s3-bucket", Some(&bucket), Some(3600)).await.unwrap();
+        let issued =
+            issue(&runtime, &plugin, instance(&plugin, method, &keys(&moto)), "s3-bucket", Some(&bucket), Some(3600))
+                .await
+                .unwrap();
         assert_eq!(issued.auth_method, "sts-token", "{method}");
         assert!(!attr(&issued, "aws_session_token").is_empty(), "{method}");
         assert!(issued.expires_at.is_some(), "{method}");
     }
 
     // implicit is disabled.
-    let err = runtime.verify(&plugin, instance(&plugin, "implicit", &[("region", REGION)]), None, None).await.unwrap_err();
+    let err =
+        runtime.verify(&plugin, instance(&plugin, "implicit", &[("region", REGION)]), None, None).await.unwrap_err();
     assert!(err.to_string().contains("implicit authentication would use the server's own AWS credentials"), "{err}");
 }
 
@@ -124,8 +173,14 @@ async fn eks_and_ecr_become_kubernetes_and_docker_clients() {
     assert!(attr(&kube, "server").starts_with("https://"));
     let token = attr(&kube, "token");
     use base64::Engine as _;
-    let url = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.strip_prefix("k8s-aws-v1.").unwrap()).unwrap()).unwrap();
-    assert!(url.contains("Action=GetCallerIdentity") && url.contains("X-Amz-Expires=60") && url.contains("x-k8s-aws-id"), "{url}");
+    let url = String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.strip_prefix("k8s-aws-v1.").unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        url.contains("Action=GetCallerIdentity") && url.contains("X-Amz-Expires=60") && url.contains("x-k8s-aws-id"),
+        "{url}"
+    );
     assert!(url.contains("X-Amz-Signature=") && !url.contains(&moto.secret_access_key));
 
     let docker = issue(&runtime, &plugin, inst, "docker-registry", None, None).await.unwrap();
@@ -141,10 +196,17 @@ async fn a_deleted_key_fails_verification_afterwards() {
     let (runtime, plugin) = aws_plugin().await;
     let inst = instance(&plugin, "secret-key", &keys(&moto));
     runtime.verify(&plugin, inst.clone(), Some("aws-generic"), None).await.unwrap();
-    let deleted = aws(&moto.url, moto.key(), &["iam", "delete-access-key", "--user-name", "alice", "--access-key-id", &moto.access_key_id]);
+    let deleted = aws(
+        &moto.url,
+        moto.key(),
+        &["iam", "delete-access-key", "--user-name", "alice", "--access-key-id", &moto.access_key_id],
+    );
     assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
     let err = runtime.verify(&plugin, inst, Some("aws-generic"), None).await.unwrap_err();
-    assert!(matches!(&err, CallError::Connector(e) if e.code() == "unauthorized" && e.message().contains("InvalidClientTokenId")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::Connector(e) if e.code() == "unauthorized" && e.message().contains("InvalidClientTokenId")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -152,12 +214,23 @@ async fn the_secret_key_is_never_in_guest_memory_after_a_signed_call() {
     let moto = moto().await;
     // The memory dump is the result: allow a large one.
     let limits = airlock::runtime::Limits { max_result_bytes: 64 << 20, ..Default::default() };
-    let options = RuntimeOptions { address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()), limits, ..Default::default() };
+    let options = RuntimeOptions {
+        address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
+        limits,
+        ..Default::default()
+    };
     let runtime = Runtime::new(options).unwrap();
     let probe = runtime.load(&airlock_tests::probe_component()).await.unwrap();
-    let attrs = [("endpoint", moto.url.as_str()), ("key_id", moto.access_key_id.as_str()), ("token", moto.secret_access_key.as_str())];
-    let inst = Arc::new(Instance::prepare(&probe.spec, ConnectorConfig::new(Some("token"), attrs), &EgressPolicy::default()).unwrap());
-    let listing = runtime.verify(&probe, inst, Some("sigv4-memory-dump"), Some(&format!("{}/", moto.url))).await.unwrap();
+    let attrs = [
+        ("endpoint", moto.url.as_str()),
+        ("key_id", moto.access_key_id.as_str()),
+        ("token", moto.secret_access_key.as_str()),
+    ];
+    let inst = Arc::new(
+        Instance::prepare(&probe.spec, ConnectorConfig::new(Some("token"), attrs), &EgressPolicy::default()).unwrap(),
+    );
+    let listing =
+        runtime.verify(&probe, inst, Some("sigv4-memory-dump"), Some(&format!("{}/", moto.url))).await.unwrap();
     let report = &listing[0].resource_ids;
     assert_eq!(report[0], "200", "moto (auth on) accepted the host's signature: {}", report[1]);
     assert!(report[1].contains(&moto.account));
@@ -171,16 +244,30 @@ async fn the_secret_key_is_never_in_guest_memory_after_a_signed_call() {
 /// writes an AWS CLI profile (0600) that the real AWS CLI uses.
 #[tokio::test]
 async fn login_writes_an_aws_cli_profile_the_aws_cli_uses() {
-    use airlock_tests::server::{out, Server, StoreKind, ADMIN_TOKEN};
+    use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, out};
     let moto = moto().await;
     let server = Server::start(StoreKind::Sqlite);
     let secret_file = server.data_dir.join("aws-secret");
     std::fs::write(&secret_file, &moto.secret_access_key).unwrap();
-    let register = server.cli(ADMIN_TOKEN, &[
-        "connector", "register", "aws-dev", "-t", "aws", "-a", "iam-role", "-r", "s3-bucket",
-        &format!("--region={REGION}"), &format!("--endpoint_url={}", moto.url), &format!("--aws_access_key_id={}", moto.access_key_id),
-        &format!("--aws_secret_access_key=@{}", secret_file.display()), &format!("--role_arn={}", moto.role_arn),
-    ]);
+    let register = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "aws-dev",
+            "-t",
+            "aws",
+            "-a",
+            "iam-role",
+            "-r",
+            "s3-bucket",
+            &format!("--region={REGION}"),
+            &format!("--endpoint_url={}", moto.url),
+            &format!("--aws_access_key_id={}", moto.access_key_id),
+            &format!("--aws_secret_access_key=@{}", secret_file.display()),
+            &format!("--role_arn={}", moto.role_arn),
+        ],
+    );
     assert!(register.status.success(), "{}", out(&register).1);
     assert!(out(&register).0.contains(&format!("s3://{BUCKET}")), "{}", out(&register).0);
     let login = server.cli(ADMIN_TOKEN, &["connector", "login", "aws-dev", "-r", "s3-bucket", "--resource-id", BUCKET]);
@@ -190,7 +277,10 @@ async fn login_writes_an_aws_cli_profile_the_aws_cli_uses() {
     assert_eq!(std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777, 0o600);
     let written = std::fs::read_to_string(&credentials).unwrap();
     assert!(written.contains("[airlock-aws-dev]") && written.contains("aws_session_token"), "{written}");
-    assert!(!written.contains(&moto.secret_access_key), "the profile holds temporary credentials, not the long-lived key");
+    assert!(
+        !written.contains(&moto.secret_access_key),
+        "the profile holds temporary credentials, not the long-lived key"
+    );
     let listed = std::process::Command::new(airlock_tests::require_tool("aws"))
         .args(["s3", "ls", "--profile", "airlock-aws-dev", "--endpoint-url", &moto.url])
         .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
@@ -206,17 +296,33 @@ async fn login_writes_an_aws_cli_profile_the_aws_cli_uses() {
 /// `login` for an EKS cluster writes a kubeconfig context that kubectl reads.
 #[tokio::test]
 async fn login_writes_a_kubeconfig_kubectl_reads() {
-    use airlock_tests::server::{out, Server, StoreKind, ADMIN_TOKEN};
+    use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, out};
     let moto = tokio::task::spawn_blocking(Moto::start_without_auth).await.unwrap();
     let server = Server::start(StoreKind::Sqlite);
-    let register = server.cli(ADMIN_TOKEN, &[
-        "connector", "register", "eks", "-t", "aws", "-a", "secret-key", "-r", "kubernetes-cluster",
-        &format!("--region={REGION}"), &format!("--endpoint_url={}", moto.url), &format!("--aws_access_key_id={}", moto.access_key_id),
-        &format!("--aws_secret_access_key={}", moto.secret_access_key),
-    ]);
+    let register = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "eks",
+            "-t",
+            "aws",
+            "-a",
+            "secret-key",
+            "-r",
+            "kubernetes-cluster",
+            &format!("--region={REGION}"),
+            &format!("--endpoint_url={}", moto.url),
+            &format!("--aws_access_key_id={}", moto.access_key_id),
+            &format!("--aws_secret_access_key={}", moto.secret_access_key),
+        ],
+    );
     assert!(register.status.success(), "{}", out(&register).1);
     let kubeconfig = server.data_dir.join("kube.config");
-    let login = server.cli(ADMIN_TOKEN, &["connector", "login", "eks", "--resource-id", CLUSTER, "--kubeconfig", kubeconfig.to_str().unwrap()]);
+    let login = server.cli(
+        ADMIN_TOKEN,
+        &["connector", "login", "eks", "--resource-id", CLUSTER, "--kubeconfig", kubeconfig.to_str().unwrap()],
+    );
     assert!(login.status.success(), "{}", out(&login).1);
     let view = std::process::Command::new(airlock_tests::require_tool("kubectl"))
         .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])

@@ -45,7 +45,16 @@ fn good_credentials_verify_and_bad_ones_are_rejected() {
     let registry_arg = format!("--registry={}", registry.url());
 
     let good = password_file(dir.path(), &password());
-    let out = airlock(&["verify-local", "docker", "--allow-cidrs=127.0.0.0/8", "-o", "json", "--username=alice", &good, &registry_arg]);
+    let out = airlock(&[
+        "verify-local",
+        "docker",
+        "--allow-cidrs=127.0.0.0/8",
+        "-o",
+        "json",
+        "--username=alice",
+        &good,
+        &registry_arg,
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let listings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listings[0]["resource_type"], "docker-registry");
@@ -54,10 +63,14 @@ fn good_credentials_verify_and_bad_ones_are_rejected() {
 
     let wrong = format!("{}-wrong", password());
     let bad = password_file(dir.path(), &wrong);
-    let out = airlock(&["verify-local", "docker", "--allow-cidrs=127.0.0.0/8", "--username=alice", &bad, &registry_arg]);
+    let out =
+        airlock(&["verify-local", "docker", "--allow-cidrs=127.0.0.0/8", "--username=alice", &bad, &registry_arg]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(&format!("the registry `{}` rejected the credentials (HTTP 401", registry.host)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the registry `{}` rejected the credentials (HTTP 401", registry.host)),
+        "{stderr}"
+    );
     assert!(!stderr.contains(&wrong) && !text(&out.stdout).contains(&wrong), "the password reached the output");
 }
 
@@ -66,9 +79,14 @@ fn loopback_registries_need_an_explicit_allowance() {
     let registry = Registry::start(USER, &password());
     let dir = tempfile::tempdir().unwrap();
     let good = password_file(dir.path(), &password());
-    let out = airlock(&["verify-local", "docker", "--username=alice", &good, &format!("--registry={}", registry.url())]);
+    let out =
+        airlock(&["verify-local", "docker", "--username=alice", &good, &format!("--registry={}", registry.url())]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("egress denied") && text(&out.stderr).contains("loopback"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("egress denied") && text(&out.stderr).contains("loopback"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -78,18 +96,29 @@ fn the_issued_credential_works_with_skopeo() {
     let dir = tempfile::tempdir().unwrap();
     let good = password_file(dir.path(), &password());
     let out = airlock(&[
-        "client-local", "docker", "--allow-cidrs=127.0.0.0/8", "-o", "json",
-        "--username=alice", &good, &format!("--registry={}", registry.url()),
+        "client-local",
+        "docker",
+        "--allow-cidrs=127.0.0.0/8",
+        "-o",
+        "json",
+        "--username=alice",
+        &good,
+        &format!("--registry={}", registry.url()),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let credential: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(credential["connector_type"], "docker");
     assert_eq!(credential["resource_id"], registry.host.as_str());
-    let attrs: std::collections::HashMap<String, serde_json::Value> =
-        credential["attributes"].as_array().unwrap().iter().map(|p| (p[0].as_str().unwrap().to_string(), p[1].clone())).collect();
+    let attrs: std::collections::HashMap<String, serde_json::Value> = credential["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].clone()))
+        .collect();
     assert_eq!(attrs["username"]["value"], USER);
     assert_eq!(attrs["password"]["secret"], true);
-    let creds = format!("{}:{}", attrs["username"]["value"].as_str().unwrap(), attrs["password"]["value"].as_str().unwrap());
+    let creds =
+        format!("{}:{}", attrs["username"]["value"].as_str().unwrap(), attrs["password"]["value"].as_str().unwrap());
     assert!(!text(&out.stderr).contains(&password()), "the password reached the log");
 
     let layout = dir.path().join("image");
@@ -102,11 +131,15 @@ fn the_issued_credential_works_with_skopeo() {
         .output()
         .unwrap();
     assert!(copy.status.success(), "skopeo copy with the issued credential: {}", text(&copy.stderr));
-    let inspect = Command::new(&skopeo).args(["inspect", "--tls-verify=false", "--creds", &creds, &image]).output().unwrap();
+    let inspect =
+        Command::new(&skopeo).args(["inspect", "--tls-verify=false", "--creds", &creds, &image]).output().unwrap();
     assert!(inspect.status.success(), "{}", text(&inspect.stderr));
     assert!(text(&inspect.stdout).contains("\"Os\": \"linux\""));
     // Control: the registry does refuse other credentials.
-    let refused = Command::new(&skopeo).args(["inspect", "--tls-verify=false", "--creds", "alice:nope", &image]).output().unwrap();
+    let refused = Command::new(&skopeo)
+        .args(["inspect", "--tls-verify=false", "--creds", "alice:nope", &image])
+        .output()
+        .unwrap();
     assert!(!refused.status.success());
 }
 
@@ -117,7 +150,8 @@ async fn docker_plugin() -> (Runtime, airlock::runtime::Plugin) {
 #[tokio::test]
 async fn resource_ids_are_canonicalised_and_checked() {
     let (runtime, plugin) = docker_plugin().await;
-    let config = ConnectorConfig::new(None, [("username", "alice"), ("password", "pw"), ("registry", "http://127.0.0.1:5999")]);
+    let config =
+        ConnectorConfig::new(None, [("username", "alice"), ("password", "pw"), ("registry", "http://127.0.0.1:5999")]);
     let inst = Arc::new(Instance::prepare(&plugin.spec, config, &EgressPolicy::default()).unwrap());
     for (id, canonical) in [
         ("http://127.0.0.1:5999/v2/some/repo", "127.0.0.1:5999"),
@@ -126,7 +160,11 @@ async fn resource_ids_are_canonicalised_and_checked() {
         ("https://index.docker.io/v1/", "docker.io"),
         ("Registry.Example.com:443", "registry.example.com:443"),
     ] {
-        assert_eq!(runtime.canonical_resource_id(&plugin, inst.clone(), "docker-registry", id).await.unwrap(), canonical, "{id}");
+        assert_eq!(
+            runtime.canonical_resource_id(&plugin, inst.clone(), "docker-registry", id).await.unwrap(),
+            canonical,
+            "{id}"
+        );
     }
     for (id, message) in [
         ("ftp://registry.example.com", "unsupported scheme `ftp`"),
@@ -134,26 +172,37 @@ async fn resource_ids_are_canonicalised_and_checked() {
         ("https://", "expected `host[:port]` or an http(s) URL"),
     ] {
         let err = runtime.canonical_resource_id(&plugin, inst.clone(), "docker-registry", id).await.unwrap_err();
-        assert!(matches!(&err, CallError::Connector(e) if e.code() == "invalid-config" && e.message().contains(message)), "{id}: {err:?}");
+        assert!(
+            matches!(&err, CallError::Connector(e) if e.code() == "invalid-config" && e.message().contains(message)),
+            "{id}: {err:?}"
+        );
     }
     let err = runtime.canonical_resource_id(&plugin, inst.clone(), "s3-bucket", "b").await.unwrap_err();
     assert!(err.to_string().contains("has no resource type `s3-bucket`"), "{err}");
     let err = runtime.verify(&plugin, inst, Some("docker-registry"), Some("other.example.com")).await.unwrap_err();
-    assert!(matches!(&err, CallError::Connector(e) if e.code() == "not-found" && e.message().contains("reaches the registry `127.0.0.1:5999`, not `other.example.com`")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::Connector(e) if e.code() == "not-found" && e.message().contains("reaches the registry `127.0.0.1:5999`, not `other.example.com`")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn invalid_configurations_are_explained_without_their_values() {
     let (_runtime, plugin) = docker_plugin().await;
     let prepare = |attrs: &[(&str, &str)], method: Option<&str>| {
-        Instance::prepare(&plugin.spec, ConnectorConfig::new(method, attrs.iter().copied()), &EgressPolicy::default()).unwrap_err().to_string()
+        Instance::prepare(&plugin.spec, ConnectorConfig::new(method, attrs.iter().copied()), &EgressPolicy::default())
+            .unwrap_err()
+            .to_string()
     };
     assert_eq!(prepare(&[("username", "a")], None), "the required attribute `password` is missing");
     assert_eq!(
         prepare(&[("username", "a"), ("password", "p"), ("colour", "blue")], None),
         "auth method `password` has no attribute `colour` (attributes: username, password, registry)"
     );
-    assert_eq!(prepare(&[("username", "a"), ("password", "p")], Some("oauth")), "connector type `docker` has no auth method `oauth` (available: password)");
+    assert_eq!(
+        prepare(&[("username", "a"), ("password", "p")], Some("oauth")),
+        "connector type `docker` has no auth method `oauth` (available: password)"
+    );
     let err = prepare(&[("username", "a"), ("password", "p"), ("registry", "ht!tp://secret-host")], None);
     assert!(err.starts_with("the attribute `registry` is not a valid URL") && !err.contains("secret-host"), "{err}");
 }

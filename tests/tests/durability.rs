@@ -2,7 +2,7 @@
 //! was acknowledged and leaves no half-written connector; rotating the master key keeps every
 //! secret readable.
 
-use airlock_tests::server::{fresh_postgres_database, Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, fresh_postgres_database};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,7 +25,12 @@ async fn kill_during_registrations(store: StoreKind) {
                 let client = reqwest::Client::new();
                 for i in 0.. {
                     let name = format!("crash-{w}-{i}");
-                    let sent = client.post(format!("{url}/api/v1/connectors")).bearer_auth(ADMIN_TOKEN).json(&connector(&name)).send().await;
+                    let sent = client
+                        .post(format!("{url}/api/v1/connectors"))
+                        .bearer_auth(ADMIN_TOKEN)
+                        .json(&connector(&name))
+                        .send()
+                        .await;
                     match sent {
                         Ok(r) if r.status() == 201 => acknowledged.lock().unwrap().push(name),
                         Ok(r) => panic!("registration failed: {}", r.status()),
@@ -46,15 +51,23 @@ async fn kill_during_registrations(store: StoreKind) {
 
     let acknowledged = acknowledged.lock().unwrap().clone();
     let (_, listed) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors", None).await;
-    let stored: Vec<String> = listed.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    let stored: Vec<String> =
+        listed.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
     for name in &acknowledged {
         assert!(stored.contains(name), "acknowledged registration {name} was lost");
     }
     // Every stored connector is whole: its secret is there and opens.
     for name in &stored {
-        let (status, issued) = server.json(ADMIN_TOKEN, "POST", &format!("/api/v1/connectors/{name}/client"), Some(json!({}))).await;
+        let (status, issued) =
+            server.json(ADMIN_TOKEN, "POST", &format!("/api/v1/connectors/{name}/client"), Some(json!({}))).await;
         assert_eq!(status, 200, "{name}: {issued}");
-        let password = issued["credential"]["attributes"].as_array().unwrap().iter().find(|p| p[0] == "password").unwrap()[1]["value"].clone();
+        let password = issued["credential"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p[0] == "password")
+            .unwrap()[1]["value"]
+            .clone();
         assert_eq!(password, format!("pw-of-{name}").as_str());
     }
     assert!(stored.len() >= acknowledged.len());
@@ -88,13 +101,17 @@ async fn rotating_the_master_key_keeps_secrets_readable() {
         .output()
         .unwrap();
     assert!(rotate.status.success(), "{}", String::from_utf8_lossy(&rotate.stderr));
-    assert!(String::from_utf8_lossy(&rotate.stderr).contains("Re-sealed 2 stored value(s)"), "one secret and one cached credential");
+    assert!(
+        String::from_utf8_lossy(&rotate.stderr).contains("Re-sealed 2 stored value(s)"),
+        "one secret and one cached credential"
+    );
     let new_key = std::fs::read_to_string(&key_file).unwrap();
     assert_ne!(old_key, new_key);
     assert_eq!(new_key.lines().count(), 1, "the old key is retired");
 
     server.restart();
-    let (status, after) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/rotated/client", Some(json!({"reuse": false}))).await;
+    let (status, after) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/rotated/client", Some(json!({"reuse": false}))).await;
     assert_eq!(status, 200, "{after}");
     assert_eq!(after["credential"], before["credential"]);
     let (status, reused) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/rotated/client", Some(json!({}))).await;

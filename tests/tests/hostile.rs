@@ -8,7 +8,7 @@ use airlock::instance::{ConnectorConfig, Instance};
 use airlock::runtime::{CallError, Limit, Limits, LoadError, Runtime, RuntimeOptions};
 use airlock_tests::fixture_server::FixtureServer;
 use airlock_tests::probe::{instance, probe, run};
-use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use airlock_tests::{guest_component, probe_component};
 use serde_json::json;
 use std::sync::Arc;
@@ -37,8 +37,19 @@ async fn only_the_approved_spec_governs_and_a_shifting_describe_is_refused() {
                 accepted += 1;
                 assert_eq!(plugin.spec, approved);
                 // Release follows the approved spec: the token is not released.
-                let inst = Arc::new(Instance::prepare(&plugin.spec, ConnectorConfig::new(None, [("token", "never-released-123")]), &EgressPolicy::default()).unwrap());
-                let request = airlock::runtime::bindings::ClientRequest { resource_type: "thing".into(), resource_id: None, expiration_seconds: None };
+                let inst = Arc::new(
+                    Instance::prepare(
+                        &plugin.spec,
+                        ConnectorConfig::new(None, [("token", "never-released-123")]),
+                        &EgressPolicy::default(),
+                    )
+                    .unwrap(),
+                );
+                let request = airlock::runtime::bindings::ClientRequest {
+                    resource_type: "thing".into(),
+                    resource_id: None,
+                    expiration_seconds: None,
+                };
                 let err = runtime.issue_client(&plugin, inst, &request, Default::default()).await.unwrap_err();
                 assert!(matches!(&err, CallError::BadResult(m) if m.contains("does not declare")), "{err:?}");
             }
@@ -55,7 +66,10 @@ async fn only_the_approved_spec_governs_and_a_shifting_describe_is_refused() {
     assert!(accepted > 0, "control: a load that describes the approved spec is accepted");
     assert!(refused > 0, "a load whose describe() widened was refused");
     let message = LoadError::SpecChanged("shifty".into()).to_string();
-    assert!(message.contains("differently from the spec an admin approved") && message.contains("reinstalls"), "{message}");
+    assert!(
+        message.contains("differently from the spec an admin approved") && message.contains("reinstalls"),
+        "{message}"
+    );
 }
 
 /// Finding 2: more spinning calls than CPU threads leave `/healthz` and a normal verify
@@ -65,7 +79,8 @@ async fn spinning_guests_do_not_stall_the_server() {
     let fixture = FixtureServer::start().await;
     let data = tempfile::tempdir().unwrap().keep();
     let wall_time = 4;
-    let server = Server::start_with(StoreKind::Sqlite, data, vec![("AIRLOCK_CALL_WALL_TIME".into(), wall_time.to_string())]);
+    let server =
+        Server::start_with(StoreKind::Sqlite, data, vec![("AIRLOCK_CALL_WALL_TIME".into(), wall_time.to_string())]);
     install_approved(&server, probe_component()).await;
     let body = json!({"name": "spinner", "connector_type": "probe", "auth_method": "token", "verify": false,
         "configuration": {"endpoint": fixture.url("")}});
@@ -78,7 +93,9 @@ async fn spinning_guests_do_not_stall_the_server() {
     let handles: Vec<_> = (0..spinners)
         .map(|_| {
             let server = server.clone();
-            tokio::spawn(async move { server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/spinner/verify?resource_id=spin", None).await })
+            tokio::spawn(async move {
+                server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/spinner/verify?resource_id=spin", None).await
+            })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -107,7 +124,10 @@ async fn spinning_guests_do_not_stall_the_server() {
         assert!(error["error"]["message"].as_str().unwrap().contains("wall-time"), "{error}");
     }
     let all_stopped = started.elapsed();
-    assert!(all_stopped < Duration::from_secs(wall_time + 3), "the wall-time budget of {wall_time}s stretched to {all_stopped:?}");
+    assert!(
+        all_stopped < Duration::from_secs(wall_time + 3),
+        "the wall-time budget of {wall_time}s stretched to {all_stopped:?}"
+    );
 }
 
 async fn install_approved(server: &Server, wasm: Vec<u8>) {
@@ -141,7 +161,12 @@ async fn every_per_call_record_is_bounded() {
     // Control: one denial is one warning.
     run(&runtime, &plugin, inst.clone(), "deny-flood", "1").await.unwrap();
     let one = inst.take_warnings();
-    assert!(one.len() == 1 && one[0].starts_with("egress denied: ") && one[0].contains("not in this connector's egress allowlist"), "{one:?}");
+    assert!(
+        one.len() == 1
+            && one[0].starts_with("egress denied: ")
+            && one[0].contains("not in this connector's egress allowlist"),
+        "{one:?}"
+    );
 
     // Results: a 3 MiB listing is a named limit error; a small one passes.
     let err = run(&runtime, &plugin, inst.clone(), "huge-result", "").await.unwrap_err();
@@ -152,7 +177,11 @@ async fn every_per_call_record_is_bounded() {
     // Error strings: a 10 MiB message is cut.
     let err = run(&runtime, &plugin, inst.clone(), "huge-error", "").await.unwrap_err();
     let CallError::Connector(error) = &err else { panic!("{err:?}") };
-    assert!(error.message().len() < 5 << 10 && error.message().contains("bytes cut"), "{} bytes", error.message().len());
+    assert!(
+        error.message().len() < 5 << 10 && error.message().contains("bytes cut"),
+        "{} bytes",
+        error.message().len()
+    );
 
     // Logs: 100 MiB of log lines neither fail the call nor reach the log whole.
     assert_eq!(run(&runtime, &plugin, inst, "log-flood", "").await.unwrap(), vec!["logged"]);
@@ -172,7 +201,10 @@ async fn a_swallowed_limit_still_fails_the_call() {
     let err = run(&runtime, &plugin, inst.clone(), "swallow-limit", &server.url("/ok")).await.unwrap_err();
     assert!(matches!(&err, CallError::Limit(l) if l.limit == Limit::OutboundRequests), "{err:?}");
     // Control: within the budget the same guest succeeds.
-    assert_eq!(run(&runtime, &plugin, inst, "fetch", &server.url("/ok")).await.unwrap(), vec!["200", "hello from the fixture"]);
+    assert_eq!(
+        run(&runtime, &plugin, inst, "fetch", &server.url("/ok")).await.unwrap(),
+        vec!["200", "hello from the fixture"]
+    );
 }
 
 /// Finding 5: switching a connector to an auth method that declares its secret's name as plain
@@ -191,7 +223,10 @@ async fn a_secret_stays_secret_across_auth_methods() {
     assert_eq!(status, 400, "{error}");
     assert!(error["error"]["message"].as_str().unwrap().contains("not turned into plain configuration"), "{error}");
     let (_, view) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors/switcher", None).await;
-    assert_eq!((view["auth_method"].as_str(), view["configuration"]["token"].as_str()), (Some("token"), Some("[HIDDEN]")));
+    assert_eq!(
+        (view["auth_method"].as_str(), view["configuration"]["token"].as_str()),
+        (Some("token"), Some("[HIDDEN]"))
+    );
 
     // Control: a new value given with the switch is plain configuration by the user's choice.
     let switch = json!({"auth_method": "plain", "verify": false, "configuration": {"token": "public-value"}});
@@ -200,7 +235,11 @@ async fn a_secret_stays_secret_across_auth_methods() {
     assert_eq!(view["configuration"]["token"], "public-value");
     for file in std::fs::read_dir(&server.data_dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()) {
         let bytes = std::fs::read(&file).unwrap();
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{} holds the secret in clear", file.display());
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} holds the secret in clear",
+            file.display()
+        );
     }
     assert!(!server.log_text().contains(&secret));
 }
@@ -213,13 +252,24 @@ async fn sigv4_material_goes_only_where_aws_is() {
     let inst = instance(&plugin, &[("token", "aws-secret-key-canary"), ("key_id", "AKIACANARY0000000001")]);
     let gateway = "https://abc123.execute-api.us-east-1.amazonaws.com/prod";
     let seen = run(&runtime, &plugin, inst.clone(), "sigv4-send", gateway).await.unwrap();
-    assert!(seen[0].contains("BindingNotAllowed") && seen[0].contains("is not the AWS endpoint of `execute-api`"), "{seen:?}");
+    assert!(
+        seen[0].contains("BindingNotAllowed") && seen[0].contains("is not the AWS endpoint of `execute-api`"),
+        "{seen:?}"
+    );
     let seen = run(&runtime, &plugin, inst.clone(), "presign", gateway).await.unwrap();
-    assert!(seen[0].starts_with("Err(") && seen[0].contains("is not the AWS endpoint of `sts`") && !seen[0].contains("AKIACANARY"), "{seen:?}");
+    assert!(
+        seen[0].starts_with("Err(")
+            && seen[0].contains("is not the AWS endpoint of `sts`")
+            && !seen[0].contains("AKIACANARY"),
+        "{seen:?}"
+    );
     // Control: a presigned URL for STS itself is what the connector asked for.
     let sts = "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15";
     let seen = run(&runtime, &plugin, inst, "presign", sts).await.unwrap();
-    assert!(seen[0].starts_with("Ok(\"https://sts.us-east-1.amazonaws.com/") && seen[0].contains("X-Amz-Signature="), "{seen:?}");
+    assert!(
+        seen[0].starts_with("Ok(\"https://sts.us-east-1.amazonaws.com/") && seen[0].contains("X-Amz-Signature="),
+        "{seen:?}"
+    );
     assert!(!seen[0].contains("aws-secret-key-canary"));
 }
 
@@ -229,14 +279,24 @@ async fn a_redirect_reflecting_the_credential_is_not_followed() {
     let server = FixtureServer::start().await;
     let (runtime, plugin) = probe(Limits::default()).await;
     let token = "reflected/token+with=chars";
-    let inst = instance(&plugin, &[("endpoint", &server.url("")), ("second_endpoint", &server.other_origin_url("")), ("token", token)]);
+    let inst = instance(
+        &plugin,
+        &[("endpoint", &server.url("")), ("second_endpoint", &server.other_origin_url("")), ("token", token)],
+    );
     let target = server.url(&format!("/redirect-reflect?to={}", server.other_origin_url("/whoami")));
     let err = run(&runtime, &plugin, inst.clone(), "fetch-bearer", &target).await.unwrap_err();
     assert!(matches!(&err, CallError::Connector(e) if e.message().contains("echoed a secret")), "{err:?}");
-    assert!(server.requested().iter().all(|uri| !uri.contains("leak=")), "the next hop received the credential: {:?}", server.requested());
+    assert!(
+        server.requested().iter().all(|uri| !uri.contains("leak=")),
+        "the next hop received the credential: {:?}",
+        server.requested()
+    );
     // Control: a plain redirect to the same next hop is followed.
     let plain = server.url(&format!("/redirect?to={}", server.other_origin_url("/whoami")));
-    assert_eq!(run(&runtime, &plugin, inst, "fetch-bearer", &plain).await.unwrap(), vec!["200", "authorization: absent"]);
+    assert_eq!(
+        run(&runtime, &plugin, inst, "fetch-bearer", &plain).await.unwrap(),
+        vec!["200", "authorization: absent"]
+    );
 }
 
 /// Finding 9: URLs with user info are refused, not turned into an Authorization header.
@@ -259,7 +319,10 @@ async fn url_user_info_is_refused() {
 async fn a_panic_after_a_stderr_flood_is_still_reported() {
     let (runtime, plugin) = probe(Limits::default()).await;
     let err = run(&runtime, &plugin, instance(&plugin, &[]), "stderr-then-panic", "").await.unwrap_err();
-    assert!(matches!(&err, CallError::Trap(m) if m.contains("the real panic message comes last") && m.len() < 6 << 10), "{err:?}");
+    assert!(
+        matches!(&err, CallError::Trap(m) if m.contains("the real panic message comes last") && m.len() < 6 << 10),
+        "{err:?}"
+    );
     // Control: a plain panic is reported the same way.
     let err = run(&runtime, &plugin, instance(&plugin, &[]), "panic", "").await.unwrap_err();
     assert!(matches!(&err, CallError::Trap(m) if m.contains("the probe panicked on purpose")), "{err:?}");

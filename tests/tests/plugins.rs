@@ -3,7 +3,7 @@
 //! trusted publisher keys.
 
 use airlock_tests::probe_component;
-use airlock_tests::server::{out, Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, out};
 use serde_json::json;
 use std::io::Cursor;
 
@@ -24,11 +24,15 @@ async fn an_uploaded_plugin_waits_for_approval_and_is_removable() {
     let (stdout, stderr) = out(&installed);
     assert!(installed.status.success(), "{stderr}");
     let view: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!((view["connector_type"].as_str(), view["approved"].as_bool(), view["signer"].as_str()), (Some("probe"), Some(false), None));
+    assert_eq!(
+        (view["connector_type"].as_str(), view["approved"].as_bool(), view["signer"].as_str()),
+        (Some("probe"), Some(false), None)
+    );
     assert_eq!(view["auth_methods"], json!(["token", "plain"]));
     assert_eq!(view["sha256"].as_str().unwrap().len(), 64);
 
-    let body = json!({"name": "p", "connector_type": "probe", "auth_method": "token", "verify": false, "configuration": {}});
+    let body =
+        json!({"name": "p", "connector_type": "probe", "auth_method": "token", "verify": false, "configuration": {}});
     let (status, error) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body.clone())).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("conflict")), "{error}");
     let (_, types) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connector-types", None).await;
@@ -61,7 +65,11 @@ async fn signatures_are_verified_against_trusted_publisher_keys() {
     let keys = tempfile::tempdir().unwrap();
     publisher.pk.to_file(keys.path().join("publisher.pub")).unwrap();
     let data = tempfile::tempdir().unwrap().keep();
-    let server = Server::start_with(StoreKind::Sqlite, data, vec![("AIRLOCK_TRUSTED_KEYS".into(), keys.path().display().to_string())]);
+    let server = Server::start_with(
+        StoreKind::Sqlite,
+        data,
+        vec![("AIRLOCK_TRUSTED_KEYS".into(), keys.path().display().to_string())],
+    );
     let upload = |bytes: Vec<u8>| async { server.call(ADMIN_TOKEN, "POST", "/api/v1/plugins", Some(bytes)).await };
 
     let signed = sign(&probe_component(), &publisher);

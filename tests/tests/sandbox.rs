@@ -36,7 +36,10 @@ async fn an_undeclared_host_is_refused() {
     let seen = run(&runtime, &plugin, inst.clone(), "fetch-raw", "https://example.com/").await.unwrap();
     assert!(seen[0].starts_with("Err(HttpError::Denied(") || seen[0].starts_with("Err(Denied("), "{seen:?}");
     let err = run(&runtime, &plugin, inst, "fetch", "https://example.com/").await.unwrap_err();
-    assert!(matches!(&err, CallError::EgressDenied(m) if m.contains("`https://example.com:443` is not in this connector's egress allowlist")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::EgressDenied(m) if m.contains("`https://example.com:443` is not in this connector's egress allowlist")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -47,15 +50,24 @@ async fn names_resolving_to_loopback_or_metadata_are_refused_unless_allowed() {
 
     let inst = instance(&plugin, &[("endpoint", &server.other_origin_url(""))]);
     let err = run(&runtime, &plugin, inst, "fetch", &server.other_origin_url("/ok")).await.unwrap_err();
-    assert!(matches!(&err, CallError::EgressDenied(m) if m.contains("`localhost` resolves to") && m.contains("loopback")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::EgressDenied(m) if m.contains("`localhost` resolves to") && m.contains("loopback")),
+        "{err:?}"
+    );
 
     let inst = instance(&plugin, &[("endpoint", "http://metadata.test")]);
     let err = run(&runtime, &plugin, inst, "fetch", "http://metadata.test/latest/meta-data/").await.unwrap_err();
-    assert!(matches!(&err, CallError::EgressDenied(m) if m.contains("169.254.169.254") && m.contains("link-local")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::EgressDenied(m) if m.contains("169.254.169.254") && m.contains("link-local")),
+        "{err:?}"
+    );
 
     let inst = instance(&plugin, &[("endpoint", "http://169.254.169.254")]);
     let err = run(&runtime, &plugin, inst, "fetch", "http://169.254.169.254/latest/meta-data/").await.unwrap_err();
-    assert!(matches!(&err, CallError::EgressDenied(m) if m.contains("169.254.169.254") && m.contains("link-local")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::EgressDenied(m) if m.contains("169.254.169.254") && m.contains("link-local")),
+        "{err:?}"
+    );
 
     let inst = instance(&plugin, &[("endpoint", &server.url(""))]);
     let err = run(&runtime, &plugin, inst, "fetch", &server.url("/ok")).await.unwrap_err();
@@ -85,7 +97,11 @@ async fn a_redirect_to_an_undeclared_host_is_refused() {
 async fn credentials_are_stripped_on_a_redirect_to_another_host() {
     let server = FixtureServer::start().await;
     let (runtime, plugin) = probe(Limits::default()).await;
-    let attrs = [("endpoint", server.url("")), ("second_endpoint", server.other_origin_url("")), ("token", "t0ken-for-redirect".into())];
+    let attrs = [
+        ("endpoint", server.url("")),
+        ("second_endpoint", server.other_origin_url("")),
+        ("token", "t0ken-for-redirect".into()),
+    ];
     let inst = instance(&plugin, &attrs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
     // Control: the binding reaches the origin the guest addressed.
     let direct = run(&runtime, &plugin, inst.clone(), "fetch-bearer", &server.url("/whoami")).await.unwrap();
@@ -101,23 +117,34 @@ async fn a_guest_cannot_set_its_own_authorization_header() {
     let (runtime, plugin) = probe(Limits::default()).await;
     let inst = instance(&plugin, &[("endpoint", &server.url(""))]);
     let seen = run(&runtime, &plugin, inst, "set-authorization", &server.url("/whoami")).await.unwrap();
-    assert!(seen[0].contains("ForbiddenHeader") && seen[0].contains("may not set the `Authorization` header"), "{seen:?}");
+    assert!(
+        seen[0].contains("ForbiddenHeader") && seen[0].contains("may not set the `Authorization` header"),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
 async fn files_environment_and_other_bindings_give_nothing() {
     let server = FixtureServer::start().await;
     let (runtime, plugin) = probe(Limits::default()).await;
-    let inst = instance(&plugin, &[("endpoint", &server.url("")), ("token", "my-own-secret-token"), ("canary", "visible")]);
+    let inst =
+        instance(&plugin, &[("endpoint", &server.url("")), ("token", "my-own-secret-token"), ("canary", "visible")]);
     let seen = run(&runtime, &plugin, inst.clone(), "escape", "").await.unwrap();
     for line in &seen[..6] {
         assert!(line.contains("denied"), "{line}");
     }
     assert_eq!(seen[6], "env: 0 variables");
     assert_eq!(seen[7], "args: 0 arguments");
-    assert!(seen[8].contains("canary") && !seen[8].contains("my-own-secret-token") && !seen[8].contains("\"token\""), "{}", seen[8]);
+    assert!(
+        seen[8].contains("canary") && !seen[8].contains("my-own-secret-token") && !seen[8].contains("\"token\""),
+        "{}",
+        seen[8]
+    );
     let seen = run(&runtime, &plugin, inst, "other-binding", &server.url("/whoami")).await.unwrap();
-    assert!(seen[0].contains("UnknownBinding") && seen[0].contains("no credential binding `other_connectors_token`"), "{seen:?}");
+    assert!(
+        seen[0].contains("UnknownBinding") && seen[0].contains("no credential binding `other_connectors_token`"),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +171,10 @@ async fn a_response_echoing_the_secret_is_withheld() {
     let (runtime, plugin) = probe(Limits::default()).await;
     let inst = instance(&plugin, &[("endpoint", &server.url("")), ("token", "echo-me-if-you-can")]);
     let err = run(&runtime, &plugin, inst, "fetch-bearer", &server.url("/echo-headers")).await.unwrap_err();
-    assert!(matches!(&err, CallError::Connector(e) if e.message().contains("echoed a secret this connector holds; it was withheld")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::Connector(e) if e.message().contains("echoed a secret this connector holds; it was withheld")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -184,18 +214,29 @@ async fn a_panic_is_reported_with_the_guest_message() {
 async fn a_connector_cannot_release_a_secret_it_did_not_declare() {
     let (runtime, plugin) = probe(Limits::default()).await;
     let inst = instance(&plugin, &[("token", "not-for-release")]);
-    let request = airlock::runtime::bindings::ClientRequest { resource_type: "probe".into(), resource_id: None, expiration_seconds: None };
+    let request = airlock::runtime::bindings::ClientRequest {
+        resource_type: "probe".into(),
+        resource_id: None,
+        expiration_seconds: None,
+    };
     let err = runtime.issue_client(&plugin, inst, &request, Default::default()).await.unwrap_err();
-    assert!(matches!(&err, CallError::BadResult(m) if m.contains("tried to release the secret `token`, which its auth method does not declare")), "{err:?}");
+    assert!(
+        matches!(&err, CallError::BadResult(m) if m.contains("tried to release the secret `token`, which its auth method does not declare")),
+        "{err:?}"
+    );
     assert!(!format!("{err:?}").contains("not-for-release"));
 }
 
 #[tokio::test]
 async fn components_with_unprovided_imports_or_garbage_are_refused_at_load() {
     let runtime = Runtime::new(RuntimeOptions::default()).unwrap();
-    let backdoor = wat::parse_str(r#"(component (import "evil:backdoor/steal" (instance (export "go" (func)))))"#).unwrap();
+    let backdoor =
+        wat::parse_str(r#"(component (import "evil:backdoor/steal" (instance (export "go" (func)))))"#).unwrap();
     let err = runtime.load(&backdoor).await.err().unwrap();
-    assert!(matches!(&err, LoadError::UnsupportedImports(i) if i == &vec!["`evil:backdoor/steal`".to_string()]), "{err:?}");
+    assert!(
+        matches!(&err, LoadError::UnsupportedImports(i) if i == &vec!["`evil:backdoor/steal`".to_string()]),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("which the Airlock host does not provide"), "{err}");
 
     let http = wat::parse_str(r#"(component (import "wasi:http/outgoing-handler@0.2.0" (instance)))"#).unwrap();
@@ -218,7 +259,11 @@ async fn a_tampered_compile_cache_entry_is_recompiled_not_loaded() {
     let warm = Runtime::new(options()).unwrap().load(&probe_component()).await.unwrap();
     assert!(warm.from_cache);
 
-    let entry = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "cwasm")).unwrap();
+    let entry = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
     let mut bytes = std::fs::read(&entry).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
@@ -227,7 +272,10 @@ async fn a_tampered_compile_cache_entry_is_recompiled_not_loaded() {
     let reloaded = runtime.load(&probe_component()).await.unwrap();
     assert!(!reloaded.from_cache, "a tampered entry must not be loaded");
     assert_eq!(reloaded.spec.connector_type, "probe");
-    assert!(Runtime::new(options()).unwrap().load(&probe_component()).await.unwrap().from_cache, "the entry was rewritten");
+    assert!(
+        Runtime::new(options()).unwrap().load(&probe_component()).await.unwrap().from_cache,
+        "the entry was rewritten"
+    );
 }
 
 /// What the host applied, as the fixture saw it (digests, never the secret itself).
@@ -264,13 +312,19 @@ mod credential_processors {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("key.pem");
         let openssl = airlock_tests::require_tool("openssl");
-        let made = std::process::Command::new(&openssl).args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"]).arg(&key).status().unwrap();
+        let made = std::process::Command::new(&openssl)
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+            .arg(&key)
+            .status()
+            .unwrap();
         assert!(made.success());
         let public = std::process::Command::new(&openssl).args(["pkey", "-pubout", "-in"]).arg(&key).output().unwrap();
         let server = FixtureServer::start_with_jwt_key(String::from_utf8(public.stdout).unwrap()).await;
         let (runtime, plugin) = probe(Limits::default()).await;
         // A service-account style JSON key file: the host finds `private_key` in it.
-        let key_json = serde_json::json!({"type": "service_account", "private_key": std::fs::read_to_string(&key).unwrap()}).to_string();
+        let key_json =
+            serde_json::json!({"type": "service_account", "private_key": std::fs::read_to_string(&key).unwrap()})
+                .to_string();
         let inst = instance(&plugin, &[("endpoint", &server.url("")), ("token", &key_json)]);
         let seen = run(&runtime, &plugin, inst, "post-jwt", &server.url("/jwt-claims")).await.unwrap();
         let verdict: serde_json::Value = serde_json::from_str(&seen[1]).unwrap();

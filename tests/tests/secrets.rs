@@ -7,7 +7,7 @@
 
 use airlock_tests::fixture_server::FixtureServer;
 use airlock_tests::registry::Registry;
-use airlock_tests::server::{Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use serde_json::json;
 
 #[tokio::test]
@@ -30,7 +30,12 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
         (status, text)
     };
 
-    let (status, _) = call("POST", "/api/v1/connectors", Some(json!({"name": "good", "connector_type": "docker", "configuration": config(&canary)}))).await;
+    let (status, _) = call(
+        "POST",
+        "/api/v1/connectors",
+        Some(json!({"name": "good", "connector_type": "docker", "configuration": config(&canary)})),
+    )
+    .await;
     assert_eq!(status, 201);
     // An AWS connector: the host SigV4-signs with its keys and session token, where a signing
     // library's trace output would show them (the server logs at trace).
@@ -39,10 +44,35 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
         "region": "us-east-1", "endpoint_url": fixture.url("")}});
     assert_eq!(call("POST", "/api/v1/connectors", Some(aws)).await.0, 201);
     assert!(call("POST", "/api/v1/connectors/aws/verify", None).await.0 >= 400, "the fixture is no STS");
-    assert_eq!(call("POST", "/api/v1/connectors", Some(json!({"name": "bad", "connector_type": "docker", "configuration": config(&wrong)}))).await.0, 422);
-    assert_eq!(call("POST", "/api/v1/connectors/verify", Some(json!({"name": "x", "connector_type": "docker", "configuration": config(&wrong)}))).await.0, 422);
+    assert_eq!(
+        call(
+            "POST",
+            "/api/v1/connectors",
+            Some(json!({"name": "bad", "connector_type": "docker", "configuration": config(&wrong)}))
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        call(
+            "POST",
+            "/api/v1/connectors/verify",
+            Some(json!({"name": "x", "connector_type": "docker", "configuration": config(&wrong)}))
+        )
+        .await
+        .0,
+        422
+    );
     assert_eq!(call("POST", "/api/v1/connectors", Some(json!({"name": "unverified", "connector_type": "docker", "verify": false, "configuration": config(&wrong)}))).await.0, 201);
-    for path in ["/api/v1/connectors", "/api/v1/connectors/good", "/api/v1/connectors/unverified", "/api/v1/resources", "/api/v1/connectors/good/resources", "/api/v1/leases"] {
+    for path in [
+        "/api/v1/connectors",
+        "/api/v1/connectors/good",
+        "/api/v1/connectors/unverified",
+        "/api/v1/resources",
+        "/api/v1/connectors/good/resources",
+        "/api/v1/leases",
+    ] {
         assert_eq!(call("GET", path, None).await.0, 200, "{path}");
     }
     assert_eq!(call("POST", "/api/v1/connectors/good/verify", None).await.0, 200);
@@ -58,11 +88,15 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
         let (status, _) = call("POST", "/api/v1/connectors", Some(body)).await;
         assert_eq!(status, 400);
     }
-    assert_eq!(call("PATCH", "/api/v1/connectors/good", Some(json!({"configuration": {"password": wrong}}))).await.0, 422);
+    assert_eq!(
+        call("PATCH", "/api/v1/connectors/good", Some(json!({"configuration": {"password": wrong}}))).await.0,
+        422
+    );
     assert_eq!(call("PATCH", "/api/v1/connectors/good", Some(json!({"description": "still good"}))).await.0, 200);
 
     // The issued credential does carry the secret: that is its purpose.
-    let (status, issued) = server.call(ADMIN_TOKEN, "POST", "/api/v1/connectors/good/client", Some(b"{}".to_vec())).await;
+    let (status, issued) =
+        server.call(ADMIN_TOKEN, "POST", "/api/v1/connectors/good/client", Some(b"{}".to_vec())).await;
     assert_eq!(status, 200);
     assert!(issued.contains(&canary), "control: the canary is findable where it belongs");
     let (_, reused) = server.call(ADMIN_TOKEN, "POST", "/api/v1/connectors/good/client", Some(b"{}".to_vec())).await;
@@ -94,7 +128,11 @@ async fn canary_secrets_appear_nowhere_but_in_issued_credentials() {
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
         for c in canaries {
-            assert!(!bytes.windows(c.len()).any(|w| w == c.as_bytes()), "{} contains a canary in clear", file.display());
+            assert!(
+                !bytes.windows(c.len()).any(|w| w == c.as_bytes()),
+                "{} contains a canary in clear",
+                file.display()
+            );
         }
     }
 }
@@ -114,24 +152,80 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
         ("malformed JSON", b"{\"name\": ".to_vec(), 400, "invalid-request", "EOF while parsing"),
         ("unknown field", register(with(json!({"colour": "blue"}))), 400, "invalid-request", "unknown field `colour`"),
-        ("unknown type", register(with(json!({"connector_type": "nope"}))), 404, "not-found", "no connector type `nope`"),
-        ("unknown auth method", register(with(json!({"auth_method": "oauth"}))), 400, "invalid-config", "has no auth method `oauth`"),
-        ("unknown attribute", register(with(json!({"configuration": {"username": "a", "password": "p", "colour": "x"}}))), 400, "invalid-config", "has no attribute `colour`"),
-        ("missing attribute", register(with(json!({"configuration": {"username": "a"}}))), 400, "invalid-config", "required attribute `password` is missing"),
-        ("invalid resource id", register(with(json!({"resource_type": "docker-registry", "resource_id": "ftp://x"}))), 400, "invalid-config", "unsupported scheme `ftp`"),
-        ("unknown resource type", register(with(json!({"resource_type": "s3-bucket"}))), 400, "invalid-request", "no resource type `s3-bucket`"),
-        ("bad name", register(with(json!({"name": "no spaces allowed"}))), 400, "invalid-request", "not a valid connector name"),
-        ("expiration not supported", register(with(json!({"expiration_seconds": 900}))), 400, "invalid-request", "issues no temporary credentials"),
+        (
+            "unknown type",
+            register(with(json!({"connector_type": "nope"}))),
+            404,
+            "not-found",
+            "no connector type `nope`",
+        ),
+        (
+            "unknown auth method",
+            register(with(json!({"auth_method": "oauth"}))),
+            400,
+            "invalid-config",
+            "has no auth method `oauth`",
+        ),
+        (
+            "unknown attribute",
+            register(with(json!({"configuration": {"username": "a", "password": "p", "colour": "x"}}))),
+            400,
+            "invalid-config",
+            "has no attribute `colour`",
+        ),
+        (
+            "missing attribute",
+            register(with(json!({"configuration": {"username": "a"}}))),
+            400,
+            "invalid-config",
+            "required attribute `password` is missing",
+        ),
+        (
+            "invalid resource id",
+            register(with(json!({"resource_type": "docker-registry", "resource_id": "ftp://x"}))),
+            400,
+            "invalid-config",
+            "unsupported scheme `ftp`",
+        ),
+        (
+            "unknown resource type",
+            register(with(json!({"resource_type": "s3-bucket"}))),
+            400,
+            "invalid-request",
+            "no resource type `s3-bucket`",
+        ),
+        (
+            "bad name",
+            register(with(json!({"name": "no spaces allowed"}))),
+            400,
+            "invalid-request",
+            "not a valid connector name",
+        ),
+        (
+            "expiration not supported",
+            register(with(json!({"expiration_seconds": 900}))),
+            400,
+            "invalid-request",
+            "issues no temporary credentials",
+        ),
         ("expired", register(with(json!({"expires_at": 1000}))), 400, "invalid-request", "is in the past"),
-        ("oversized body", register(with(json!({"description": "x".repeat(100 << 10)}))), 413, "payload-too-large", "length limit exceeded"),
+        (
+            "oversized body",
+            register(with(json!({"description": "x".repeat(100 << 10)}))),
+            413,
+            "payload-too-large",
+            "length limit exceeded",
+        ),
     ];
     for (what, body, status, code, message) in cases {
         let (got, text) = server.call(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await;
-        let error: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
+        let error: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
         assert_eq!((got, error["error"]["code"].as_str().unwrap()), (status, code), "{what}: {text}");
         assert!(error["error"]["message"].as_str().unwrap().contains(message), "{what}: {text}");
     }
-    let (status, body) = server.call(ADMIN_TOKEN, "POST", "/api/v1/plugins", Some(b"\0asm\x01\0\0\0 corrupt".to_vec())).await;
+    let (status, body) =
+        server.call(ADMIN_TOKEN, "POST", "/api/v1/plugins", Some(b"\0asm\x01\0\0\0 corrupt".to_vec())).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("invalid-plugin") && body.contains("not a valid WebAssembly component"), "{body}");
     let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/nope/client", Some(json!({}))).await;

@@ -3,7 +3,7 @@
 //! credential consumed by `skopeo`; and two replicas sharing one PostgreSQL.
 
 use airlock_tests::registry::Registry;
-use airlock_tests::server::{fresh_postgres_database, out, Server, StoreKind, ADMIN_TOKEN};
+use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, fresh_postgres_database, out};
 use airlock_tests::{oci, require_tool};
 use serde_json::Value;
 use std::process::Command;
@@ -35,13 +35,40 @@ fn workflow(store: StoreKind) {
 
     // A wrong password is refused and nothing is stored.
     std::fs::write(dir.path().join("bad"), "wrong-password").unwrap();
-    let bad = cli(&["connector", "register", "reg", "-t", "docker", "--username=alice", &format!("--password=@{}", dir.path().join("bad").display()), &registry_arg]);
+    let bad = cli(&[
+        "connector",
+        "register",
+        "reg",
+        "-t",
+        "docker",
+        "--username=alice",
+        &format!("--password=@{}", dir.path().join("bad").display()),
+        &registry_arg,
+    ]);
     let (_, stderr) = out(&bad);
-    assert!(!bad.status.success() && stderr.contains("rejected the credentials") && stderr.contains("[unauthorized]"), "{stderr}");
+    assert!(
+        !bad.status.success() && stderr.contains("rejected the credentials") && stderr.contains("[unauthorized]"),
+        "{stderr}"
+    );
     assert_eq!(json(&cli(&["connector", "list", "-o", "json"])), Value::Array(vec![]));
 
     // Register, list, describe.
-    let registered = json(&cli(&["connector", "register", "reg", "-t", "docker", "-d", "CI registry", "-l", "team=ml", "-o", "json", "--username=alice", &pw_arg, &registry_arg]));
+    let registered = json(&cli(&[
+        "connector",
+        "register",
+        "reg",
+        "-t",
+        "docker",
+        "-d",
+        "CI registry",
+        "-l",
+        "team=ml",
+        "-o",
+        "json",
+        "--username=alice",
+        &pw_arg,
+        &registry_arg,
+    ]));
     assert_eq!(registered["connector"]["resource_id"], registry.host.as_str());
     assert_eq!(registered["resources"][0]["resource_ids"][0], registry.host.as_str());
     let listed = json(&cli(&["connector", "list", "-l", "team=ml", "-o", "json"]));
@@ -79,7 +106,11 @@ fn workflow(store: StoreKind) {
     // Every use of the password binding is audited, by name only.
     let audit = json(&cli(&["audit", "--limit", "500", "-o", "json"]));
     let rows = audit.as_array().unwrap();
-    assert!(rows.iter().any(|r| r["action"] == "binding.use" && r["detail"].as_str().unwrap().contains(&format!("bindings=password GET http://{}", registry.host))), "{audit}");
+    assert!(
+        rows.iter().any(|r| r["action"] == "binding.use"
+            && r["detail"].as_str().unwrap().contains(&format!("bindings=password GET http://{}", registry.host))),
+        "{audit}"
+    );
     assert!(rows.iter().any(|r| r["action"] == "client.issue" && r["outcome"] == "reused"));
     assert!(!audit.to_string().contains(&password));
     let (table, _) = out(&cli(&["connector", "describe", "reg", "--client"]));
@@ -103,11 +134,15 @@ fn workflow(store: StoreKind) {
         .output()
         .unwrap();
     assert!(push.status.success(), "skopeo push with the login's auth file: {}", String::from_utf8_lossy(&push.stderr));
-    let inspect = Command::new(&skopeo).args(["inspect", "--tls-verify=false", "--authfile", auth_file.to_str().unwrap(), &image]).output().unwrap();
+    let inspect = Command::new(&skopeo)
+        .args(["inspect", "--tls-verify=false", "--authfile", auth_file.to_str().unwrap(), &image])
+        .output()
+        .unwrap();
     assert!(inspect.status.success(), "{}", String::from_utf8_lossy(&inspect.stderr));
 
     // Update (labels, description), then delete.
-    let updated = json(&cli(&["connector", "update", "reg", "-d", "renamed", "-l", "team", "-l", "env=prod", "-o", "json"]));
+    let updated =
+        json(&cli(&["connector", "update", "reg", "-d", "renamed", "-l", "team", "-l", "env=prod", "-o", "json"]));
     assert_eq!(updated["description"], "renamed");
     assert_eq!(updated["labels"], serde_json::json!({"env": "prod"}));
     let after_update = json(&cli(&["connector", "describe", "reg", "--client", "-o", "json"]));
@@ -142,7 +177,19 @@ fn two_replicas_on_one_postgres_serve_the_same_connectors() {
     std::fs::write(dir.path().join("pw"), &password).unwrap();
     let pw = format!("--password=@{}", dir.path().join("pw").display());
 
-    let reg = a.cli(ADMIN_TOKEN, &["connector", "register", "shared-reg", "-t", "docker", "--username=alice", &pw, &format!("--registry={}", registry.url())]);
+    let reg = a.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "shared-reg",
+            "-t",
+            "docker",
+            "--username=alice",
+            &pw,
+            &format!("--registry={}", registry.url()),
+        ],
+    );
     assert!(reg.status.success(), "{}", out(&reg).1);
     let on_b = json(&b.cli(ADMIN_TOKEN, &["connector", "describe", "shared-reg", "-o", "json"]));
     assert_eq!(on_b["resource_id"], registry.host.as_str());
@@ -150,7 +197,13 @@ fn two_replicas_on_one_postgres_serve_the_same_connectors() {
     let issued_b = json(&b.cli(ADMIN_TOKEN, &["connector", "describe", "shared-reg", "--client", "-o", "json"]));
     assert_eq!(issued_b["reused"], true, "replica B reuses the lease replica A created");
     assert_eq!(issued_a["lease_id"], issued_b["lease_id"]);
-    let password_b = issued_b["credential"]["attributes"].as_array().unwrap().iter().find(|p| p[0] == "password").unwrap()[1]["value"].clone();
+    let password_b = issued_b["credential"]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[0] == "password")
+        .unwrap()[1]["value"]
+        .clone();
     assert_eq!(password_b, password.as_str(), "B opens what A sealed");
     let verified = json(&b.cli(ADMIN_TOKEN, &["connector", "verify", "shared-reg", "-o", "json"]));
     assert_eq!(verified[0]["resource_ids"][0], registry.host.as_str());

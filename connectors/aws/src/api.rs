@@ -2,7 +2,7 @@
 //! credential bindings (SigV4); the long-lived secret key never enters this component.
 
 use airlock_sdk::http::{self, AwsSigning, Method, Request, TemporaryAwsCredentials};
-use airlock_sdk::{config, ConnectorError, Result};
+use airlock_sdk::{ConnectorError, Result, config};
 
 /// The configured account access: region, optional endpoint, and what signs: the instance's
 /// credential bindings, or temporary credentials minted through STS.
@@ -31,7 +31,9 @@ impl Aws {
     pub fn from_config() -> Result<Aws> {
         Ok(Aws {
             region: config::require("region")?,
-            endpoint: config::get("endpoint_url").map(|e| e.trim_end_matches('/').to_string()).filter(|e| !e.is_empty()),
+            endpoint: config::get("endpoint_url")
+                .map(|e| e.trim_end_matches('/').to_string())
+                .filter(|e| !e.is_empty()),
             session_token: config::has_binding("aws_session_token"),
             temporary: None,
         })
@@ -78,7 +80,8 @@ impl Aws {
     fn sts(&self, params: &[(&str, &str)]) -> Result<String> {
         let mut form: Vec<(&str, &str)> = vec![("Version", "2011-06-15")];
         form.extend_from_slice(params);
-        let response = Request::post(format!("{}/", self.url("sts"))).form(&form).aws_sigv4(self.signing("sts")).send()?;
+        let response =
+            Request::post(format!("{}/", self.url("sts"))).form(&form).aws_sigv4(self.signing("sts")).send()?;
         xml_result(response)
     }
 
@@ -92,7 +95,13 @@ impl Aws {
         temp_credentials(&self.sts(&[("Action", "GetSessionToken"), ("DurationSeconds", &seconds)])?)
     }
 
-    pub fn federation_token(&self, name: &str, seconds: u64, policy: Option<&str>, policy_arns: &[String]) -> Result<TempCredentials> {
+    pub fn federation_token(
+        &self,
+        name: &str,
+        seconds: u64,
+        policy: Option<&str>,
+        policy_arns: &[String],
+    ) -> Result<TempCredentials> {
         let seconds = seconds.to_string();
         let mut params = vec![("Action", "GetFederationToken"), ("Name", name), ("DurationSeconds", seconds.as_str())];
         let arn_params = policy_arn_params(policy_arns);
@@ -100,9 +109,21 @@ impl Aws {
         temp_credentials(&self.sts(&params)?)
     }
 
-    pub fn assume_role(&self, role_arn: &str, session: &str, seconds: u64, policy: Option<&str>, policy_arns: &[String]) -> Result<TempCredentials> {
+    pub fn assume_role(
+        &self,
+        role_arn: &str,
+        session: &str,
+        seconds: u64,
+        policy: Option<&str>,
+        policy_arns: &[String],
+    ) -> Result<TempCredentials> {
         let seconds = seconds.to_string();
-        let mut params = vec![("Action", "AssumeRole"), ("RoleArn", role_arn), ("RoleSessionName", session), ("DurationSeconds", seconds.as_str())];
+        let mut params = vec![
+            ("Action", "AssumeRole"),
+            ("RoleArn", role_arn),
+            ("RoleSessionName", session),
+            ("DurationSeconds", seconds.as_str()),
+        ];
         let arn_params = policy_arn_params(policy_arns);
         add_policy(&mut params, policy, &arn_params);
         temp_credentials(&self.sts(&params)?)
@@ -115,12 +136,15 @@ impl Aws {
         Ok(doc
             .descendants()
             .filter(|n| n.has_tag_name("Bucket"))
-            .filter_map(|b| b.children().find(|c| c.has_tag_name("Name")).and_then(|n| n.text()).map(|n| format!("s3://{n}")))
+            .filter_map(|b| {
+                b.children().find(|c| c.has_tag_name("Name")).and_then(|n| n.text()).map(|n| format!("s3://{n}"))
+            })
             .collect())
     }
 
     pub fn head_bucket(&self, bucket: &str) -> Result<()> {
-        let response = Request::new(Method::Head, format!("{}/{bucket}", self.url("s3"))).aws_sigv4(self.signing("s3")).send()?;
+        let response =
+            Request::new(Method::Head, format!("{}/{bucket}", self.url("s3"))).aws_sigv4(self.signing("s3")).send()?;
         match response.status() {
             200 => Ok(()),
             404 => Err(ConnectorError::NotFound(format!("the S3 bucket `{bucket}` does not exist"))),
@@ -150,7 +174,8 @@ impl Aws {
     pub fn eks_token(&self, cluster: &str) -> Result<String> {
         use base64::Engine as _;
         let url = format!("{}/?Action=GetCallerIdentity&Version=2011-06-15", self.url("sts"));
-        let presigned = http::presign(Method::Get, &url, vec![("x-k8s-aws-id".into(), cluster.into())], 60, self.signing("sts"))?;
+        let presigned =
+            http::presign(Method::Get, &url, vec![("x-k8s-aws-id".into(), cluster.into())], 60, self.signing("sts"))?;
         Ok(format!("k8s-aws-v1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(presigned)))
     }
 }
@@ -203,12 +228,20 @@ fn xml_result(response: http::Response) -> Result<String> {
 fn json_result(response: http::Response) -> Result<serde_json::Value> {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(response.body()) else {
         // Some failures (signature checks in front of the service) answer in XML.
-        return xml_result(response).and_then(|_| Err(ConnectorError::Upstream("AWS answered something other than JSON".into())));
+        return xml_result(response)
+            .and_then(|_| Err(ConnectorError::Upstream("AWS answered something other than JSON".into())));
     };
     if (200..300).contains(&response.status()) {
         return Ok(body);
     }
-    let code = body["__type"].as_str().or(body["code"].as_str()).unwrap_or("error").rsplit('#').next().unwrap_or_default().to_string();
+    let code = body["__type"]
+        .as_str()
+        .or(body["code"].as_str())
+        .unwrap_or("error")
+        .rsplit('#')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let message = body["message"].as_str().or(body["Message"].as_str()).unwrap_or_default();
     Err(aws_error(response.status(), &code, message))
 }
@@ -216,11 +249,17 @@ fn json_result(response: http::Response) -> Result<serde_json::Value> {
 fn aws_error(status: u16, code: &str, message: &str) -> ConnectorError {
     let text = format!("{code}: {message}");
     match code {
-        "InvalidClientTokenId" | "SignatureDoesNotMatch" | "AccessDenied" | "AccessDeniedException" | "ExpiredToken"
-        | "InvalidToken" | "UnrecognizedClientException" | "InvalidAccessKeyId" => {
-            ConnectorError::Unauthorized(format!("AWS rejected the credentials ({text})"))
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "AccessDenied"
+        | "AccessDeniedException"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "UnrecognizedClientException"
+        | "InvalidAccessKeyId" => ConnectorError::Unauthorized(format!("AWS rejected the credentials ({text})")),
+        "NoSuchBucket" | "ResourceNotFoundException" | "RepositoryNotFoundException" | "NoSuchEntity" => {
+            ConnectorError::NotFound(text)
         }
-        "NoSuchBucket" | "ResourceNotFoundException" | "RepositoryNotFoundException" | "NoSuchEntity" => ConnectorError::NotFound(text),
         _ if status == 404 => ConnectorError::NotFound(text),
         _ => ConnectorError::Upstream(format!("AWS answered HTTP {status} ({text})")),
     }
@@ -232,11 +271,13 @@ pub fn unix_time(text: &str) -> Result<u64> {
     let digits = |s: &str| s.parse::<i64>().map_err(|_| bad());
     let (date, time) = text.split_once('T').ok_or_else(bad)?;
     let mut d = date.split('-');
-    let (y, m, day) = (digits(d.next().ok_or_else(bad)?)?, digits(d.next().ok_or_else(bad)?)?, digits(d.next().ok_or_else(bad)?)?);
+    let (y, m, day) =
+        (digits(d.next().ok_or_else(bad)?)?, digits(d.next().ok_or_else(bad)?)?, digits(d.next().ok_or_else(bad)?)?);
     let time = time.trim_end_matches('Z');
     let time = time.split(['.', '+']).next().unwrap_or_default();
     let mut t = time.split(':');
-    let (h, min, s) = (digits(t.next().ok_or_else(bad)?)?, digits(t.next().ok_or_else(bad)?)?, digits(t.next().unwrap_or("0"))?);
+    let (h, min, s) =
+        (digits(t.next().ok_or_else(bad)?)?, digits(t.next().ok_or_else(bad)?)?, digits(t.next().unwrap_or("0"))?);
     // Days from the civil date (Howard Hinnant's algorithm).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -43,7 +43,12 @@ fn keys_of(section: Option<&BTreeMap<String, String>>) -> Option<Keys> {
 pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
     let env: BTreeMap<String, String> = input.env.into_iter().filter(|(_, v)| !v.is_empty()).collect();
     let file = |name: &str| {
-        input.files.iter().find(|f| f.path == name).map(|f| parse_ini(&String::from_utf8_lossy(&f.contents))).unwrap_or_default()
+        input
+            .files
+            .iter()
+            .find(|f| f.path == name)
+            .map(|f| parse_ini(&String::from_utf8_lossy(&f.contents)))
+            .unwrap_or_default()
     };
     let (credentials, config) = (file("~/.aws/credentials"), file("~/.aws/config"));
     let profile = env.get("AWS_PROFILE").cloned().unwrap_or_else(|| "default".into());
@@ -54,12 +59,20 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
         .or_else(|| env.get("AWS_DEFAULT_REGION"))
         .or_else(|| profile_config.and_then(|c| c.get("region")))
         .cloned()
-        .ok_or_else(|| ConnectorError::InvalidConfig(format!("no AWS region found: set AWS_REGION or `region` for profile `{profile}` in ~/.aws/config")))?;
+        .ok_or_else(|| {
+            ConnectorError::InvalidConfig(format!(
+                "no AWS region found: set AWS_REGION or `region` for profile `{profile}` in ~/.aws/config"
+            ))
+        })?;
     let endpoint = env.get("AWS_ENDPOINT_URL").or_else(|| profile_config.and_then(|c| c.get("endpoint_url"))).cloned();
     let role_arn = profile_config.and_then(|c| c.get("role_arn")).cloned();
 
     let from_env = match (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")) {
-        (Some(id), Some(secret)) => Some(Keys { access_key_id: id.clone(), secret_access_key: secret.clone(), session_token: env.get("AWS_SESSION_TOKEN").cloned() }),
+        (Some(id), Some(secret)) => Some(Keys {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+            session_token: env.get("AWS_SESSION_TOKEN").cloned(),
+        }),
         _ => None,
     };
     let keys = match (from_env, &role_arn) {
@@ -69,10 +82,15 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
             let source = profile_config.and_then(|c| c.get("source_profile")).ok_or_else(|| {
                 ConnectorError::InvalidConfig(format!("profile `{profile}` has a role_arn but no source_profile"))
             })?;
-            keys_of(credentials.get(source)).ok_or_else(|| ConnectorError::InvalidConfig(format!("source profile `{source}` has no keys in ~/.aws/credentials")))?
+            keys_of(credentials.get(source)).ok_or_else(|| {
+                ConnectorError::InvalidConfig(format!("source profile `{source}` has no keys in ~/.aws/credentials"))
+            })?
         }
-        (None, None) => keys_of(credentials.get(&profile))
-            .ok_or_else(|| ConnectorError::InvalidConfig(format!("no AWS credentials found for profile `{profile}` (environment or ~/.aws/credentials)")))?,
+        (None, None) => keys_of(credentials.get(&profile)).ok_or_else(|| {
+            ConnectorError::InvalidConfig(format!(
+                "no AWS credentials found for profile `{profile}` (environment or ~/.aws/credentials)"
+            ))
+        })?,
     };
 
     let auth_method = match (input.auth_method.as_deref(), &keys.session_token, &role_arn) {
@@ -82,12 +100,22 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
         (None, None, None) => "session-token".into(),
     };
     match (auth_method.as_str(), &keys.session_token, &role_arn) {
-        ("sts-token", None, _) => return Err(ConnectorError::InvalidConfig("`sts-token` needs a session token, and the local credentials have none".into())),
-        ("secret-key" | "session-token" | "federation-token", Some(_), _) => {
-            return Err(ConnectorError::InvalidConfig(format!("the local credentials are temporary (they carry a session token); `{auth_method}` needs long-lived keys")));
+        ("sts-token", None, _) => {
+            return Err(ConnectorError::InvalidConfig(
+                "`sts-token` needs a session token, and the local credentials have none".into(),
+            ));
         }
-        ("iam-role", _, None) => return Err(ConnectorError::InvalidConfig(format!("`iam-role` needs a role_arn in profile `{profile}`"))),
-        ("implicit", _, _) => return Err(ConnectorError::Unsupported("implicit authentication is disabled on this server".into())),
+        ("secret-key" | "session-token" | "federation-token", Some(_), _) => {
+            return Err(ConnectorError::InvalidConfig(format!(
+                "the local credentials are temporary (they carry a session token); `{auth_method}` needs long-lived keys"
+            )));
+        }
+        ("iam-role", _, None) => {
+            return Err(ConnectorError::InvalidConfig(format!("`iam-role` needs a role_arn in profile `{profile}`")));
+        }
+        ("implicit", _, _) => {
+            return Err(ConnectorError::Unsupported("implicit authentication is disabled on this server".into()));
+        }
         _ => {}
     }
 
@@ -105,7 +133,8 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
     if auth_method == "iam-role" {
         attributes.push(("role_arn".into(), role_arn.unwrap_or_default()));
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let generic = input.resource_type.as_deref().is_none_or(|rt| rt == crate::ids::GENERIC);
     Ok(AutoConfiguration {
         auth_method: auth_method.clone(),

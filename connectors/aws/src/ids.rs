@@ -20,7 +20,9 @@ pub fn canonical(resource_type: &str, id: &str, region: &str) -> Result<String> 
         S3 => bucket(id).map(|b| format!("s3://{b}")),
         EKS => cluster(id, region),
         ECR => registry(id, region),
-        other => Err(invalid(format!("the aws connector has no resource type `{other}` (aws-generic, s3-bucket, kubernetes-cluster, docker-registry)"))),
+        other => Err(invalid(format!(
+            "the aws connector has no resource type `{other}` (aws-generic, s3-bucket, kubernetes-cluster, docker-registry)"
+        ))),
     }
 }
 
@@ -51,13 +53,19 @@ pub fn cluster(id: &str, region: &str) -> Result<String> {
         Some(arn) => {
             let parts: Vec<&str> = arn.splitn(5, ':').collect();
             let [partition, "eks", arn_region, account, rest] = parts.as_slice() else {
-                return Err(invalid(format!("invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<account>:cluster/<name>")));
+                return Err(invalid(format!(
+                    "invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<account>:cluster/<name>"
+                )));
             };
             if !partition.starts_with("aws") || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid(format!("invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<12-digit account>:cluster/<name>")));
+                return Err(invalid(format!(
+                    "invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<12-digit account>:cluster/<name>"
+                )));
             }
             check_region(id, arn_region, region)?;
-            rest.strip_prefix("cluster/").ok_or_else(|| invalid(format!("invalid EKS cluster ARN `{id}`: the resource must be cluster/<name>")))?
+            rest.strip_prefix("cluster/").ok_or_else(|| {
+                invalid(format!("invalid EKS cluster ARN `{id}`: the resource must be cluster/<name>"))
+            })?
         }
         None => id,
     };
@@ -66,7 +74,9 @@ pub fn cluster(id: &str, region: &str) -> Result<String> {
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid {
-        return Err(invalid(format!("invalid EKS cluster id `{id}`: a cluster name is letters, digits, `-` and `_`, starting with a letter or digit")));
+        return Err(invalid(format!(
+            "invalid EKS cluster id `{id}`: a cluster name is letters, digits, `-` and `_`, starting with a letter or digit"
+        )));
     }
     Ok(name.to_string())
 }
@@ -76,18 +86,30 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
     if let Some(arn) = id.strip_prefix("arn:") {
         let parts: Vec<&str> = arn.splitn(5, ':').collect();
         let [_, "ecr", arn_region, account, rest] = parts.as_slice() else {
-            return Err(invalid(format!("invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<account>:repository[/<name>]")));
+            return Err(invalid(format!(
+                "invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<account>:repository[/<name>]"
+            )));
         };
         if !rest.starts_with("repository") || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(format!("invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<12-digit account>:repository[/<name>]")));
+            return Err(invalid(format!(
+                "invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<12-digit account>:repository[/<name>]"
+            )));
         }
         check_region(id, arn_region, region)?;
         return Ok(format!("{account}.dkr.ecr.{region}.amazonaws.com"));
     }
-    let host = id.strip_prefix("https://").or_else(|| id.strip_prefix("http://")).unwrap_or(id).split('/').next().unwrap_or_default();
+    let host = id
+        .strip_prefix("https://")
+        .or_else(|| id.strip_prefix("http://"))
+        .unwrap_or(id)
+        .split('/')
+        .next()
+        .unwrap_or_default();
     let parts: Vec<&str> = host.split('.').collect();
     match parts.as_slice() {
-        [account, "dkr", "ecr", host_region, "amazonaws", "com"] if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
+        [account, "dkr", "ecr", host_region, "amazonaws", "com"]
+            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             check_region(id, host_region, region)?;
             Ok(host.to_string())
         }

@@ -26,16 +26,34 @@ struct AwsConnector;
 impl Connector for AwsConnector {
     fn describe() -> ConnectorSpec {
         let keys = |m: spec::AuthMethodBuilder| {
-            m.attribute(spec::secret("aws_access_key_id", "AWS access key ID").secret_hosts(&["https://*.amazonaws.com"]))
-                .attribute(spec::secret("aws_secret_access_key", "AWS secret access key").secret_hosts(&["https://*.amazonaws.com"]))
+            m.attribute(
+                spec::secret("aws_access_key_id", "AWS access key ID").secret_hosts(&["https://*.amazonaws.com"]),
+            )
+            .attribute(
+                spec::secret("aws_secret_access_key", "AWS secret access key")
+                    .secret_hosts(&["https://*.amazonaws.com"]),
+            )
         };
         let base = |m: spec::AuthMethodBuilder| {
-            m.attribute(spec::text("region", "AWS region"))
-                .attribute(spec::url("endpoint_url", "Custom endpoint (S3-compatible stores, on-prem, emulators)").optional().egress())
+            m.attribute(spec::text("region", "AWS region")).attribute(
+                spec::url("endpoint_url", "Custom endpoint (S3-compatible stores, on-prem, emulators)")
+                    .optional()
+                    .egress(),
+            )
         };
         let policies = |m: spec::AuthMethodBuilder| {
-            m.attribute(spec::of_kind("policy_arns", "IAM policy ARNs to attach to the session", airlock_sdk::AttributeKind::TextList).optional())
-                .attribute(spec::of_kind("policy", "Inline IAM session policy (JSON)", airlock_sdk::AttributeKind::Json).optional())
+            m.attribute(
+                spec::of_kind(
+                    "policy_arns",
+                    "IAM policy ARNs to attach to the session",
+                    airlock_sdk::AttributeKind::TextList,
+                )
+                .optional(),
+            )
+            .attribute(
+                spec::of_kind("policy", "Inline IAM session policy (JSON)", airlock_sdk::AttributeKind::Json)
+                    .optional(),
+            )
         };
         spec::connector("aws", "AWS Service Connector", DESCRIPTION)
             .emoji("🔶")
@@ -96,7 +114,13 @@ impl Connector for AwsConnector {
         let configured = authenticated()?;
         // An IAM role connector reaches what the role reaches: list with the assumed role.
         let aws = match config::auth_method().as_str() {
-            "iam-role" => configured.with_temporary(&configured.assume_role(&config::require("role_arn")?, "airlock-verify", ROLE_BOUNDS.0, None, &[])?),
+            "iam-role" => configured.with_temporary(&configured.assume_role(
+                &config::require("role_arn")?,
+                "airlock-verify",
+                ROLE_BOUNDS.0,
+                None,
+                &[],
+            )?),
             _ => configured,
         };
         let identity = aws.caller_identity()?;
@@ -109,7 +133,11 @@ impl Connector for AwsConnector {
                 .into_iter()
                 .map(|rt| match resources(&aws, &identity.account, rt, None) {
                     Ok(ids) => listing(rt, ids),
-                    Err(e) => ResourceListing { resource_type: rt.into(), resource_ids: Vec::new(), error: Some(e.message().to_string()) },
+                    Err(e) => ResourceListing {
+                        resource_type: rt.into(),
+                        resource_ids: Vec::new(),
+                        error: Some(e.message().to_string()),
+                    },
                 })
                 .collect()),
         }
@@ -126,10 +154,15 @@ impl Connector for AwsConnector {
                 // role, the federated user), through credentials down-scoped to the resource.
                 let signer = match config::auth_method().as_str() {
                     "secret-key" | "sts-token" => aws,
-                    method => aws.with_temporary(&mint(&aws, method, rt, id.as_deref(), Some(temporary_lifetime(method)))?),
+                    method => {
+                        aws.with_temporary(&mint(&aws, method, rt, id.as_deref(), Some(temporary_lifetime(method)))?)
+                    }
                 };
                 match rt {
-                    EKS => kubernetes_credential(&signer, id.ok_or_else(|| ConnectorError::InvalidConfig("name the EKS cluster".into()))?),
+                    EKS => kubernetes_credential(
+                        &signer,
+                        id.ok_or_else(|| ConnectorError::InvalidConfig("name the EKS cluster".into()))?,
+                    ),
                     _ => docker_credential(&signer, id),
                 }
             }
@@ -164,11 +197,19 @@ fn resources(aws: &Aws, account: &str, rt: &str, id: Option<&str>) -> Result<Vec
         (S3, Some(id)) => aws.head_bucket(&ids::bucket(id)?).map(|_| vec![id.to_string()]),
         (S3, None) => aws.list_buckets(),
         (EKS, Some(name)) => aws.eks(&format!("/clusters/{name}")).map(|_| vec![name.to_string()]),
-        (EKS, None) => Ok(aws.eks("/clusters")?["clusters"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)).collect()),
+        (EKS, None) => Ok(aws.eks("/clusters")?["clusters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(str::to_string))
+            .collect()),
         (ECR, id) => {
             let registry = format!("{account}.dkr.ecr.{}.amazonaws.com", aws.region);
             if id.is_some_and(|id| id != registry) {
-                return Err(ConnectorError::NotFound(format!("these credentials reach the registry `{registry}`, not `{}`", id.unwrap_or_default())));
+                return Err(ConnectorError::NotFound(format!(
+                    "these credentials reach the registry `{registry}`, not `{}`",
+                    id.unwrap_or_default()
+                )));
             }
             let repositories = aws.ecr("DescribeRepositories", serde_json::json!({}))?;
             if repositories["repositories"].as_array().is_none_or(|r| r.is_empty()) {
@@ -192,7 +233,9 @@ fn temporary_lifetime(method: &str) -> u64 {
 fn lifetime(requested: Option<u64>, (min, default, max): (u64, u64, u64)) -> Result<u64> {
     let seconds = requested.unwrap_or(default);
     if seconds < min || seconds > max {
-        return Err(ConnectorError::InvalidConfig(format!("an expiration of {seconds}s is outside {min} to {max} seconds")));
+        return Err(ConnectorError::InvalidConfig(format!(
+            "an expiration of {seconds}s is outside {min} to {max} seconds"
+        )));
     }
     Ok(seconds)
 }
@@ -228,7 +271,9 @@ fn aws_credential(aws: &Aws, rt: &str, id: Option<String>, expiration: Option<u6
     let (auth_method, expires_at) = match method.as_str() {
         "secret-key" | "sts-token" => {
             if expiration.is_some() {
-                return Err(ConnectorError::InvalidConfig(format!("`{method}` issues no temporary credentials, so an expiration cannot be set")));
+                return Err(ConnectorError::InvalidConfig(format!(
+                    "`{method}` issues no temporary credentials, so an expiration cannot be set"
+                )));
             }
             attributes.push(binding("aws_access_key_id"));
             attributes.push(binding("aws_secret_access_key"));
@@ -246,7 +291,14 @@ fn aws_credential(aws: &Aws, rt: &str, id: Option<String>, expiration: Option<u6
             ("sts-token".to_string(), Some(expires_at))
         }
     };
-    Ok(ClientCredential { connector_type: "aws".into(), auth_method, resource_type: rt.into(), resource_id: id, attributes, expires_at })
+    Ok(ClientCredential {
+        connector_type: "aws".into(),
+        auth_method,
+        resource_type: rt.into(),
+        resource_id: id,
+        attributes,
+        expires_at,
+    })
 }
 
 /// Temporary credentials for the method, down-scoped where STS allows it.
@@ -259,7 +311,13 @@ fn mint(aws: &Aws, method: &str, rt: &str, id: Option<&str>, expiration: Option<
         }
         "iam-role" => {
             let (policy, arns) = session_policy(aws, rt, id);
-            aws.assume_role(&config::require("role_arn")?, "airlock-connector", lifetime(expiration, ROLE_BOUNDS)?, policy.as_deref(), &arns)
+            aws.assume_role(
+                &config::require("role_arn")?,
+                "airlock-connector",
+                lifetime(expiration, ROLE_BOUNDS)?,
+                policy.as_deref(),
+                &arns,
+            )
         }
         other => Err(ConnectorError::Unsupported(format!("auth method `{other}` cannot issue credentials"))),
     }
@@ -270,9 +328,12 @@ fn kubernetes_credential(aws: &Aws, name: String) -> Result<ClientCredential> {
     let described = aws.eks(&format!("/clusters/{name}"))?;
     let cluster = &described["cluster"];
     let field = |v: &serde_json::Value, what: &str| {
-        v.as_str().map(str::to_string).ok_or_else(|| ConnectorError::Upstream(format!("EKS did not return the cluster's {what}")))
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ConnectorError::Upstream(format!("EKS did not return the cluster's {what}")))
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     Ok(ClientCredential {
         connector_type: "kubernetes".into(),
         auth_method: "token".into(),
@@ -281,7 +342,10 @@ fn kubernetes_credential(aws: &Aws, name: String) -> Result<ClientCredential> {
         attributes: vec![
             ("cluster_name".into(), CredentialValue::Plain(field(&cluster["arn"], "ARN")?)),
             ("server".into(), CredentialValue::Plain(field(&cluster["endpoint"], "endpoint")?)),
-            ("certificate_authority".into(), CredentialValue::Plain(field(&cluster["certificateAuthority"]["data"], "CA")?)),
+            (
+                "certificate_authority".into(),
+                CredentialValue::Plain(field(&cluster["certificateAuthority"]["data"], "CA")?),
+            ),
             ("token".into(), CredentialValue::Secret(aws.eks_token(&name)?)),
         ],
         expires_at: Some(now + EKS_TOKEN_SECS),
@@ -298,7 +362,10 @@ fn docker_credential(aws: &Aws, id: Option<String>) -> Result<ClientCredential> 
     let endpoint = data["proxyEndpoint"].as_str().ok_or_else(|| upstream("no proxy endpoint"))?;
     let registry = ids::registry(endpoint, &aws.region)?;
     if id.as_ref().is_some_and(|id| *id != registry) {
-        return Err(ConnectorError::NotFound(format!("these credentials reach the registry `{registry}`, not `{}`", id.unwrap_or_default())));
+        return Err(ConnectorError::NotFound(format!(
+            "these credentials reach the registry `{registry}`, not `{}`",
+            id.unwrap_or_default()
+        )));
     }
     let token = data["authorizationToken"].as_str().ok_or_else(|| upstream("no authorization token"))?;
     let decoded = base64::engine::general_purpose::STANDARD

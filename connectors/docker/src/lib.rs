@@ -24,7 +24,12 @@ impl Connector for Docker {
                 spec::resource_type(RESOURCE_TYPE, "Docker/OCI container registry")
                     .emoji("🐳")
                     .description("One container registry: Docker Hub or a private registry.")
-                    .id_formats(&["docker.io", "[https://]index.docker.io/v1/[...]", "http[s]://host[:port][/path]", "host[:port]"]),
+                    .id_formats(&[
+                        "docker.io",
+                        "[https://]index.docker.io/v1/[...]",
+                        "http[s]://host[:port][/path]",
+                        "host[:port]",
+                    ]),
             )
             .auth_method(
                 spec::auth_method("password", "Docker username and password/token")
@@ -127,10 +132,9 @@ impl Registry {
 
     fn check_id(&self, requested: Option<&str>) -> Result<()> {
         match requested.map(canonical).transpose()? {
-            Some(id) if id != self.id => Err(ConnectorError::NotFound(format!(
-                "this connector reaches the registry `{}`, not `{id}`",
-                self.id
-            ))),
+            Some(id) if id != self.id => {
+                Err(ConnectorError::NotFound(format!("this connector reaches the registry `{}`, not `{id}`", self.id)))
+            }
             _ => Ok(()),
         }
     }
@@ -158,7 +162,9 @@ impl Registry {
     /// Name the registry in an authentication failure.
     fn rejected(&self, error: ConnectorError) -> ConnectorError {
         match error {
-            ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(format!("the registry `{}` rejected the credentials ({m})", self.id)),
+            ConnectorError::Unauthorized(m) => {
+                ConnectorError::Unauthorized(format!("the registry `{}` rejected the credentials ({m})", self.id))
+            }
             other => other,
         }
     }

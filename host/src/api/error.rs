@@ -1,9 +1,9 @@
 //! API errors as JSON.
 
 use crate::service::ServiceError;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 /// An error response: status, stable code and message.
 #[derive(Debug)]
@@ -30,7 +30,11 @@ impl From<ServiceError> for ApiError {
             // Store and I/O errors carry no secret values; they are logged, not returned.
             tracing::error!("internal error: {inner:#}");
         }
-        ApiError::new(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), code, error.to_string())
+        ApiError::new(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            error.to_string(),
+        )
     }
 }
 

@@ -10,9 +10,9 @@ pub use error::ApiError;
 pub use routes::WARNING_HEADER;
 
 use crate::service::Service;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 use std::sync::Arc;
 
 /// Largest JSON body accepted.
@@ -64,10 +64,15 @@ mod tests {
     #[test]
     fn every_route_is_documented() {
         let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
-        let documented: std::collections::BTreeSet<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+        let documented: std::collections::BTreeSet<&str> =
+            doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
         let source = include_str!("mod.rs");
-        let routed: std::collections::BTreeSet<&str> =
-            source.split(".route(").skip(1).filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next()).filter(|r| r.starts_with('/')).collect();
+        let routed: std::collections::BTreeSet<&str> = source
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
+            .filter(|r| r.starts_with('/'))
+            .collect();
         assert_eq!(routed, documented);
     }
 }

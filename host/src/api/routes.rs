@@ -1,15 +1,15 @@
 //! Handlers: authenticate, call the service verb, return JSON.
 
+use super::ApiError;
 use super::auth::Caller;
 use super::json::{Body, Params};
-use super::ApiError;
 use crate::service::{ClientRequestBody, ConnectorFilter, RegisterRequest, Service, UpdateRequest, Warned};
 use crate::store::Role;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -68,7 +68,12 @@ pub async fn install_plugin(State(s): Svc, Caller(a): Caller, body: Bytes) -> Re
     created(s.install_plugin(&a, &body, false).await?)
 }
 
-pub async fn replace_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>, body: Bytes) -> Reply {
+pub async fn replace_plugin(
+    State(s): Svc,
+    Caller(a): Caller,
+    Path(connector_type): Path<String>,
+    body: Bytes,
+) -> Reply {
     let view = s.install_plugin(&a, &body, true).await?;
     if view.connector_type != connector_type {
         return Err(ApiError::new(
@@ -107,7 +112,12 @@ pub async fn describe_connector(State(s): Svc, Caller(a): Caller, Path(connector
     ok(s.describe_connector(&a, &connector).await?)
 }
 
-pub async fn update_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Body(update): Body<UpdateRequest>) -> Reply {
+pub async fn update_connector(
+    State(s): Svc,
+    Caller(a): Caller,
+    Path(connector): Path<String>,
+    Body(update): Body<UpdateRequest>,
+) -> Reply {
     warned(StatusCode::OK, s.update_connector(&a, &connector, update).await?)
 }
 
@@ -125,19 +135,41 @@ pub struct ResourceQuery {
     pub resource_id: Option<String>,
 }
 
-pub async fn verify_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Params(q): Params<ResourceQuery>) -> Reply {
-    warned(StatusCode::OK, s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+pub async fn verify_connector(
+    State(s): Svc,
+    Caller(a): Caller,
+    Path(connector): Path<String>,
+    Params(q): Params<ResourceQuery>,
+) -> Reply {
+    warned(
+        StatusCode::OK,
+        s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?,
+    )
 }
 
-pub async fn connector_resources(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Params(q): Params<ResourceQuery>) -> Reply {
-    warned(StatusCode::OK, s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+pub async fn connector_resources(
+    State(s): Svc,
+    Caller(a): Caller,
+    Path(connector): Path<String>,
+    Params(q): Params<ResourceQuery>,
+) -> Reply {
+    warned(
+        StatusCode::OK,
+        s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?,
+    )
 }
 
 pub async fn all_resources(State(s): Svc, Caller(a): Caller, Params(q): Params<ResourceQuery>) -> Reply {
-    ok(s.list_all_resources(&a, q.connector_type.as_deref(), q.resource_type.as_deref(), q.resource_id.as_deref()).await?)
+    ok(s.list_all_resources(&a, q.connector_type.as_deref(), q.resource_type.as_deref(), q.resource_id.as_deref())
+        .await?)
 }
 
-pub async fn issue_client(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>, Body(body): Body<ClientRequestBody>) -> Reply {
+pub async fn issue_client(
+    State(s): Svc,
+    Caller(a): Caller,
+    Path(connector): Path<String>,
+    Body(body): Body<ClientRequestBody>,
+) -> Reply {
     warned(StatusCode::OK, s.issue_client(&a, &connector, body).await?)
 }
 

@@ -50,7 +50,9 @@ pub enum UserCommand {
         #[command(flatten)]
         output: output::OutputArgs,
     },
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,7 +67,9 @@ pub enum TokenCommand {
         #[command(flatten)]
         output: output::OutputArgs,
     },
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +97,10 @@ pub async fn plugin(command: PluginCommand, server: &ServerArgs) -> anyhow::Resu
                 }
                 false => api.put_bytes("/plugins", bytes, false).await?,
             };
-            eprintln!("Installed `{}`; approve it with `airlock plugin approve {}`.", view.connector_type, view.connector_type);
+            eprintln!(
+                "Installed `{}`; approve it with `airlock plugin approve {}`.",
+                view.connector_type, view.connector_type
+            );
             output.print(&view, || output::plugin_table(&view))
         }
         PluginCommand::List { output } => {
@@ -131,7 +138,14 @@ pub async fn user(command: UserCommand, server: &ServerArgs) -> anyhow::Result<(
     match command {
         UserCommand::Create { name, role, output } => {
             let created: NewToken = api.post("/users", &json!({ "name": name, "role": role })).await?;
-            output.print(&created, || format!("Created {} `{}`. Their API token (shown once):\n{}", role.as_str(), created.user.name, created.token))
+            output.print(&created, || {
+                format!(
+                    "Created {} `{}`. Their API token (shown once):\n{}",
+                    role.as_str(),
+                    created.user.name,
+                    created.token
+                )
+            })
         }
         UserCommand::List { output } => {
             let users: Vec<UserRow> = api.get("/users").await?;

@@ -1,6 +1,6 @@
 //! Configuration attributes given ZenML-style: `--name=value`, `--name=@file`, `--name=@@literal`.
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 /// Largest file an `@file` value may name.
 const MAX_FILE_BYTES: u64 = 64 << 10;
@@ -45,9 +45,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pw");
         std::fs::write(&file, "s3cret\n").unwrap();
-        let args = vec!["--username=alice".to_string(), format!("--password=@{}", file.display()), "--note=@@home".into()];
+        let args =
+            vec!["--username=alice".to_string(), format!("--password=@{}", file.display()), "--note=@@home".into()];
         let parsed = parse(&args).unwrap();
-        assert_eq!(parsed, vec![("username".into(), "alice".into()), ("password".into(), "s3cret".into()), ("note".into(), "@home".into())]);
+        assert_eq!(
+            parsed,
+            vec![
+                ("username".into(), "alice".into()),
+                ("password".into(), "s3cret".into()),
+                ("note".into(), "@home".into())
+            ]
+        );
     }
 
     #[test]
@@ -55,6 +63,11 @@ mod tests {
         assert!(parse(&["username=alice".into()]).unwrap_err().to_string().contains("--name=value"));
         assert!(parse(&["--username".into()]).unwrap_err().to_string().contains("has no value"));
         assert!(parse(&["--user-name=x".into()]).unwrap_err().to_string().contains("not an attribute name"));
-        assert!(parse(&["--password=@/nonexistent/file".into()]).unwrap_err().to_string().contains("cannot read the file for --password"));
+        assert!(
+            parse(&["--password=@/nonexistent/file".into()])
+                .unwrap_err()
+                .to_string()
+                .contains("cannot read the file for --password")
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP client the CLI uses to talk to `airlock serve`: server URL and token from flags,
 //! `AIRLOCK_URL`/`AIRLOCK_TOKEN`, or `~/.config/airlock/config.json` (in that order).
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{Context, anyhow, bail};
 use clap::Args;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,10 @@ impl ClientConfig {
     }
 
     pub fn load() -> ClientConfig {
-        Self::path().and_then(|p| std::fs::read(p).ok()).and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+        Self::path()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -56,7 +59,8 @@ impl ServerArgs {
     pub fn client(&self) -> anyhow::Result<Client> {
         let (url, token) = self.resolve();
         let url = url.unwrap_or_else(|| "http://127.0.0.1:8900".into()).trim_end_matches('/').to_string();
-        let token = token.ok_or_else(|| anyhow!("no API token: pass --token, set AIRLOCK_TOKEN or run `airlock configure`"))?;
+        let token =
+            token.ok_or_else(|| anyhow!("no API token: pass --token, set AIRLOCK_TOKEN or run `airlock configure`"))?;
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(180)).build()?;
         Ok(Client { url, token, http })
     }

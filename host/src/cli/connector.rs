@@ -1,7 +1,7 @@
 //! `airlock connector ...`: the ZenML-style connector workflow against the server, plus local
 //! verbs that run the built-in connectors in the CLI's own sandbox.
 
-use super::client::{with_spinner, ServerArgs};
+use super::client::{ServerArgs, with_spinner};
 use super::{attrs, embedded, login, output, prompt};
 use crate::credentials::ReleasePolicy;
 use crate::egress::EgressPolicy;
@@ -10,7 +10,7 @@ use crate::runtime::bindings::{ClientRequest, ConnectorSpec, ResourceListing};
 use crate::service::{ConnectorResources, ConnectorView, IssuedClient};
 use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -245,7 +245,12 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
         ConnectorCommand::Register(args) => register(args, server).await,
         ConnectorCommand::List { connector_type, resource_type, auth_method, name, labels, output } => {
             let mut params = url::form_urlencoded::Serializer::new(String::new());
-            for (key, value) in [("connector_type", connector_type), ("resource_type", resource_type), ("auth_method", auth_method), ("name", name)] {
+            for (key, value) in [
+                ("connector_type", connector_type),
+                ("resource_type", resource_type),
+                ("auth_method", auth_method),
+                ("name", name),
+            ] {
                 if let Some(value) = value {
                     params.append_pair(key, &value);
                 }
@@ -253,7 +258,8 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
             if !labels.is_empty() {
                 params.append_pair("labels", &labels.join(","));
             }
-            let connectors: Vec<ConnectorView> = server.client()?.get(&format!("/connectors?{}", params.finish())).await?;
+            let connectors: Vec<ConnectorView> =
+                server.client()?.get(&format!("/connectors?{}", params.finish())).await?;
             output.print(&connectors, || output::connectors_table(&connectors))
         }
         ConnectorCommand::Describe { connector, client, scope, expiration_seconds, no_reuse, show_secrets, output } => {
@@ -280,14 +286,22 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
         }
         ConnectorCommand::ListResources { connector_type, scope, exclude_errors, output } => {
             if scope.resource_type.is_none() && scope.resource_id.is_none() {
-                eprintln!("Listing every resource of every connector; this may take a while (narrow it with -r/--resource-id).");
+                eprintln!(
+                    "Listing every resource of every connector; this may take a while (narrow it with -r/--resource-id)."
+                );
             }
             let mut query = scope.query();
             if let Some(t) = connector_type {
-                query = format!("{}{}connector_type={}", query, if query.is_empty() { "?" } else { "&" }, url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>());
+                query = format!(
+                    "{}{}connector_type={}",
+                    query,
+                    if query.is_empty() { "?" } else { "&" },
+                    url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+                );
             }
             let api = server.client()?;
-            let mut results: Vec<ConnectorResources> = with_spinner("listing resources", api.get(&format!("/resources{query}"))).await?;
+            let mut results: Vec<ConnectorResources> =
+                with_spinner("listing resources", api.get(&format!("/resources{query}"))).await?;
             if exclude_errors {
                 results.retain(|r| r.error.is_none());
             }
@@ -299,7 +313,9 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
         }
         ConnectorCommand::VerifyLocal { target, output } => {
             let (runtime, plugin, instance) = prepare_local(&target).await?;
-            let listings = runtime.verify(&plugin, instance, target.scope.resource_type.as_deref(), target.scope.resource_id.as_deref()).await?;
+            let listings = runtime
+                .verify(&plugin, instance, target.scope.resource_type.as_deref(), target.scope.resource_id.as_deref())
+                .await?;
             output.print(&listings, || output::resources_table(&listings))
         }
         ConnectorCommand::ClientLocal { target, output } => {
@@ -309,7 +325,11 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
                 (None, [only]) => only.resource_type.clone(),
                 (None, _) => bail!("this connector type has several resource types; choose one with --resource-type"),
             };
-            let request = ClientRequest { resource_type, resource_id: target.scope.resource_id.clone(), expiration_seconds: None };
+            let request = ClientRequest {
+                resource_type,
+                resource_id: target.scope.resource_id.clone(),
+                expiration_seconds: None,
+            };
             let credential = runtime.issue_client(&plugin, instance, &request, ReleasePolicy::AsDeclared).await?;
             output.print(&credential, || output::credential_table(&credential, true))
         }
@@ -325,7 +345,13 @@ async fn types(server: &ServerArgs) -> anyhow::Result<Vec<ConnectorSpec>> {
     Ok(embedded::load_all(&embedded::runtime("")?).await?.into_iter().map(|p| p.spec).collect())
 }
 
-async fn issue(api: &super::client::Client, connector: &str, scope: &Scope, expiration_seconds: Option<i64>, no_reuse: bool) -> anyhow::Result<IssuedClient> {
+async fn issue(
+    api: &super::client::Client,
+    connector: &str,
+    scope: &Scope,
+    expiration_seconds: Option<i64>,
+    no_reuse: bool,
+) -> anyhow::Result<IssuedClient> {
     let body = json!({
         "resource_type": scope.resource_type,
         "resource_id": scope.resource_id,
@@ -367,7 +393,14 @@ async fn register(args: RegisterArgs, server: &ServerArgs) -> anyhow::Result<()>
         let connector_type = args.connector_type.clone().ok_or_else(|| anyhow!("--auto-configure needs --type"))?;
         let runtime = embedded::runtime("")?;
         let plugin = embedded::load(&runtime, &connector_type).await?;
-        let found = embedded::auto_configure(&runtime, &plugin, args.auth_method.clone(), args.scope.resource_type.clone(), args.scope.resource_id.clone()).await?;
+        let found = embedded::auto_configure(
+            &runtime,
+            &plugin,
+            args.auth_method.clone(),
+            args.scope.resource_type.clone(),
+            args.scope.resource_id.clone(),
+        )
+        .await?;
         eprintln!("Auto-configured `{connector_type}` with auth method `{}` from local files.", found.auth_method);
         request["auth_method"] = json!(found.auth_method);
         request["configuration"] = json!(found.attributes.into_iter().collect::<BTreeMap<_, _>>());
@@ -417,12 +450,15 @@ async fn update(args: UpdateArgs, server: &ServerArgs) -> anyhow::Result<()> {
         "configuration": attrs::parse(&args.attributes)?.into_iter().collect::<BTreeMap<_, _>>(),
     });
     let api = server.client()?;
-    let view: ConnectorView = with_spinner("verifying and updating", api.patch(&format!("/connectors/{}", args.connector), &body)).await?;
+    let view: ConnectorView =
+        with_spinner("verifying and updating", api.patch(&format!("/connectors/{}", args.connector), &body)).await?;
     eprintln!("Updated connector `{}`.", view.name);
     args.output.print(&view, || output::connector_table(&view))
 }
 
-async fn prepare_local(target: &LocalTarget) -> anyhow::Result<(crate::runtime::Runtime, crate::runtime::Plugin, Arc<Instance>)> {
+async fn prepare_local(
+    target: &LocalTarget,
+) -> anyhow::Result<(crate::runtime::Runtime, crate::runtime::Plugin, Arc<Instance>)> {
     let runtime = embedded::runtime(&target.allow_cidrs)?;
     let plugin = embedded::load(&runtime, &target.connector_type).await?;
     let config = ConnectorConfig::new(target.auth_method.as_deref(), attrs::parse(&target.attributes)?);

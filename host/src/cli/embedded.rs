@@ -4,7 +4,7 @@
 use crate::builtin::BUILTIN;
 use crate::egress::AddressPolicy;
 use crate::runtime::{Plugin, Runtime, RuntimeOptions};
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use std::path::PathBuf;
 
 /// A runtime for local calls; `allow_cidrs` opens private ranges (comma-separated).
@@ -51,7 +51,9 @@ pub async fn auto_configure(
         anyhow::bail!("connector type `{}` does not support auto-configuration", spec.connector_type);
     }
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let input = crate::autoconfigure::local_input(spec, auth_method, resource_type, resource_id, &home, &|k| std::env::var(k).ok());
+    let input = crate::autoconfigure::local_input(spec, auth_method, resource_type, resource_id, &home, &|k| {
+        std::env::var(k).ok()
+    });
     Ok(runtime.auto_configure(plugin, &input).await?)
 }
 

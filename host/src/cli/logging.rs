@@ -3,7 +3,7 @@
 //! level where they say nothing secret, whatever the filter asks for.
 
 use tracing::Level;
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::prelude::*;
 
 /// Log target prefixes and the most verbose level kept from each.

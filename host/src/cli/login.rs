@@ -1,7 +1,7 @@
 //! `login`: write an issued credential where local tools look for it.
 
 use crate::credentials::IssuedCredential;
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use base64::Engine as _;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -96,7 +96,10 @@ fn aws_profile(credential: &IssuedCredential, profile: &str) -> anyhow::Result<(
     }
     let existing = std::fs::read_to_string(&config_path).unwrap_or_default();
     write_private(&config_path, &replace_ini_section(&existing, &format!("[profile {profile}]"), &settings))?;
-    eprintln!("Configured the AWS CLI profile `{profile}` ({}); use it with --profile {profile}.", credentials_path.display());
+    eprintln!(
+        "Configured the AWS CLI profile `{profile}` ({}); use it with --profile {profile}.",
+        credentials_path.display()
+    );
     Ok(())
 }
 
@@ -116,7 +119,11 @@ fn kubeconfig(credential: &IssuedCredential, path: Option<PathBuf>, connector: &
         "current-context": name,
     });
     write_private(&path, &serde_json::to_string_pretty(&config)?)?;
-    eprintln!("Wrote the kubeconfig context `{name}` to {}; use it with KUBECONFIG={}.", path.display(), path.display());
+    eprintln!(
+        "Wrote the kubeconfig context `{name}` to {}; use it with KUBECONFIG={}.",
+        path.display(),
+        path.display()
+    );
     Ok(())
 }
 
@@ -143,7 +150,11 @@ fn docker(credential: &IssuedCredential, dir: Option<PathBuf>) -> anyhow::Result
         Err(_) => serde_json::json!({}),
     };
     let registry = value(credential, "registry")?;
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", value(credential, "username")?, value(credential, "password")?));
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        value(credential, "username")?,
+        value(credential, "password")?
+    ));
     if !config["auths"].is_object() {
         config["auths"] = serde_json::json!({});
     }

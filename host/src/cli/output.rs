@@ -6,7 +6,7 @@ use crate::service::{ConnectorResources, ConnectorView, IssuedClient, PluginView
 use crate::store::{AuditRow, LeaseRow, TokenRow, UserRow};
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -51,7 +51,11 @@ pub fn types_table(specs: &[ConnectorSpec]) -> String {
         t.add_row(vec![
             spec.name.clone(),
             format!("{} {}", spec.emoji, spec.connector_type),
-            spec.resource_types.iter().map(|r| format!("{} {}", r.emoji, r.resource_type)).collect::<Vec<_>>().join("\n"),
+            spec.resource_types
+                .iter()
+                .map(|r| format!("{} {}", r.emoji, r.resource_type))
+                .collect::<Vec<_>>()
+                .join("\n"),
             spec.auth_methods.iter().map(|m| m.auth_method.as_str()).collect::<Vec<_>>().join("\n"),
             yes_no(spec.supports_auto_configuration).into(),
         ]);
@@ -60,11 +64,19 @@ pub fn types_table(specs: &[ConnectorSpec]) -> String {
 }
 
 /// `describe-type`: the whole type, one resource type, or one auth method.
-pub fn describe_type(spec: &ConnectorSpec, resource_type: Option<&str>, auth_method: Option<&str>, output: &OutputArgs) -> anyhow::Result<()> {
+pub fn describe_type(
+    spec: &ConnectorSpec,
+    resource_type: Option<&str>,
+    auth_method: Option<&str>,
+    output: &OutputArgs,
+) -> anyhow::Result<()> {
     if let Some(name) = resource_type {
         let rt = spec.resource_types.iter().find(|r| r.resource_type == name).ok_or_else(|| {
-            anyhow!("connector type `{}` has no resource type `{name}` (available: {})", spec.connector_type,
-                spec.resource_types.iter().map(|r| r.resource_type.as_str()).collect::<Vec<_>>().join(", "))
+            anyhow!(
+                "connector type `{}` has no resource type `{name}` (available: {})",
+                spec.connector_type,
+                spec.resource_types.iter().map(|r| r.resource_type.as_str()).collect::<Vec<_>>().join(", ")
+            )
         })?;
         return output.print(rt, || {
             let mut t = table(&["PROPERTY", "VALUE"]);
@@ -78,13 +90,22 @@ pub fn describe_type(spec: &ConnectorSpec, resource_type: Option<&str>, auth_met
     }
     if let Some(name) = auth_method {
         let method = spec.auth_methods.iter().find(|m| m.auth_method == name).ok_or_else(|| {
-            anyhow!("connector type `{}` has no auth method `{name}` (available: {})", spec.connector_type,
-                spec.auth_methods.iter().map(|m| m.auth_method.as_str()).collect::<Vec<_>>().join(", "))
+            anyhow!(
+                "connector type `{}` has no auth method `{name}` (available: {})",
+                spec.connector_type,
+                spec.auth_methods.iter().map(|m| m.auth_method.as_str()).collect::<Vec<_>>().join(", ")
+            )
         })?;
         return output.print(method, || {
-            let mut text = format!("🔒 {} ({} / {})\n\n{}\n", method.name, spec.connector_type, method.auth_method, method.description);
+            let mut text = format!(
+                "🔒 {} ({} / {})\n\n{}\n",
+                method.name, spec.connector_type, method.auth_method, method.description
+            );
             if let Some(b) = &method.expiration {
-                text += &format!("\nTemporary credentials: {}s to {}s, {}s by default.\n", b.min_seconds, b.max_seconds, b.default_seconds);
+                text += &format!(
+                    "\nTemporary credentials: {}s to {}s, {}s by default.\n",
+                    b.min_seconds, b.max_seconds, b.default_seconds
+                );
             }
             if !method.releases_secrets.is_empty() {
                 text += &format!(
@@ -107,7 +128,8 @@ pub fn describe_type(spec: &ConnectorSpec, resource_type: Option<&str>, auth_met
         });
     }
     output.print(spec, || {
-        let mut text = format!("{} {} (type: {})\n\n{}\n", spec.emoji, spec.name, spec.connector_type, spec.description);
+        let mut text =
+            format!("{} {} (type: {})\n\n{}\n", spec.emoji, spec.name, spec.connector_type, spec.description);
         if let Some(docs) = &spec.docs_url {
             text += &format!("Docs: {docs}\n");
         }
@@ -126,7 +148,10 @@ pub fn describe_type(spec: &ConnectorSpec, resource_type: Option<&str>, auth_met
             methods.add_row(vec![
                 m.auth_method.clone(),
                 m.name.clone(),
-                m.expiration.as_ref().map(|b| format!("{}–{}s (default {}s)", b.min_seconds, b.max_seconds, b.default_seconds)).unwrap_or_else(|| "-".into()),
+                m.expiration
+                    .as_ref()
+                    .map(|b| format!("{}–{}s (default {}s)", b.min_seconds, b.max_seconds, b.default_seconds))
+                    .unwrap_or_else(|| "-".into()),
                 if m.releases_secrets.is_empty() { "-".into() } else { m.releases_secrets.join(", ") },
             ]);
         }
@@ -168,7 +193,8 @@ pub fn credential_table(c: &IssuedCredential, show_secrets: bool) -> String {
     t.add_row(vec!["RESOURCE NAME", c.resource_id.as_deref().unwrap_or("<multiple>")]);
     t.add_row(vec!["EXPIRES AT", &c.expires_at.map(|e| e.to_string()).unwrap_or_else(|| "never".into())]);
     for (name, value) in &c.attributes {
-        let shown = if value.secret && !show_secrets { "[HIDDEN] (use --show-secrets)".into() } else { value.value.clone() };
+        let shown =
+            if value.secret && !show_secrets { "[HIDDEN] (use --show-secrets)".into() } else { value.value.clone() };
         t.add_row(vec![name.to_uppercase(), shown]);
     }
     t.to_string()
@@ -229,7 +255,13 @@ pub fn all_resources_table(results: &[ConnectorResources]) -> String {
     let mut t = table(&["CONNECTOR", "ID", "TYPE", "RESOURCE TYPE", "RESOURCE NAMES"]);
     for r in results {
         if let Some(error) = &r.error {
-            t.add_row(vec![r.name.clone(), r.id.clone(), r.connector_type.clone(), "-".into(), format!("error: {error}")]);
+            t.add_row(vec![
+                r.name.clone(),
+                r.id.clone(),
+                r.connector_type.clone(),
+                "-".into(),
+                format!("error: {error}"),
+            ]);
         }
         for l in &r.resources {
             let names = l.error.as_ref().map(|e| format!("error: {e}")).unwrap_or_else(|| l.resource_ids.join("\n"));
@@ -242,7 +274,12 @@ pub fn all_resources_table(results: &[ConnectorResources]) -> String {
 /// `connector describe --client`.
 pub fn issued_table(issued: &IssuedClient, show_secrets: bool) -> String {
     let reuse = if issued.reused { "reused" } else { "newly minted" };
-    format!("{}\nLease {} ({reuse}), valid until {}", credential_table(&issued.credential, show_secrets), issued.lease_id, issued.lease_expires_at)
+    format!(
+        "{}\nLease {} ({reuse}), valid until {}",
+        credential_table(&issued.credential, show_secrets),
+        issued.lease_id,
+        issued.lease_expires_at
+    )
 }
 
 /// `plugin list`.
@@ -264,7 +301,8 @@ pub fn plugins_table(plugins: &[PluginView]) -> String {
 /// `plugin describe`: the manifest an admin reviews.
 pub fn plugin_table(p: &PluginView) -> String {
     let mut t = table(&["PROPERTY", "VALUE"]);
-    let releases = p.releases_secrets.iter().map(|(m, s)| format!("{m}: {}", s.join(", "))).collect::<Vec<_>>().join("\n");
+    let releases =
+        p.releases_secrets.iter().map(|(m, s)| format!("{m}: {}", s.join(", "))).collect::<Vec<_>>().join("\n");
     for (k, v) in [
         ("TYPE", p.connector_type.clone()),
         ("NAME", p.name.clone()),
@@ -318,7 +356,14 @@ pub fn leases_table(leases: &[LeaseRow]) -> String {
 pub fn audit_table(rows: &[AuditRow]) -> String {
     let mut t = table(&["AT", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"]);
     for r in rows {
-        t.add_row(vec![r.at.to_string(), r.actor.clone(), r.action.clone(), r.target.clone(), r.outcome.clone(), r.detail.clone()]);
+        t.add_row(vec![
+            r.at.to_string(),
+            r.actor.clone(),
+            r.action.clone(),
+            r.target.clone(),
+            r.outcome.clone(),
+            r.detail.clone(),
+        ]);
     }
     t.to_string()
 }

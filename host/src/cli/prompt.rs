@@ -1,18 +1,21 @@
 //! Interactive registration (`register -i`): prompts for what the request is missing, with
 //! hidden input for secrets.
 
-use super::client::{with_spinner, Client};
+use super::client::{Client, with_spinner};
 use crate::runtime::bindings::{ConnectorSpec, ResourceListing};
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use dialoguer::{Confirm, Input, Password, Select};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Fill in the registration request by asking.
 pub async fn fill_registration(request: &mut Value, specs: &[ConnectorSpec], api: &Client) -> anyhow::Result<()> {
     let spec = match request["connector_type"].as_str() {
-        Some(t) => specs.iter().find(|s| s.connector_type == t).ok_or_else(|| anyhow!("unknown connector type `{t}`"))?,
+        Some(t) => {
+            specs.iter().find(|s| s.connector_type == t).ok_or_else(|| anyhow!("unknown connector type `{t}`"))?
+        }
         None => {
-            let names: Vec<String> = specs.iter().map(|s| format!("{} {} ({})", s.emoji, s.name, s.connector_type)).collect();
+            let names: Vec<String> =
+                specs.iter().map(|s| format!("{} {} ({})", s.emoji, s.name, s.connector_type)).collect();
             let chosen = Select::new().with_prompt("Connector type").items(&names).default(0).interact()?;
             &specs[chosen]
         }
@@ -23,9 +26,12 @@ pub async fn fill_registration(request: &mut Value, specs: &[ConnectorSpec], api
         request["name"] = json!(name);
     }
     let method = match request["auth_method"].as_str() {
-        Some(m) => spec.auth_methods.iter().find(|a| a.auth_method == m).ok_or_else(|| anyhow!("unknown auth method `{m}`"))?,
+        Some(m) => {
+            spec.auth_methods.iter().find(|a| a.auth_method == m).ok_or_else(|| anyhow!("unknown auth method `{m}`"))?
+        }
         None => {
-            let names: Vec<String> = spec.auth_methods.iter().map(|m| format!("{} ({})", m.name, m.auth_method)).collect();
+            let names: Vec<String> =
+                spec.auth_methods.iter().map(|m| format!("{} ({})", m.name, m.auth_method)).collect();
             &spec.auth_methods[Select::new().with_prompt("Auth method").items(&names).default(0).interact()?]
         }
     };
@@ -64,8 +70,11 @@ pub async fn fill_registration(request: &mut Value, specs: &[ConnectorSpec], api
     let rt = request["resource_type"].as_str().map(str::to_string);
     let instances = spec.resource_types.iter().any(|r| Some(&r.resource_type) == rt.as_ref() && r.supports_instances);
     if let (true, Some(rt)) = (instances, rt) {
-        let ids: Vec<String> = listings.iter().filter(|l| l.resource_type == rt).flat_map(|l| l.resource_ids.clone()).collect();
-        if !ids.is_empty() && Confirm::new().with_prompt("Scope the connector to one resource?").default(false).interact()? {
+        let ids: Vec<String> =
+            listings.iter().filter(|l| l.resource_type == rt).flat_map(|l| l.resource_ids.clone()).collect();
+        if !ids.is_empty()
+            && Confirm::new().with_prompt("Scope the connector to one resource?").default(false).interact()?
+        {
             let chosen = Select::new().with_prompt("Resource").items(&ids).default(0).interact()?;
             request["resource_id"] = json!(ids[chosen]);
         }

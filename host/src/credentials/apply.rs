@@ -1,6 +1,6 @@
 //! Applying a credential binding to an outbound request, on the host.
 
-use super::{jwt, sigv4, BindingError, Bindings};
+use super::{BindingError, Bindings, jwt, sigv4};
 use crate::egress::Origin;
 use crate::runtime::bindings::airlock::connector::http::{CredentialUse, HttpError};
 use base64::Engine as _;
@@ -27,9 +27,9 @@ impl From<BindingError> for HttpError {
     fn from(e: BindingError) -> Self {
         match e {
             BindingError::Unknown(_) => HttpError::UnknownBinding(e.to_string()),
-            BindingError::NotAllowed { .. } | BindingError::SigningOnly { .. } | BindingError::NotAwsEndpoint { .. } => {
-                HttpError::BindingNotAllowed(e.to_string())
-            }
+            BindingError::NotAllowed { .. }
+            | BindingError::SigningOnly { .. }
+            | BindingError::NotAwsEndpoint { .. } => HttpError::BindingNotAllowed(e.to_string()),
         }
     }
 }
@@ -59,7 +59,9 @@ pub fn apply(
             let username = match bindings.contains(user) {
                 true => secret(user)?.to_string(),
                 false => config.get(user).cloned().ok_or_else(|| {
-                    HttpError::UnknownBinding(format!("`{user}` is neither a credential binding nor a config attribute"))
+                    HttpError::UnknownBinding(format!(
+                        "`{user}` is neither a credential binding nor a config attribute"
+                    ))
                 })?,
             };
             let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", secret(password)?));

@@ -1,7 +1,7 @@
 //! JWT assertions (e.g. GCP service-account OAuth), signed on the host.
 
 use crate::runtime::bindings::airlock::connector::http::{HttpError, JwtAssertion};
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Assertions live at most this long, whatever the guest asks for.
@@ -11,8 +11,8 @@ const MAX_LIFETIME_SECS: u64 = 3600;
 /// JSON key file with a `private_key` field). `iat` is set and `exp` capped at one hour.
 pub(super) fn sign(assertion: &JwtAssertion, key: &str) -> Result<String, HttpError> {
     let invalid = |m: String| HttpError::InvalidRequest(m);
-    let mut claims: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&assertion.claims).map_err(|e| invalid(format!("JWT claims are not a JSON object: {e}")))?;
+    let mut claims: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&assertion.claims)
+        .map_err(|e| invalid(format!("JWT claims are not a JSON object: {e}")))?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let requested_exp = claims.get("exp").and_then(|v| v.as_u64()).unwrap_or(now + MAX_LIFETIME_SECS);
     claims.insert("iat".into(), now.into());
@@ -25,7 +25,9 @@ pub(super) fn sign(assertion: &JwtAssertion, key: &str) -> Result<String, HttpEr
         other => return Err(invalid(format!("JWT algorithm `{other}` is not supported (RS256, ES256)"))),
     };
     // The key error never includes key material.
-    let encoding_key = encoding_key.map_err(|_| invalid(format!("the `{}` binding holds no usable {} private key", assertion.key, assertion.algorithm)))?;
+    let encoding_key = encoding_key.map_err(|_| {
+        invalid(format!("the `{}` binding holds no usable {} private key", assertion.key, assertion.algorithm))
+    })?;
     let mut header = Header::new(algorithm);
     header.kid = assertion.key_id.clone();
     encode(&header, &claims, &encoding_key).map_err(|e| invalid(format!("cannot sign the JWT: {e}")))

@@ -6,8 +6,8 @@ mod jwt;
 mod release;
 mod sigv4;
 
-pub use apply::{apply, AppliedCredential};
-pub use release::{release, IssuedCredential, IssuedValue, ReleasePolicy};
+pub use apply::{AppliedCredential, apply};
+pub use release::{IssuedCredential, IssuedValue, ReleasePolicy, release};
 pub use sigv4::presign;
 
 use crate::egress::{Origin, OriginPattern};
@@ -37,9 +37,13 @@ pub enum BindingError {
     Unknown(String),
     #[error("the credential binding `{binding}` may not be sent to `{origin}`")]
     NotAllowed { binding: String, origin: String },
-    #[error("the credential binding `{binding}` reaches `{origin}` only through a wildcard, so it may only sign requests there, not travel in them")]
+    #[error(
+        "the credential binding `{binding}` reaches `{origin}` only through a wildcard, so it may only sign requests there, not travel in them"
+    )]
     SigningOnly { binding: String, origin: String },
-    #[error("`{origin}` is not the AWS endpoint of `{service}` in `{region}` nor an endpoint this connector is configured with, so the host does not sign for it with `{binding}`")]
+    #[error(
+        "`{origin}` is not the AWS endpoint of `{service}` in `{region}` nor an endpoint this connector is configured with, so the host does not sign for it with `{binding}`"
+    )]
     NotAwsEndpoint { binding: String, origin: String, service: String, region: String },
 }
 
@@ -77,7 +81,8 @@ impl Bindings {
     pub fn for_sending(&self, name: &str, origin: &Origin) -> Result<&str, BindingError> {
         let value = self.for_signing(name, origin)?;
         let binding = &self.by_name[name];
-        let exact = self.config_origins.contains(origin) || binding.hosts.iter().any(|p| p.is_exact() && p.matches(origin));
+        let exact =
+            self.config_origins.contains(origin) || binding.hosts.iter().any(|p| p.is_exact() && p.matches(origin));
         if !exact {
             return Err(BindingError::SigningOnly { binding: name.into(), origin: origin.to_string() });
         }
@@ -88,7 +93,13 @@ impl Bindings {
     /// the access key id and session token in the request, so besides the allowed hosts the
     /// origin must be one the binding may receive exactly: a configured endpoint or AWS's own
     /// endpoint for the signing service and region (`sigv4::is_aws_endpoint`).
-    pub fn for_aws_signing(&self, name: &str, origin: &Origin, service: &str, region: &str) -> Result<&str, BindingError> {
+    pub fn for_aws_signing(
+        &self,
+        name: &str,
+        origin: &Origin,
+        service: &str,
+        region: &str,
+    ) -> Result<&str, BindingError> {
         let value = self.for_signing(name, origin)?;
         if self.for_sending(name, origin).is_ok() || sigv4::is_aws_endpoint(origin, service, region) {
             return Ok(value);
@@ -125,7 +136,13 @@ mod tests {
     fn wildcard_hosts_allow_signing_but_not_sending_the_secret() {
         let secrets = BTreeMap::from([(
             "key".to_string(),
-            (SecretString::from("s3cr3t-value".to_string()), vec![OriginPattern::parse("https://*.example.com").unwrap(), OriginPattern::parse("https://api.example.org").unwrap()]),
+            (
+                SecretString::from("s3cr3t-value".to_string()),
+                vec![
+                    OriginPattern::parse("https://*.example.com").unwrap(),
+                    OriginPattern::parse("https://api.example.org").unwrap(),
+                ],
+            ),
         )]);
         let bindings = Bindings::new(secrets, vec![origin("https://registry.internal:5000")]);
         assert!(bindings.for_signing("key", &origin("https://sts.example.com")).is_ok());
@@ -133,7 +150,13 @@ mod tests {
         assert!(matches!(err, BindingError::SigningOnly { .. }), "{err}");
         assert!(bindings.for_sending("key", &origin("https://api.example.org")).is_ok());
         assert!(bindings.for_sending("key", &origin("https://registry.internal:5000")).is_ok());
-        assert!(matches!(bindings.for_signing("key", &origin("https://elsewhere.net")), Err(BindingError::NotAllowed { .. })));
-        assert!(matches!(bindings.for_signing("other", &origin("https://api.example.org")), Err(BindingError::Unknown(_))));
+        assert!(matches!(
+            bindings.for_signing("key", &origin("https://elsewhere.net")),
+            Err(BindingError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            bindings.for_signing("other", &origin("https://api.example.org")),
+            Err(BindingError::Unknown(_))
+        ));
     }
 }

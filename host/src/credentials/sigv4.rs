@@ -5,8 +5,8 @@ use crate::egress::Origin;
 use crate::runtime::bindings::airlock::connector::http::{AwsSigning, HttpError};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 use std::time::{Duration, SystemTime};
@@ -68,7 +68,13 @@ fn signature<'a>(
     secret: &SecretLookup<'a>,
 ) -> Result<aws_sigv4::http_request::SigningInstructions, HttpError> {
     let identity = match &signing.temporary {
-        Some(t) => Credentials::new(&t.access_key_id, &t.secret_access_key, Some(t.session_token.clone()), None, "airlock-temporary"),
+        Some(t) => Credentials::new(
+            &t.access_key_id,
+            &t.secret_access_key,
+            Some(t.session_token.clone()),
+            None,
+            "airlock-temporary",
+        ),
         None => Credentials::new(
             secret(&signing.access_key_id)?,
             secret(&signing.secret_access_key)?,
@@ -87,8 +93,9 @@ fn signature<'a>(
         .build()
         .map_err(|e| HttpError::InvalidRequest(format!("cannot sign: {e}")))?
         .into();
-    let request = SignableRequest::new(method, url.as_str(), headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), body)
-        .map_err(|e| HttpError::InvalidRequest(format!("cannot sign this request: {e}")))?;
+    let request =
+        SignableRequest::new(method, url.as_str(), headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), body)
+            .map_err(|e| HttpError::InvalidRequest(format!("cannot sign this request: {e}")))?;
     let (instructions, _) = sign(request, &params)
         .map_err(|e| HttpError::InvalidRequest(format!("cannot sign this request: {e}")))?
         .into_parts();
@@ -103,22 +110,22 @@ pub(crate) fn is_aws_endpoint(origin: &Origin, service: &str, region: &str) -> b
     if origin.scheme != "https" || origin.port != 443 || !is_region(region) || !is_service(service) {
         return false;
     }
-    let Some(name) = origin.host.strip_suffix(".amazonaws.com").or_else(|| origin.host.strip_suffix(".amazonaws.com.cn")) else {
+    let Some(name) =
+        origin.host.strip_suffix(".amazonaws.com").or_else(|| origin.host.strip_suffix(".amazonaws.com.cn"))
+    else {
         return false;
     };
     let prefix = if service == "ecr" { "api.ecr".to_string() } else { service.to_string() };
-    let regional = [
-        format!("{prefix}.{region}"),
-        format!("{prefix}-fips.{region}"),
-        format!("{prefix}.dualstack.{region}"),
-    ];
+    let regional =
+        [format!("{prefix}.{region}"), format!("{prefix}-fips.{region}"), format!("{prefix}.dualstack.{region}")];
     if regional.iter().any(|h| h == name) || (name == prefix && GLOBAL_SERVICES.contains(&service)) {
         return true;
     }
     // S3 virtual-hosted style: `<bucket>.s3[.dualstack].<region>` or `<bucket>.s3` (global).
     service == "s3"
         && name.split_once('.').is_some_and(|(bucket, rest)| {
-            !bucket.is_empty() && (rest == "s3" || rest == format!("s3.{region}") || rest == format!("s3.dualstack.{region}"))
+            !bucket.is_empty()
+                && (rest == "s3" || rest == format!("s3.{region}") || rest == format!("s3.dualstack.{region}"))
         })
 }
 

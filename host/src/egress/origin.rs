@@ -86,7 +86,9 @@ impl OriginPattern {
         };
         let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
         let host = match host.strip_prefix("*.") {
-            Some(domain) if !domain.is_empty() && !domain.contains('*') => HostPattern::Subdomains(format!(".{domain}")),
+            Some(domain) if !domain.is_empty() && !domain.contains('*') => {
+                HostPattern::Subdomains(format!(".{domain}"))
+            }
             _ if host.is_empty() || host.contains('*') => {
                 return Err(format!("`{text}`: a wildcard may only be a leading `*.`"));
             }
@@ -97,7 +99,11 @@ impl OriginPattern {
 
     /// An exact pattern for one origin.
     pub fn exact(origin: &Origin) -> Self {
-        OriginPattern { scheme: origin.scheme.clone(), host: HostPattern::Exact(origin.host.clone()), port: origin.port }
+        OriginPattern {
+            scheme: origin.scheme.clone(),
+            host: HostPattern::Exact(origin.host.clone()),
+            port: origin.port,
+        }
     }
 
     /// Whether the pattern names one host (no wildcard).
@@ -159,7 +165,10 @@ mod tests {
 
     #[test]
     fn config_values_without_scheme_mean_https() {
-        assert_eq!(Origin::from_config_value("registry.example.com:5000").unwrap().to_string(), "https://registry.example.com:5000");
+        assert_eq!(
+            Origin::from_config_value("registry.example.com:5000").unwrap().to_string(),
+            "https://registry.example.com:5000"
+        );
         assert_eq!(Origin::from_config_value("http://127.0.0.1:5000/").unwrap().to_string(), "http://127.0.0.1:5000");
     }
 }

@@ -10,8 +10,8 @@ use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use wasmtime::component::Component;
 use wasmtime::Engine;
+use wasmtime::component::Component;
 
 const MAGIC: &[u8; 8] = b"AIRLOCK1";
 const TAG_LEN: usize = 32;

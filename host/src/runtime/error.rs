@@ -17,7 +17,9 @@ pub enum LoadError {
     #[error("the component's spec is invalid: {0}")]
     InvalidSpec(String),
     /// The component describes itself differently from the spec an admin approved.
-    #[error("the `{0}` plugin now describes itself differently from the spec an admin approved (egress hosts, secrets or auth methods may have changed); it is refused until an admin reinstalls it and approves the new spec")]
+    #[error(
+        "the `{0}` plugin now describes itself differently from the spec an admin approved (egress hosts, secrets or auth methods may have changed); it is refused until an admin reinstalls it and approves the new spec"
+    )]
     SpecChanged(String),
 }
 

@@ -29,7 +29,11 @@ pub(super) struct Describe;
 impl Export for Describe {
     type Output = ConnectorSpec;
 
-    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<ConnectorSpec, ConnectorError>>> + Send + 'a {
+    fn invoke<'a>(
+        self,
+        connector: &'a Connector,
+        store: &'a mut Store<CallState>,
+    ) -> impl Future<Output = wasmtime::Result<Result<ConnectorSpec, ConnectorError>>> + Send + 'a {
         async move { connector.call_describe(store).await.map(Ok) }
     }
 }
@@ -43,7 +47,11 @@ pub(super) struct CanonicalResourceId {
 impl Export for CanonicalResourceId {
     type Output = String;
 
-    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<String, ConnectorError>>> + Send + 'a {
+    fn invoke<'a>(
+        self,
+        connector: &'a Connector,
+        store: &'a mut Store<CallState>,
+    ) -> impl Future<Output = wasmtime::Result<Result<String, ConnectorError>>> + Send + 'a {
         async move { connector.call_canonical_resource_id(store, &self.resource_type, &self.resource_id).await }
     }
 }
@@ -57,7 +65,11 @@ pub(super) struct Verify {
 impl Export for Verify {
     type Output = Vec<ResourceListing>;
 
-    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<Vec<ResourceListing>, ConnectorError>>> + Send + 'a {
+    fn invoke<'a>(
+        self,
+        connector: &'a Connector,
+        store: &'a mut Store<CallState>,
+    ) -> impl Future<Output = wasmtime::Result<Result<Vec<ResourceListing>, ConnectorError>>> + Send + 'a {
         async move { connector.call_verify(store, self.resource_type.as_deref(), self.resource_id.as_deref()).await }
     }
 }
@@ -68,7 +80,11 @@ pub(super) struct IssueClient(pub ClientRequest);
 impl Export for IssueClient {
     type Output = ClientCredential;
 
-    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<ClientCredential, ConnectorError>>> + Send + 'a {
+    fn invoke<'a>(
+        self,
+        connector: &'a Connector,
+        store: &'a mut Store<CallState>,
+    ) -> impl Future<Output = wasmtime::Result<Result<ClientCredential, ConnectorError>>> + Send + 'a {
         async move { connector.call_issue_client(store, &self.0).await }
     }
 }
@@ -79,7 +95,11 @@ pub(super) struct AutoConfigure(pub AutoConfigureInput);
 impl Export for AutoConfigure {
     type Output = AutoConfiguration;
 
-    fn invoke<'a>(self, connector: &'a Connector, store: &'a mut Store<CallState>) -> impl Future<Output = wasmtime::Result<Result<AutoConfiguration, ConnectorError>>> + Send + 'a {
+    fn invoke<'a>(
+        self,
+        connector: &'a Connector,
+        store: &'a mut Store<CallState>,
+    ) -> impl Future<Output = wasmtime::Result<Result<AutoConfiguration, ConnectorError>>> + Send + 'a {
         async move { connector.call_auto_configure(store, &self.0).await }
     }
 }

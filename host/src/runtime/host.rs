@@ -2,7 +2,7 @@
 
 use super::bindings::airlock::connector::http::{self, HttpError, PresignRequest, Request, Response};
 use super::bindings::airlock::connector::{config, log, types};
-use super::state::{truncate, CallState};
+use super::state::{CallState, truncate};
 use crate::credentials;
 use crate::egress::Origin;
 use std::time::Duration;

@@ -16,7 +16,7 @@ pub use cache::CompileCache;
 pub use error::{CallError, LoadError};
 pub use limits::{Limit, LimitExceeded, Limits};
 
-use crate::credentials::{release, IssuedCredential, ReleasePolicy};
+use crate::credentials::{IssuedCredential, ReleasePolicy, release};
 use crate::egress::{AddressPolicy, OriginPattern};
 use crate::instance::Instance;
 use crate::outbound::Outbound;
@@ -117,7 +117,8 @@ impl Runtime {
         engine::start_ticker(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasmtime_error)?;
-        Connector::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state).map_err(wasmtime_error)?;
+        Connector::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
+            .map_err(wasmtime_error)?;
         let cache = options.cache_dir.as_deref().map(CompileCache::open).transpose()?;
         let outbound = Arc::new(Outbound::new(options.address_policy, options.dns_overrides)?);
         Ok(Runtime {
@@ -189,32 +190,66 @@ impl Runtime {
     }
 
     /// Call `canonical-resource-id`.
-    pub async fn canonical_resource_id(&self, plugin: &Plugin, instance: Arc<Instance>, resource_type: &str, resource_id: &str) -> Result<String, CallError> {
-        let export = exports::CanonicalResourceId { resource_type: resource_type.into(), resource_id: resource_id.into() };
+    pub async fn canonical_resource_id(
+        &self,
+        plugin: &Plugin,
+        instance: Arc<Instance>,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<String, CallError> {
+        let export =
+            exports::CanonicalResourceId { resource_type: resource_type.into(), resource_id: resource_id.into() };
         self.call(plugin, instance, export, self.limits.max_result_bytes).await
     }
 
     /// Call `verify`: authenticate and list reachable resources.
-    pub async fn verify(&self, plugin: &Plugin, instance: Arc<Instance>, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ResourceListing>, CallError> {
-        let export = exports::Verify { resource_type: resource_type.map(str::to_string), resource_id: resource_id.map(str::to_string) };
+    pub async fn verify(
+        &self,
+        plugin: &Plugin,
+        instance: Arc<Instance>,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Vec<ResourceListing>, CallError> {
+        let export = exports::Verify {
+            resource_type: resource_type.map(str::to_string),
+            resource_id: resource_id.map(str::to_string),
+        };
         self.call(plugin, instance, export, self.limits.max_result_bytes).await
     }
 
     /// Call `issue-client` and fill released secrets where `policy` allows.
-    pub async fn issue_client(&self, plugin: &Plugin, instance: Arc<Instance>, request: &ClientRequest, policy: ReleasePolicy) -> Result<IssuedCredential, CallError> {
-        let credential = self.call(plugin, instance.clone(), exports::IssueClient(request.clone()), self.limits.max_result_bytes).await?;
+    pub async fn issue_client(
+        &self,
+        plugin: &Plugin,
+        instance: Arc<Instance>,
+        request: &ClientRequest,
+        policy: ReleasePolicy,
+    ) -> Result<IssuedCredential, CallError> {
+        let credential = self
+            .call(plugin, instance.clone(), exports::IssueClient(request.clone()), self.limits.max_result_bytes)
+            .await?;
         release(credential, &instance.releases, &instance.bindings, policy).map_err(CallError::BadResult)
     }
 
     /// Call `auto-configure` with the files and variables the host collected.
-    pub async fn auto_configure(&self, plugin: &Plugin, input: &AutoConfigureInput) -> Result<AutoConfiguration, CallError> {
+    pub async fn auto_configure(
+        &self,
+        plugin: &Plugin,
+        input: &AutoConfigureInput,
+    ) -> Result<AutoConfiguration, CallError> {
         let instance = Arc::new(Instance::unconfigured(&plugin.spec.connector_type));
         self.call(plugin, instance, exports::AutoConfigure(input.clone()), self.limits.max_result_bytes).await
     }
 
     /// Run one export in a fresh store, as a task on the guest pool. The wall-time budget is
     /// enforced twice: by the epoch callback inside guest code and by a timer around the task.
-    async fn call<E: Export>(&self, plugin: &Plugin, instance: Arc<Instance>, export: E, max_result_bytes: usize) -> Result<E::Output, CallError> {
+    async fn call<E: Export>(
+        &self,
+        plugin: &Plugin,
+        instance: Arc<Instance>,
+        export: E,
+        max_result_bytes: usize,
+    ) -> Result<E::Output, CallError> {
         let task = CallTask {
             engine: self.engine.clone(),
             pre: plugin.pre.clone(),
@@ -260,7 +295,11 @@ impl CallTask {
         }
     }
 
-    async fn run_in_store<E: Export>(self, export: E, max_result_bytes: usize) -> Result<(E::Output, Vec<String>), CallError> {
+    async fn run_in_store<E: Export>(
+        self,
+        export: E,
+        max_result_bytes: usize,
+    ) -> Result<(E::Output, Vec<String>), CallError> {
         let mut store = Store::new(&self.engine, CallState::new(self.instance, self.outbound, &self.limits));
         store.limiter(|state| &mut state.limiter);
         // Every epoch tick: stop at the deadline, otherwise yield so other tasks run.
@@ -283,7 +322,11 @@ impl CallTask {
 /// Map the guest's result. An exhausted budget fails the call whatever the guest returned
 /// (and so do egress denials when the guest returned an error of its own); a result larger
 /// than the host keeps is refused; denials during a successful call become warnings.
-fn finish<T: Serialize>(store: &Store<CallState>, result: wasmtime::Result<Result<T, ConnectorError>>, max_result_bytes: usize) -> Result<(T, Vec<String>), CallError> {
+fn finish<T: Serialize>(
+    store: &Store<CallState>,
+    result: wasmtime::Result<Result<T, ConnectorError>>,
+    max_result_bytes: usize,
+) -> Result<(T, Vec<String>), CallError> {
     let state = store.data();
     let result = match result {
         Err(trap) => return Err(failure(store, trap)),
@@ -399,7 +442,10 @@ fn validate_spec(spec: &ConnectorSpec) -> Result<(), String> {
         }
         for name in &method.releases_secrets {
             if !method.attributes.iter().any(|a| &a.name == name && a.secret) {
-                return Err(format!("auth method `{}` releases `{name}`, which is not one of its secret attributes", method.auth_method));
+                return Err(format!(
+                    "auth method `{}` releases `{name}`, which is not one of its secret attributes",
+                    method.auth_method
+                ));
             }
         }
         for attr in &method.attributes {

@@ -66,11 +66,7 @@ impl Actor {
 
     /// Fail unless the caller is an admin.
     pub fn check_admin(&self, what: &str) -> Result<(), ServiceError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ServiceError::Forbidden(format!("only admins may {what}")))
-        }
+        if self.is_admin() { Ok(()) } else { Err(ServiceError::Forbidden(format!("only admins may {what}"))) }
     }
 }
 

@@ -1,11 +1,11 @@
 //! Connector verbs: register, list, describe, update, delete, verify, list resources.
 
 use super::access::Verb;
-use super::{error::not_found, Actor, Service, ServiceError, Warned};
+use super::{Actor, Service, ServiceError, Warned, error::not_found};
 use crate::instance::{ConnectorConfig, Instance};
-use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
 use crate::runtime::Plugin;
-use crate::store::{new_id, now, ConnectorRow, SecretChanges};
+use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
+use crate::store::{ConnectorRow, SecretChanges, new_id, now};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,7 +158,11 @@ struct Checked {
 impl Service {
     /// Register a connector: check, verify (unless told not to), then store it with its secrets
     /// sealed, all in one transaction.
-    pub async fn register(&self, actor: &Actor, request: RegisterRequest) -> Result<Warned<(ConnectorView, Vec<ResourceListing>)>, ServiceError> {
+    pub async fn register(
+        &self,
+        actor: &Actor,
+        request: RegisterRequest,
+    ) -> Result<Warned<(ConnectorView, Vec<ResourceListing>)>, ServiceError> {
         actor.check_can_register()?;
         check_name(&request.name)?;
         // A type with a single resource type serves just that one.
@@ -168,7 +172,13 @@ impl Service {
             (given, _) => given,
         };
         let checked = self
-            .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, resource_type, request.resource_id)
+            .check_config(
+                &request.connector_type,
+                request.auth_method.as_deref(),
+                request.configuration,
+                resource_type,
+                request.resource_id,
+            )
             .await?;
         check_expiration(&checked.plugin.spec, &checked.instance.auth_method, request.expiration_seconds)?;
         check_expiry(request.expires_at, request.expires_skew_tolerance)?;
@@ -195,27 +205,50 @@ impl Service {
             updated_at: now(),
             secrets: checked.secrets.iter().map(|(n, _)| n.clone()).collect(),
         };
-        let sealed: Vec<_> = checked.secrets.iter().map(|(name, value)| (name.clone(), self.seal_secret(&id, name, value))).collect();
+        let sealed: Vec<_> =
+            checked.secrets.iter().map(|(name, value)| (name.clone(), self.seal_secret(&id, name, value))).collect();
         if self.store.get_connector(&row.name).await?.is_some() {
             return Err(ServiceError::Conflict(format!("a connector named `{}` already exists", row.name)));
         }
         self.store.insert_connector(&row, &sealed).await.map_err(|e| conflict_or_internal(e, &row.name))?;
-        self.store.audit(actor.name(), "connector.register", &row.name, "ok", &format!("type={} method={}", row.connector_type, row.auth_method)).await?;
+        self.store
+            .audit(
+                actor.name(),
+                "connector.register",
+                &row.name,
+                "ok",
+                &format!("type={} method={}", row.connector_type, row.auth_method),
+            )
+            .await?;
         Ok(Warned { value: (ConnectorView::of(&row, Some(&checked.plugin.spec)), listings), warnings })
     }
 
     /// Verify a configuration without storing it.
-    pub async fn verify_config(&self, actor: &Actor, request: RegisterRequest) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
+    pub async fn verify_config(
+        &self,
+        actor: &Actor,
+        request: RegisterRequest,
+    ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         actor.check_can_register()?;
         let checked = self
-            .check_config(&request.connector_type, request.auth_method.as_deref(), request.configuration, request.resource_type, request.resource_id)
+            .check_config(
+                &request.connector_type,
+                request.auth_method.as_deref(),
+                request.configuration,
+                request.resource_type,
+                request.resource_id,
+            )
             .await?;
         let verified = self.verify_checked(&checked, true).await;
         let warnings = self.settle_calls(actor, "(unsaved)", &checked.instance).await?;
         Ok(Warned { value: verified?.1, warnings })
     }
 
-    pub async fn list_connectors(&self, actor: &Actor, filter: &ConnectorFilter) -> Result<Vec<ConnectorView>, ServiceError> {
+    pub async fn list_connectors(
+        &self,
+        actor: &Actor,
+        filter: &ConnectorFilter,
+    ) -> Result<Vec<ConnectorView>, ServiceError> {
         let rows = self.store.list_connectors().await?;
         let mut specs: BTreeMap<String, Option<ConnectorSpec>> = BTreeMap::new();
         let mut views = Vec::new();
@@ -240,7 +273,12 @@ impl Service {
 
     /// Update a connector: merge attributes, re-check and (by default) re-verify, then replace
     /// it in one transaction. Reusable leases of the old configuration are revoked.
-    pub async fn update_connector(&self, actor: &Actor, id_or_name: &str, update: UpdateRequest) -> Result<Warned<ConnectorView>, ServiceError> {
+    pub async fn update_connector(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+        update: UpdateRequest,
+    ) -> Result<Warned<ConnectorView>, ServiceError> {
         let mut row = self.connector(actor, Verb::Manage, id_or_name).await?;
         let plugin = self.plugin(&row.connector_type, false).await?;
         check_secrets_stay_secret(&plugin.spec, &row)?;
@@ -255,9 +293,11 @@ impl Service {
         let auth_method = update.auth_method.unwrap_or(row.auth_method.clone());
         check_secrets_carried_over(&plugin.spec, &row, &auth_method, &attributes, &update.configuration)?;
         attributes.extend(update.configuration);
-        let resource_type = if removes("resource_type") { None } else { update.resource_type.or(row.resource_type.clone()) };
+        let resource_type =
+            if removes("resource_type") { None } else { update.resource_type.or(row.resource_type.clone()) };
         let resource_id = if removes("resource_id") { None } else { update.resource_id.or(row.resource_id.clone()) };
-        let checked = self.check_config(&row.connector_type, Some(&auth_method), attributes, resource_type, resource_id).await?;
+        let checked =
+            self.check_config(&row.connector_type, Some(&auth_method), attributes, resource_type, resource_id).await?;
         if removes("expiration_seconds") {
             row.expiration_seconds = None;
         }
@@ -294,7 +334,11 @@ impl Service {
         row.config = checked.instance.config.clone();
         let new_names: Vec<String> = checked.secrets.iter().map(|(n, _)| n.clone()).collect();
         let changes = SecretChanges {
-            set: checked.secrets.iter().map(|(name, value)| (name.clone(), self.seal_secret(&row.id, name, value))).collect(),
+            set: checked
+                .secrets
+                .iter()
+                .map(|(name, value)| (name.clone(), self.seal_secret(&row.id, name, value)))
+                .collect(),
             remove: row.secrets.iter().filter(|n| !new_names.contains(n)).cloned().collect(),
         };
         row.secrets = new_names;
@@ -311,7 +355,13 @@ impl Service {
     }
 
     /// Verify a stored connector, optionally for one resource type or id.
-    pub async fn verify_connector(&self, actor: &Actor, id_or_name: &str, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
+    pub async fn verify_connector(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         let row = self.connector(actor, Verb::Use, id_or_name).await?;
         let result = self.verify_row(actor, &row, resource_type, resource_id).await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
@@ -321,7 +371,13 @@ impl Service {
 
     /// List resources across every connector the caller may use, concurrently, each with a
     /// timeout; a failing connector reports its error and does not hide the others.
-    pub async fn list_all_resources(&self, actor: &Actor, connector_type: Option<&str>, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Vec<ConnectorResources>, ServiceError> {
+    pub async fn list_all_resources(
+        &self,
+        actor: &Actor,
+        connector_type: Option<&str>,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Vec<ConnectorResources>, ServiceError> {
         let rows: Vec<ConnectorRow> = self
             .store
             .list_connectors()
@@ -347,13 +403,24 @@ impl Service {
     }
 
     /// The stored connector, if the caller may `verb` it.
-    pub(crate) async fn connector(&self, actor: &Actor, verb: Verb, id_or_name: &str) -> Result<ConnectorRow, ServiceError> {
+    pub(crate) async fn connector(
+        &self,
+        actor: &Actor,
+        verb: Verb,
+        id_or_name: &str,
+    ) -> Result<ConnectorRow, ServiceError> {
         let row = self.store.get_connector(id_or_name).await?.ok_or_else(|| not_found("connector", id_or_name))?;
         actor.check(verb, &row)?;
         Ok(row)
     }
 
-    async fn verify_row(&self, actor: &Actor, row: &ConnectorRow, resource_type: Option<&str>, resource_id: Option<&str>) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
+    async fn verify_row(
+        &self,
+        actor: &Actor,
+        row: &ConnectorRow,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         let (plugin, instance) = self.instance_of(row).await?;
         let resource_type = resource_type.or(row.resource_type.as_deref());
         if let (Some(own), Some(asked)) = (&row.resource_type, resource_type) {
@@ -386,14 +453,16 @@ impl Service {
             .into_iter()
             .map(|(name, sealed)| {
                 let plain = self.keyring.open(&format!("secret/{}/{name}", row.id), &sealed)?;
-                let text = String::from_utf8(plain.to_vec()).map_err(|_| anyhow::anyhow!("a stored secret is not UTF-8"))?;
+                let text =
+                    String::from_utf8(plain.to_vec()).map_err(|_| anyhow::anyhow!("a stored secret is not UTF-8"))?;
                 Ok((name, SecretString::from(text)))
             })
             .collect()
     }
 
     fn seal_secret(&self, connector_id: &str, name: &str, value: &SecretString) -> crate::vault::Sealed {
-        self.keyring.seal(&format!("secret/{connector_id}/{name}"), secrecy::ExposeSecret::expose_secret(value).as_bytes())
+        self.keyring
+            .seal(&format!("secret/{connector_id}/{name}"), secrecy::ExposeSecret::expose_secret(value).as_bytes())
     }
 
     /// Check a configuration against its type: auth method, attributes, resource type and id.
@@ -406,19 +475,30 @@ impl Service {
         resource_id: Option<String>,
     ) -> Result<Checked, ServiceError> {
         let plugin = self.plugin(connector_type, false).await?;
-        let attributes: BTreeMap<String, SecretString> = configuration.into_iter().map(|(k, v)| (k, SecretString::from(v))).collect();
-        let secret_values: Vec<(String, SecretString)> = attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let instance = Instance::prepare(&plugin.spec, ConnectorConfig { auth_method: auth_method.map(str::to_string), attributes }, &self.policy.egress)?;
+        let attributes: BTreeMap<String, SecretString> =
+            configuration.into_iter().map(|(k, v)| (k, SecretString::from(v))).collect();
+        let secret_values: Vec<(String, SecretString)> =
+            attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let instance = Instance::prepare(
+            &plugin.spec,
+            ConnectorConfig { auth_method: auth_method.map(str::to_string), attributes },
+            &self.policy.egress,
+        )?;
         let secret_names = Instance::secret_names(&plugin.spec, &instance.auth_method);
         let secrets = secret_values.into_iter().filter(|(k, _)| secret_names.contains(k)).collect();
         let spec = &plugin.spec;
         if let Some(rt) = &resource_type {
             let found = spec.resource_types.iter().find(|r| &r.resource_type == rt).ok_or_else(|| {
-                ServiceError::Invalid(format!("connector type `{connector_type}` has no resource type `{rt}` (available: {})",
-                    spec.resource_types.iter().map(|r| r.resource_type.as_str()).collect::<Vec<_>>().join(", ")))
+                ServiceError::Invalid(format!(
+                    "connector type `{connector_type}` has no resource type `{rt}` (available: {})",
+                    spec.resource_types.iter().map(|r| r.resource_type.as_str()).collect::<Vec<_>>().join(", ")
+                ))
             })?;
             if !found.auth_methods.contains(&instance.auth_method) {
-                return Err(ServiceError::Invalid(format!("auth method `{}` cannot reach resource type `{rt}`", instance.auth_method)));
+                return Err(ServiceError::Invalid(format!(
+                    "auth method `{}` cannot reach resource type `{rt}`",
+                    instance.auth_method
+                )));
             }
         } else if resource_id.is_some() {
             return Err(ServiceError::Invalid("a resource id needs a resource type".into()));
@@ -432,13 +512,22 @@ impl Service {
     }
 
     /// Verify when asked; a single-instance resource type's one id becomes the connector's id.
-    async fn verify_checked(&self, checked: &Checked, verify: bool) -> Result<(Option<String>, Vec<ResourceListing>), ServiceError> {
+    async fn verify_checked(
+        &self,
+        checked: &Checked,
+        verify: bool,
+    ) -> Result<(Option<String>, Vec<ResourceListing>), ServiceError> {
         if !verify {
             return Ok((checked.resource_id.clone(), Vec::new()));
         }
         let listings = self
             .runtime
-            .verify(&checked.plugin, checked.instance.clone(), checked.resource_type.as_deref(), checked.resource_id.as_deref())
+            .verify(
+                &checked.plugin,
+                checked.instance.clone(),
+                checked.resource_type.as_deref(),
+                checked.resource_id.as_deref(),
+            )
             .await?;
         let single = checked.resource_type.as_ref().and_then(|rt| {
             let spec = checked.plugin.spec.resource_types.iter().find(|r| &r.resource_type == rt)?;
@@ -450,7 +539,12 @@ impl Service {
 
     /// After connector calls: one audit row per use the host made of a credential binding; the
     /// calls' warnings for the caller.
-    pub(crate) async fn settle_calls(&self, actor: &Actor, connector: &str, instance: &Instance) -> Result<Vec<String>, ServiceError> {
+    pub(crate) async fn settle_calls(
+        &self,
+        actor: &Actor,
+        connector: &str,
+        instance: &Instance,
+    ) -> Result<Vec<String>, ServiceError> {
         for used in instance.take_binding_uses() {
             let status = used.status.map(|s| s.to_string()).unwrap_or_else(|| "no response".into());
             let detail = format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin);
@@ -526,27 +620,36 @@ fn matches(filter: &ConnectorFilter, row: &ConnectorRow) -> bool {
 }
 
 fn check_name(name: &str) -> Result<(), ServiceError> {
-    let ok = !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok =
+        !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(ServiceError::Invalid(format!("`{name}` is not a valid connector name (1-128 letters, digits, `-`, `_`, `.`)")))
+        Err(ServiceError::Invalid(format!(
+            "`{name}` is not a valid connector name (1-128 letters, digits, `-`, `_`, `.`)"
+        )))
     }
 }
 
 /// ZenML's rule: a lifetime may only be set where the method issues temporary credentials, and
 /// must be within its bounds.
-pub(crate) fn check_expiration(spec: &ConnectorSpec, auth_method: &str, seconds: Option<i64>) -> Result<(), ServiceError> {
+pub(crate) fn check_expiration(
+    spec: &ConnectorSpec,
+    auth_method: &str,
+    seconds: Option<i64>,
+) -> Result<(), ServiceError> {
     let Some(seconds) = seconds else { return Ok(()) };
     let method: Option<&AuthMethodSpec> = spec.auth_methods.iter().find(|m| m.auth_method == auth_method);
     match method.and_then(|m| m.expiration.as_ref()) {
         None => Err(ServiceError::Invalid(format!(
             "auth method `{auth_method}` issues no temporary credentials, so an expiration cannot be set"
         ))),
-        Some(b) if seconds < b.min_seconds as i64 || seconds > b.max_seconds as i64 => Err(ServiceError::Invalid(format!(
-            "expiration of {seconds}s is outside the bounds of `{auth_method}`: {} to {} seconds",
-            b.min_seconds, b.max_seconds
-        ))),
+        Some(b) if seconds < b.min_seconds as i64 || seconds > b.max_seconds as i64 => {
+            Err(ServiceError::Invalid(format!(
+                "expiration of {seconds}s is outside the bounds of `{auth_method}`: {} to {} seconds",
+                b.min_seconds, b.max_seconds
+            )))
+        }
         Some(_) => Ok(()),
     }
 }

@@ -3,10 +3,10 @@
 
 use super::access::Verb;
 use super::connectors::check_expiration;
-use super::{error::not_found, Actor, Service, ServiceError, Warned};
+use super::{Actor, Service, ServiceError, Warned, error::not_found};
 use crate::credentials::{IssuedCredential, ReleasePolicy};
 use crate::runtime::bindings::ClientRequest;
-use crate::store::{new_id, now, ConnectorRow, LeaseRow};
+use crate::store::{ConnectorRow, LeaseRow, new_id, now};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -33,11 +33,19 @@ pub struct IssuedClient {
 
 impl Service {
     /// Issue a client credential for one resource of a connector.
-    pub async fn issue_client(&self, actor: &Actor, id_or_name: &str, body: ClientRequestBody) -> Result<Warned<IssuedClient>, ServiceError> {
+    pub async fn issue_client(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+        body: ClientRequestBody,
+    ) -> Result<Warned<IssuedClient>, ServiceError> {
         let row = self.connector(actor, Verb::Issue, id_or_name).await?;
         let resource_type = match (&body.resource_type, &row.resource_type) {
             (Some(asked), Some(own)) if asked != own => {
-                return Err(ServiceError::Invalid(format!("the connector `{}` only serves `{own}`, not `{asked}`", row.name)));
+                return Err(ServiceError::Invalid(format!(
+                    "the connector `{}` only serves `{own}`, not `{asked}`",
+                    row.name
+                )));
             }
             (Some(rt), _) | (None, Some(rt)) => rt.clone(),
             (None, None) => self.only_resource_type(&row).await?,
@@ -53,8 +61,17 @@ impl Service {
             if let Some(lease) = self.store.reusable_lease(&scope, valid_until).await? {
                 let plain = self.keyring.open(&format!("lease/{}", lease.id), &lease.sealed)?;
                 let credential: IssuedCredential = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
-                self.store.audit(actor.name(), "client.issue", &row.name, "reused", &format!("lease={} resource_type={resource_type}", lease.id)).await?;
-                let issued = IssuedClient { lease_id: lease.id, reused: true, lease_expires_at: lease.expires_at, credential };
+                self.store
+                    .audit(
+                        actor.name(),
+                        "client.issue",
+                        &row.name,
+                        "reused",
+                        &format!("lease={} resource_type={resource_type}", lease.id),
+                    )
+                    .await?;
+                let issued =
+                    IssuedClient { lease_id: lease.id, reused: true, lease_expires_at: lease.expires_at, credential };
                 return Ok(Warned { value: issued, warnings: Vec::new() });
             }
         }
@@ -63,7 +80,8 @@ impl Service {
         check_expiration(&plugin.spec, &row.auth_method, body.expiration_seconds)?;
         let resource_id = match (&body.resource_id, &row.resource_id) {
             (Some(asked), own) => {
-                let canonical = self.runtime.canonical_resource_id(&plugin, instance.clone(), &resource_type, asked).await?;
+                let canonical =
+                    self.runtime.canonical_resource_id(&plugin, instance.clone(), &resource_type, asked).await?;
                 if own.as_ref().is_some_and(|own| *own != canonical) {
                     return Err(ServiceError::Invalid(format!(
                         "the connector `{}` is scoped to `{}`, not `{canonical}`",
@@ -75,9 +93,12 @@ impl Service {
             }
             (None, own) => own.clone(),
         };
-        let supports_instances = plugin.spec.resource_types.iter().any(|r| r.resource_type == resource_type && r.supports_instances);
+        let supports_instances =
+            plugin.spec.resource_types.iter().any(|r| r.resource_type == resource_type && r.supports_instances);
         if supports_instances && resource_id.is_none() {
-            return Err(ServiceError::Invalid(format!("`{resource_type}` has many instances: name one with resource_id")));
+            return Err(ServiceError::Invalid(format!(
+                "`{resource_type}` has many instances: name one with resource_id"
+            )));
         }
         let request = ClientRequest {
             resource_type: resource_type.clone(),
@@ -106,11 +127,21 @@ impl Service {
             expires_at: credential_expires_at.unwrap_or(now() + self.policy.lease_ttl.as_secs() as i64),
             credential_expires_at,
             revoked: false,
-            sealed: self.keyring.seal(&format!("lease/{id}"), &serde_json::to_vec(&credential).map_err(anyhow::Error::from)?),
+            sealed: self
+                .keyring
+                .seal(&format!("lease/{id}"), &serde_json::to_vec(&credential).map_err(anyhow::Error::from)?),
             created_at: now(),
         };
         self.store.insert_lease(&lease).await?;
-        self.store.audit(actor.name(), "client.issue", &row.name, "minted", &format!("lease={id} resource_type={}", lease.resource_type)).await?;
+        self.store
+            .audit(
+                actor.name(),
+                "client.issue",
+                &row.name,
+                "minted",
+                &format!("lease={id} resource_type={}", lease.resource_type),
+            )
+            .await?;
         let issued = IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential };
         Ok(Warned { value: issued, warnings })
     }
@@ -123,7 +154,12 @@ impl Service {
 
     /// Revoke a lease so its credential is not handed out again.
     pub async fn revoke_lease(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
-        let lease = self.store.get_lease(id).await?.filter(|l| actor.is_admin() || l.user_id == actor.user.id).ok_or_else(|| not_found("lease", id))?;
+        let lease = self
+            .store
+            .get_lease(id)
+            .await?
+            .filter(|l| actor.is_admin() || l.user_id == actor.user.id)
+            .ok_or_else(|| not_found("lease", id))?;
         self.store.revoke_lease(&lease.id).await?;
         self.store.audit(actor.name(), "lease.revoke", &lease.id, "ok", "").await?;
         Ok(())
@@ -133,13 +169,28 @@ impl Service {
         let plugin = self.plugin(&row.connector_type, false).await?;
         match plugin.spec.resource_types.as_slice() {
             [only] => Ok(only.resource_type.clone()),
-            _ => Err(ServiceError::Invalid(format!("the connector `{}` serves several resource types: name one with resource_type", row.name))),
+            _ => Err(ServiceError::Invalid(format!(
+                "the connector `{}` serves several resource types: name one with resource_type",
+                row.name
+            ))),
         }
     }
 }
 
 /// Identifies what a credential was issued for; a change to the connector changes the key.
-fn scope_key(row: &ConnectorRow, user_id: &str, resource_type: &str, resource_id: Option<&str>, expiration: Option<i64>) -> String {
-    let text = format!("{}\n{}\n{user_id}\n{resource_type}\n{}\n{}", row.id, row.updated_at, resource_id.unwrap_or(""), expiration.unwrap_or(0));
+fn scope_key(
+    row: &ConnectorRow,
+    user_id: &str,
+    resource_type: &str,
+    resource_id: Option<&str>,
+    expiration: Option<i64>,
+) -> String {
+    let text = format!(
+        "{}\n{}\n{user_id}\n{resource_type}\n{}\n{}",
+        row.id,
+        row.updated_at,
+        resource_id.unwrap_or(""),
+        expiration.unwrap_or(0)
+    );
     hex::encode(Sha256::digest(text))
 }

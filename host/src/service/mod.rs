@@ -14,7 +14,7 @@ pub use connectors::{ConnectorFilter, ConnectorResources, ConnectorView, Registe
 pub use error::ServiceError;
 pub use issue::{ClientRequestBody, IssuedClient};
 pub use plugins::{PluginView, SignaturePolicy};
-pub use users::{hash_token, new_token, NewToken};
+pub use users::{NewToken, hash_token, new_token};
 
 use crate::credentials::ReleasePolicy;
 use crate::egress::EgressPolicy;

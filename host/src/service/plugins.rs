@@ -1,11 +1,11 @@
 //! Plugins: the built-in connectors registered at first start, uploads reviewed by admins,
 //! pinned by SHA-256 and, when signed, verified against trusted publisher keys.
 
-use super::{error::not_found, Actor, Service, ServiceError};
+use super::{Actor, Service, ServiceError, error::not_found};
 use crate::builtin::BUILTIN;
 use crate::runtime::bindings::ConnectorSpec;
 use crate::runtime::{LoadError, Plugin};
-use crate::store::{now, PluginRow};
+use crate::store::{PluginRow, now};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -105,12 +105,15 @@ impl Service {
             .await?
             .ok_or_else(|| not_found("connector type", connector_type))?;
         if !approved && !any {
-            return Err(ServiceError::Conflict(format!("the `{connector_type}` plugin is installed but not yet approved by an admin")));
+            return Err(ServiceError::Conflict(format!(
+                "the `{connector_type}` plugin is installed but not yet approved by an admin"
+            )));
         }
         if let Some(plugin) = self.plugins.lock().unwrap().get(&sha256) {
             return Ok(plugin.clone());
         }
-        let row = self.store.get_plugin(connector_type).await?.ok_or_else(|| not_found("connector type", connector_type))?;
+        let row =
+            self.store.get_plugin(connector_type).await?.ok_or_else(|| not_found("connector type", connector_type))?;
         // The approved spec stored beside the component governs; describe() is only checked
         // against it, so a component cannot widen its egress or releases after approval.
         let approved: ConnectorSpec = serde_json::from_str(&row.spec).map_err(anyhow::Error::from)?;
@@ -118,7 +121,15 @@ impl Service {
             Ok(plugin) => Arc::new(plugin),
             Err(e @ LoadError::SpecChanged(_)) => {
                 if self.store.withdraw_approval(connector_type, &row.sha256).await? {
-                    self.store.audit("airlock", "plugin.refused", connector_type, "spec-changed", &format!("sha256={}", row.sha256)).await?;
+                    self.store
+                        .audit(
+                            "airlock",
+                            "plugin.refused",
+                            connector_type,
+                            "spec-changed",
+                            &format!("sha256={}", row.sha256),
+                        )
+                        .await?;
                 }
                 return Err(e.into());
             }
@@ -131,7 +142,12 @@ impl Service {
     /// Connector types everyone may see: approved plugins' specs.
     pub async fn connector_types(&self) -> Result<Vec<ConnectorSpec>, ServiceError> {
         let rows = self.store.list_plugins().await?;
-        Ok(rows.iter().filter(|r| r.approved).map(|r| serde_json::from_str(&r.spec)).collect::<Result<_, _>>().map_err(anyhow::Error::from)?)
+        Ok(rows
+            .iter()
+            .filter(|r| r.approved)
+            .map(|r| serde_json::from_str(&r.spec))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::from)?)
     }
 
     pub async fn connector_type(&self, connector_type: &str) -> Result<ConnectorSpec, ServiceError> {
@@ -178,7 +194,9 @@ impl Service {
             updated_at: now(),
         };
         self.store.put_plugin(&row).await?;
-        self.store.audit(actor.name(), "plugin.install", &connector_type, "ok", &format!("sha256={}", row.sha256)).await?;
+        self.store
+            .audit(actor.name(), "plugin.install", &connector_type, "ok", &format!("sha256={}", row.sha256))
+            .await?;
         let view = PluginView::of(&row, plugin.spec.clone());
         self.plugins.lock().unwrap().insert(row.sha256, Arc::new(plugin));
         Ok(view)
@@ -199,7 +217,9 @@ impl Service {
             Ok(true) => {}
             Ok(false) => return Err(not_found("plugin", connector_type)),
             Err(in_use) => {
-                return Err(ServiceError::Conflict(format!("{in_use} connector(s) of type `{connector_type}` still exist; delete them first")));
+                return Err(ServiceError::Conflict(format!(
+                    "{in_use} connector(s) of type `{connector_type}` still exist; delete them first"
+                )));
             }
         }
         self.store.audit(actor.name(), "plugin.remove", connector_type, "ok", "").await?;
@@ -209,10 +229,13 @@ impl Service {
     /// Verify an embedded signature against the trusted keys; the signer's fingerprint.
     fn check_signature(&self, wasm: &[u8]) -> Result<Option<String>, ServiceError> {
         let policy = &self.policy.signatures;
-        let signed = wasmsign2::signature_info_from_reader(&mut Cursor::new(wasm), None).is_ok_and(|info| info.is_signed());
+        let signed =
+            wasmsign2::signature_info_from_reader(&mut Cursor::new(wasm), None).is_ok_and(|info| info.is_signed());
         if !signed {
             return match policy.require_signature {
-                true => Err(ServiceError::Invalid("the component is not signed and this server requires signed plugins".into())),
+                true => Err(ServiceError::Invalid(
+                    "the component is not signed and this server requires signed plugins".into(),
+                )),
                 false => Ok(None),
             };
         }

@@ -1,9 +1,9 @@
 //! Users, API tokens and the bootstrap admin.
 
-use super::{error::not_found, Actor, Service, ServiceError};
+use super::{Actor, Service, ServiceError, error::not_found};
 use crate::store::{Role, TokenRow, UserRow};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -52,7 +52,8 @@ impl Service {
 
     pub async fn create_user(&self, actor: &Actor, name: &str, role: Role) -> Result<NewToken, ServiceError> {
         actor.check_admin("manage users")?;
-        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        {
             return Err(ServiceError::Invalid(format!("`{name}` is not a valid user name")));
         }
         if self.store.user_by_name(name).await?.is_some() {
@@ -76,7 +77,9 @@ impl Service {
             return Err(ServiceError::Invalid("you cannot delete yourself".into()));
         }
         if self.store.list_connectors().await?.iter().any(|c| c.owner_id == user.id) {
-            return Err(ServiceError::Conflict(format!("`{name}` still owns connectors; delete or reassign them first")));
+            return Err(ServiceError::Conflict(format!(
+                "`{name}` still owns connectors; delete or reassign them first"
+            )));
         }
         self.store.delete_user(&user.id).await?;
         self.store.audit(actor.name(), "user.delete", name, "ok", "").await?;

@@ -5,7 +5,7 @@
 //! still waits until its own row is committed, so an acknowledged action always has its audit
 //! row, but a burst of requests shares one transaction instead of queueing for the write lock.
 
-use super::{new_id, now, Store};
+use super::{Store, new_id, now};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
@@ -58,12 +58,33 @@ impl AuditWriter {
 /// One multi-row insert for the whole batch.
 async fn insert<'a>(pool: &AnyPool, rows: impl ExactSizeIterator<Item = &'a AuditRow>) -> anyhow::Result<()> {
     let placeholders: Vec<String> = (0..rows.len())
-        .map(|i| format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", i * 7 + 1, i * 7 + 2, i * 7 + 3, i * 7 + 4, i * 7 + 5, i * 7 + 6, i * 7 + 7))
+        .map(|i| {
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                i * 7 + 1,
+                i * 7 + 2,
+                i * 7 + 3,
+                i * 7 + 4,
+                i * 7 + 5,
+                i * 7 + 6,
+                i * 7 + 7
+            )
+        })
         .collect();
-    let sql = format!("INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES {}", placeholders.join(", "));
+    let sql = format!(
+        "INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES {}",
+        placeholders.join(", ")
+    );
     let mut query = sqlx::query(&sql);
     for row in rows {
-        query = query.bind(&row.id).bind(row.at).bind(&row.actor).bind(&row.action).bind(&row.target).bind(&row.outcome).bind(&row.detail);
+        query = query
+            .bind(&row.id)
+            .bind(row.at)
+            .bind(&row.actor)
+            .bind(&row.action)
+            .bind(&row.target)
+            .bind(&row.outcome)
+            .bind(&row.detail);
     }
     query.execute(pool).await?;
     Ok(())
@@ -71,7 +92,14 @@ async fn insert<'a>(pool: &AnyPool, rows: impl ExactSizeIterator<Item = &'a Audi
 
 impl Store {
     /// Record an action; returns once the row is committed.
-    pub async fn audit(&self, actor: &str, action: &str, target: &str, outcome: &str, detail: &str) -> anyhow::Result<()> {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> anyhow::Result<()> {
         let row = AuditRow {
             id: new_id(),
             at: now(),
@@ -83,18 +111,30 @@ impl Store {
         };
         let (done, committed) = oneshot::channel();
         self.audit.queue.send((row, done)).await.map_err(|_| anyhow::anyhow!("the audit writer stopped"))?;
-        committed.await.map_err(|_| anyhow::anyhow!("the audit writer stopped"))?.map_err(|e| anyhow::anyhow!("writing the audit log: {e}"))
+        committed
+            .await
+            .map_err(|_| anyhow::anyhow!("the audit writer stopped"))?
+            .map_err(|e| anyhow::anyhow!("writing the audit log: {e}"))
     }
 
     pub async fn list_audit(&self, limit: i64) -> anyhow::Result<Vec<AuditRow>> {
-        let rows: Vec<(String, i64, String, String, String, String, String)> =
-            sqlx::query_as("SELECT id, at, actor, action, target, outcome, detail FROM audit ORDER BY id DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<(String, i64, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, actor, action, target, outcome, detail FROM audit ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, at, actor, action, target, outcome, detail)| AuditRow { id, at, actor, action, target, outcome, detail })
+            .map(|(id, at, actor, action, target, outcome, detail)| AuditRow {
+                id,
+                at,
+                actor,
+                action,
+                target,
+                outcome,
+                detail,
+            })
             .collect())
     }
 }

@@ -1,6 +1,6 @@
 //! Registered connectors and their sealed secrets.
 
-use super::{now, Store};
+use super::{Store, now};
 use crate::vault::Sealed;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -37,8 +37,22 @@ pub struct SecretChanges {
 }
 
 type ConnectorTuple = (
-    String, String, String, String, Option<String>, Option<String>, String, String, String,
-    Option<i64>, Option<i64>, Option<i64>, String, i64, i64, i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    i64,
+    i64,
+    i64,
 );
 
 /// A connector row joined with one of its secret names.
@@ -135,10 +149,18 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for name in &changes.remove {
-            sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2").bind(&row.id).bind(name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2")
+                .bind(&row.id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
         }
         for (name, sealed) in &changes.set {
-            sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2").bind(&row.id).bind(name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2")
+                .bind(&row.id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
             insert_secret(&mut tx, &row.id, name, sealed).await?;
         }
         // Credentials issued under the old configuration are no longer reused.
@@ -166,12 +188,10 @@ impl Store {
     }
 
     pub async fn list_connectors(&self) -> anyhow::Result<Vec<ConnectorRow>> {
-        let rows: Vec<ConnectorTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name"))
-            .fetch_all(self.pool())
-            .await?;
-        let names: Vec<(String, String)> = sqlx::query_as("SELECT connector_id, name FROM secrets ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<ConnectorTuple> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name")).fetch_all(self.pool()).await?;
+        let names: Vec<(String, String)> =
+            sqlx::query_as("SELECT connector_id, name FROM secrets ORDER BY name").fetch_all(self.pool()).await?;
         rows.into_iter()
             .map(|t| {
                 let secrets = names.iter().filter(|(c, _)| *c == t.0).map(|(_, n)| n.clone()).collect();
@@ -202,7 +222,10 @@ impl Store {
         let secrets: Vec<(String, String, String, String)> =
             sqlx::query_as("SELECT connector_id, name, key_id, sealed FROM secrets").fetch_all(&mut *tx).await?;
         for (connector_id, name, key_id, sealed) in &secrets {
-            let new = reseal(&format!("secret/{connector_id}/{name}"), &Sealed { key_id: key_id.clone(), sealed: sealed.clone() })?;
+            let new = reseal(
+                &format!("secret/{connector_id}/{name}"),
+                &Sealed { key_id: key_id.clone(), sealed: sealed.clone() },
+            )?;
             sqlx::query("UPDATE secrets SET key_id = $3, sealed = $4 WHERE connector_id = $1 AND name = $2")
                 .bind(connector_id)
                 .bind(name)
@@ -211,7 +234,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let leases: Vec<(String, String, String)> = sqlx::query_as("SELECT id, key_id, sealed FROM leases").fetch_all(&mut *tx).await?;
+        let leases: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, key_id, sealed FROM leases").fetch_all(&mut *tx).await?;
         for (id, key_id, sealed) in &leases {
             let new = reseal(&format!("lease/{id}"), &Sealed { key_id: key_id.clone(), sealed: sealed.clone() })?;
             sqlx::query("UPDATE leases SET key_id = $2, sealed = $3 WHERE id = $1")
@@ -226,7 +250,12 @@ impl Store {
     }
 }
 
-async fn insert_secret(tx: &mut sqlx::Transaction<'_, sqlx::Any>, connector_id: &str, name: &str, sealed: &Sealed) -> anyhow::Result<()> {
+async fn insert_secret(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connector_id: &str,
+    name: &str,
+    sealed: &Sealed,
+) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO secrets (connector_id, name, key_id, sealed) VALUES ($1, $2, $3, $4)")
         .bind(connector_id)
         .bind(name)

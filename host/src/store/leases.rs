@@ -1,6 +1,6 @@
 //! Leases: one per issued client credential, with the credential sealed for reuse.
 
-use super::{now, Store};
+use super::{Store, now};
 use crate::vault::Sealed;
 use serde::{Deserialize, Serialize};
 
@@ -46,21 +46,23 @@ fn lease(t: LeaseTuple) -> LeaseRow {
 
 impl Store {
     pub async fn insert_lease(&self, row: &LeaseRow) -> anyhow::Result<()> {
-        sqlx::query(&format!("INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
-            .bind(&row.id)
-            .bind(&row.connector_id)
-            .bind(&row.user_id)
-            .bind(&row.resource_type)
-            .bind(&row.resource_id)
-            .bind(&row.scope)
-            .bind(row.expires_at)
-            .bind(row.credential_expires_at)
-            .bind(row.revoked as i64)
-            .bind(&row.sealed.key_id)
-            .bind(&row.sealed.sealed)
-            .bind(row.created_at)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&row.id)
+        .bind(&row.connector_id)
+        .bind(&row.user_id)
+        .bind(&row.resource_type)
+        .bind(&row.resource_id)
+        .bind(&row.scope)
+        .bind(row.expires_at)
+        .bind(row.credential_expires_at)
+        .bind(row.revoked as i64)
+        .bind(&row.sealed.key_id)
+        .bind(&row.sealed.sealed)
+        .bind(row.created_at)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -79,11 +81,17 @@ impl Store {
     /// Leases, newest first; only `user_id`'s when given.
     pub async fn list_leases(&self, user_id: Option<&str>) -> anyhow::Result<Vec<LeaseRow>> {
         let rows: Vec<LeaseTuple> = match user_id {
-            Some(user) => sqlx::query_as(&format!("SELECT {COLUMNS} FROM leases WHERE user_id = $1 ORDER BY created_at DESC"))
-                .bind(user)
-                .fetch_all(self.pool())
-                .await?,
-            None => sqlx::query_as(&format!("SELECT {COLUMNS} FROM leases ORDER BY created_at DESC")).fetch_all(self.pool()).await?,
+            Some(user) => {
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM leases WHERE user_id = $1 ORDER BY created_at DESC"))
+                    .bind(user)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM leases ORDER BY created_at DESC"))
+                    .fetch_all(self.pool())
+                    .await?
+            }
         };
         Ok(rows.into_iter().map(lease).collect())
     }

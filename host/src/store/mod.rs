@@ -15,7 +15,7 @@ pub use plugins::PluginRow;
 pub use users::{Role, TokenRow, UserRow};
 
 use anyhow::Context;
-use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};

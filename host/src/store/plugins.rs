@@ -1,8 +1,8 @@
 //! Installed connector plugins (components are stored base64-encoded, pinned by SHA-256).
 
-use super::{now, Store};
-use base64::engine::general_purpose::STANDARD as B64;
+use super::{Store, now};
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 
 /// An installed plugin. `spec` is the JSON of the component's `describe` result.
 #[derive(Debug, Clone)]
@@ -36,7 +36,8 @@ fn plugin(t: PluginTuple) -> anyhow::Result<PluginRow> {
     })
 }
 
-const COLUMNS: &str = "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, updated_at";
+const COLUMNS: &str =
+    "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, updated_at";
 
 impl Store {
     /// Insert or replace the plugin for its connector type.
@@ -62,19 +63,21 @@ impl Store {
     }
 
     pub async fn get_plugin(&self, connector_type: &str) -> anyhow::Result<Option<PluginRow>> {
-        let row: Option<PluginTuple> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM plugins WHERE connector_type = $1"))
-            .bind(connector_type)
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<PluginTuple> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM plugins WHERE connector_type = $1"))
+                .bind(connector_type)
+                .fetch_optional(self.pool())
+                .await?;
         row.map(plugin).transpose()
     }
 
     /// The installed component's hash and approval, without loading its bytes.
     pub async fn plugin_digest(&self, connector_type: &str) -> anyhow::Result<Option<(String, bool)>> {
-        let row: Option<(String, i64)> = sqlx::query_as("SELECT sha256, approved FROM plugins WHERE connector_type = $1")
-            .bind(connector_type)
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT sha256, approved FROM plugins WHERE connector_type = $1")
+                .bind(connector_type)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|(sha, approved)| (sha, approved != 0)))
     }
 
@@ -116,7 +119,8 @@ impl Store {
         if in_use > 0 {
             return Ok(Err(in_use));
         }
-        let done = sqlx::query("DELETE FROM plugins WHERE connector_type = $1").bind(connector_type).execute(&mut *tx).await?;
+        let done =
+            sqlx::query("DELETE FROM plugins WHERE connector_type = $1").bind(connector_type).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Ok(done.rows_affected() > 0))
     }

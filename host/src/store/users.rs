@@ -1,6 +1,6 @@
 //! Users and their API tokens (stored as SHA-256 hashes).
 
-use super::{new_id, now, Store};
+use super::{Store, new_id, now};
 use serde::{Deserialize, Serialize};
 
 /// What a user may do.
@@ -102,9 +102,8 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> anyhow::Result<Vec<UserRow>> {
-        let rows: Vec<UserTuple> = sqlx::query_as("SELECT id, name, role, created_at FROM users ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<UserTuple> =
+            sqlx::query_as("SELECT id, name, role, created_at FROM users ORDER BY name").fetch_all(self.pool()).await?;
         Ok(rows.into_iter().map(user).collect())
     }
 
@@ -136,7 +135,11 @@ impl Store {
     }
 
     pub async fn delete_token(&self, user_id: &str, id: &str) -> anyhow::Result<bool> {
-        let done = sqlx::query("DELETE FROM tokens WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(self.pool()).await?;
+        let done = sqlx::query("DELETE FROM tokens WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -15,7 +15,9 @@ impl Connector for Probe {
             .resource_type(spec::resource_type("probe", "Probe scenario"))
             .auth_method(
                 spec::auth_method("token", "Token")
-                    .attribute(spec::secret("token", "A secret the probe must never see").optional().secret_hosts(&[AWS]))
+                    .attribute(
+                        spec::secret("token", "A secret the probe must never see").optional().secret_hosts(&[AWS]),
+                    )
                     .attribute(spec::secret("key_id", "An access key id for SigV4").optional().secret_hosts(&[AWS]))
                     .attribute(spec::text("canary", "A non-secret value the probe may see").optional())
                     .attribute(spec::url("endpoint", "First origin").optional().egress())
@@ -47,7 +49,10 @@ impl Connector for Probe {
             "fetch" => fetch(&target, None)?,
             "fetch-bearer" => fetch(&target, Some("token"))?,
             "fetch-basic" => send(http::Request::get(&target).basic("canary", "token"))?,
-            "fetch-header" => send(http::Request::get(&target).credential(http::CredentialUse::Header(("x-api-key".into(), "token".into()))))?,
+            "fetch-header" => send(
+                http::Request::get(&target)
+                    .credential(http::CredentialUse::Header(("x-api-key".into(), "token".into()))),
+            )?,
             "post-placeholder" => send(
                 http::Request::post(&target)
                     .header("content-type", "application/x-www-form-urlencoded")
@@ -104,20 +109,26 @@ impl Connector for Probe {
                 }
                 panic!("the real panic message comes last")
             }
-            "presign" => vec![format!("{:?}", raw::presign(&raw::PresignRequest {
-                method: raw::Method::Get,
-                url: target.clone(),
-                headers: vec![],
-                expires_seconds: 60,
-                signing: signing("sts"),
-            }))],
-            "sigv4-send" => vec![format!("{:?}", raw::send(&raw::Request {
-                method: raw::Method::Get,
-                url: target.clone(),
-                headers: vec![],
-                body: vec![],
-                credential: Some(raw::CredentialUse::AwsSigv4(signing("execute-api"))),
-            }))],
+            "presign" => vec![format!(
+                "{:?}",
+                raw::presign(&raw::PresignRequest {
+                    method: raw::Method::Get,
+                    url: target.clone(),
+                    headers: vec![],
+                    expires_seconds: 60,
+                    signing: signing("sts"),
+                })
+            )],
+            "sigv4-send" => vec![format!(
+                "{:?}",
+                raw::send(&raw::Request {
+                    method: raw::Method::Get,
+                    url: target.clone(),
+                    headers: vec![],
+                    body: vec![],
+                    credential: Some(raw::CredentialUse::AwsSigv4(signing("execute-api"))),
+                })
+            )],
             "escape" => escape(),
             "spin" => spin(),
             "memory-bomb" => memory_bomb(),
@@ -171,7 +182,11 @@ fn signing(service: &str) -> http::AwsSigning {
     }
 }
 
-fn raw_send(url: &str, headers: Vec<(String, String)>, bearer: Option<&str>) -> std::result::Result<raw::Response, raw::HttpError> {
+fn raw_send(
+    url: &str,
+    headers: Vec<(String, String)>,
+    bearer: Option<&str>,
+) -> std::result::Result<raw::Response, raw::HttpError> {
     raw::send(&raw::Request {
         method: raw::Method::Get,
         url: url.into(),
@@ -199,16 +214,22 @@ fn fetch(url: &str, bearer: Option<&str>) -> Result<Vec<String>> {
 fn escape() -> Vec<String> {
     let mut seen = Vec::new();
     for path in ["/etc/passwd", "/proc/self/environ", "Cargo.toml", "."] {
-        seen.push(format!("read {path}: {}", match std::fs::read(path) {
-            Ok(bytes) => format!("GOT {} bytes", bytes.len()),
-            Err(e) => format!("denied ({e})"),
-        }));
+        seen.push(format!(
+            "read {path}: {}",
+            match std::fs::read(path) {
+                Ok(bytes) => format!("GOT {} bytes", bytes.len()),
+                Err(e) => format!("denied ({e})"),
+            }
+        ));
     }
     for dir in ["/", "."] {
-        seen.push(format!("list {dir}: {}", match std::fs::read_dir(dir) {
-            Ok(entries) => format!("GOT {} entries", entries.count()),
-            Err(e) => format!("denied ({e})"),
-        }));
+        seen.push(format!(
+            "list {dir}: {}",
+            match std::fs::read_dir(dir) {
+                Ok(entries) => format!("GOT {} entries", entries.count()),
+                Err(e) => format!("denied ({e})"),
+            }
+        ));
     }
     seen.push(format!("env: {} variables", std::env::vars().count()));
     seen.push(format!("args: {} arguments", std::env::args().count()));
