@@ -3,7 +3,7 @@
 //!
 //! Data flow: the [`cli`] (or the server) prepares an [`instance::Instance`] from a user's
 //! configuration, the [`runtime`] runs the connector's component in a fresh sandbox, and the
-//! component's outbound requests go through [`outbound`], which applies the [`egress`] gate and
+//! component's outbound requests go through [`runtime::outbound`], which applies the [`egress`] gate and
 //! the host-held [`credentials`].
 
 pub mod api;
@@ -13,7 +13,6 @@ pub mod cli;
 pub mod credentials;
 pub mod egress;
 pub mod instance;
-pub mod outbound;
 pub mod runtime;
 pub mod server;
 pub mod service;

@@ -37,6 +37,9 @@
 //! airlock_sdk::export_connector!(Echo);
 //! ```
 
+#![deny(missing_docs)]
+
+#[allow(missing_docs, clippy::too_many_arguments)] // generated; the WIT contract documents it
 pub mod bindings {
     //! The raw bindings generated from `wit/connector.wit`.
     wit_bindgen::generate!({

@@ -35,10 +35,10 @@ pub fn host_port(id: &str) -> Result<String> {
     if host.is_empty() {
         return Err(invalid("the host is empty".into()));
     }
-    if let Some(port) = port {
-        if port.parse::<u16>().is_err() {
-            return Err(invalid(format!("`{port}` is not a port number")));
-        }
+    if let Some(port) = port
+        && port.parse::<u16>().is_err()
+    {
+        return Err(invalid(format!("`{port}` is not a port number")));
     }
     Ok(authority.to_ascii_lowercase())
 }

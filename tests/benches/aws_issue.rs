@@ -47,12 +47,9 @@ async fn raw_sts(client: &reqwest::Client, moto: &Moto) {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
-async fn measure<F: std::future::Future<Output = ()>>(
-    clients: usize,
-    call: impl Fn() -> F + Clone + Send + 'static,
-) -> (Vec<Duration>, f64)
+async fn measure<F>(clients: usize, call: impl Fn() -> F + Clone + Send + 'static) -> (Vec<Duration>, f64)
 where
-    F: Send,
+    F: Future<Output = ()> + Send,
 {
     let deadline = Instant::now() + WINDOW;
     let tasks: Vec<_> = (0..clients)

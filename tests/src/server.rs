@@ -91,11 +91,9 @@ impl Server {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 use std::io::Write;
                 let _ = writeln!(log_file, "{line}");
-                if !sent {
-                    if let Some(rest) = line.split("listening on ").nth(1) {
-                        let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
-                        sent = true;
-                    }
+                if !sent && let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+                    sent = true;
                 }
             }
         });

@@ -15,7 +15,7 @@ impl FromRequestParts<Arc<Service>> for Caller {
     async fn from_request_parts(parts: &mut Parts, service: &Arc<Service>) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
-            .get(axum::http::header::AUTHORIZATION)
+            .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(crate::service::ServiceError::Unauthenticated)?;

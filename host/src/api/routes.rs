@@ -33,7 +33,7 @@ fn warned<T: serde::Serialize>(status: StatusCode, warned: Warned<T>) -> Reply {
     for warning in warned.warnings {
         // Header values are visible ASCII; anything else is replaced.
         let text: String = warning.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
-        if let Ok(value) = axum::http::HeaderValue::from_str(&text) {
+        if let Ok(value) = http::HeaderValue::from_str(&text) {
             response.headers_mut().append(WARNING_HEADER, value);
         }
     }
@@ -45,7 +45,7 @@ fn no_content() -> Reply {
 }
 
 pub async fn openapi() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+    ([(http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
 }
 
 pub async fn list_types(State(s): Svc, Caller(_): Caller) -> Reply {

@@ -124,7 +124,7 @@ impl Client {
 }
 
 /// Show a spinner on stderr while `future` runs (only on a terminal).
-pub async fn with_spinner<T>(message: &str, future: impl std::future::Future<Output = T>) -> T {
+pub async fn with_spinner<T>(message: &str, future: impl Future<Output = T>) -> T {
     if !std::io::stderr().is_terminal() {
         return future.await;
     }

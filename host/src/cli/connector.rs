@@ -129,7 +129,7 @@ pub struct Scope {
 
 impl Scope {
     fn query(&self) -> String {
-        let mut params = url::form_urlencoded::Serializer::new(String::new());
+        let mut params = form_urlencoded::Serializer::new(String::new());
         if let Some(rt) = &self.resource_type {
             params.append_pair("resource_type", rt);
         }
@@ -244,7 +244,7 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
         }
         ConnectorCommand::Register(args) => register(args, server).await,
         ConnectorCommand::List { connector_type, resource_type, auth_method, name, labels, output } => {
-            let mut params = url::form_urlencoded::Serializer::new(String::new());
+            let mut params = form_urlencoded::Serializer::new(String::new());
             for (key, value) in [
                 ("connector_type", connector_type),
                 ("resource_type", resource_type),
@@ -296,7 +296,7 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
                     "{}{}connector_type={}",
                     query,
                     if query.is_empty() { "?" } else { "&" },
-                    url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+                    form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
                 );
             }
             let api = server.client()?;

@@ -72,7 +72,7 @@ pub fn apply(
             let value = secret(name)?;
             http::HeaderName::try_from(header.as_str())
                 .map_err(|_| HttpError::InvalidRequest(format!("`{header}` is not a header name")))?;
-            if crate::outbound::is_transport_header(header) {
+            if super::headers::is_transport_header(header) {
                 return Err(HttpError::ForbiddenHeader(format!("a credential cannot go into the `{header}` header")));
             }
             applied.sensitive.push(value.to_string());

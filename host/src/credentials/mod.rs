@@ -2,6 +2,7 @@
 //! to the guest, and the rules for releasing them to clients.
 
 mod apply;
+pub mod headers;
 mod jwt;
 mod release;
 mod sigv4;

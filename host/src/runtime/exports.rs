@@ -29,12 +29,12 @@ pub(super) struct Describe;
 impl Export for Describe {
     type Output = ConnectorSpec;
 
-    fn invoke<'a>(
+    async fn invoke(
         self,
-        connector: &'a Connector,
-        store: &'a mut Store<CallState>,
-    ) -> impl Future<Output = wasmtime::Result<Result<ConnectorSpec, ConnectorError>>> + Send + 'a {
-        async move { connector.call_describe(store).await.map(Ok) }
+        connector: &Connector,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Result<ConnectorSpec, ConnectorError>> {
+        connector.call_describe(store).await.map(Ok)
     }
 }
 
@@ -47,12 +47,12 @@ pub(super) struct CanonicalResourceId {
 impl Export for CanonicalResourceId {
     type Output = String;
 
-    fn invoke<'a>(
+    async fn invoke(
         self,
-        connector: &'a Connector,
-        store: &'a mut Store<CallState>,
-    ) -> impl Future<Output = wasmtime::Result<Result<String, ConnectorError>>> + Send + 'a {
-        async move { connector.call_canonical_resource_id(store, &self.resource_type, &self.resource_id).await }
+        connector: &Connector,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Result<String, ConnectorError>> {
+        connector.call_canonical_resource_id(store, &self.resource_type, &self.resource_id).await
     }
 }
 
@@ -65,12 +65,12 @@ pub(super) struct Verify {
 impl Export for Verify {
     type Output = Vec<ResourceListing>;
 
-    fn invoke<'a>(
+    async fn invoke(
         self,
-        connector: &'a Connector,
-        store: &'a mut Store<CallState>,
-    ) -> impl Future<Output = wasmtime::Result<Result<Vec<ResourceListing>, ConnectorError>>> + Send + 'a {
-        async move { connector.call_verify(store, self.resource_type.as_deref(), self.resource_id.as_deref()).await }
+        connector: &Connector,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Result<Vec<ResourceListing>, ConnectorError>> {
+        connector.call_verify(store, self.resource_type.as_deref(), self.resource_id.as_deref()).await
     }
 }
 
@@ -80,12 +80,12 @@ pub(super) struct IssueClient(pub ClientRequest);
 impl Export for IssueClient {
     type Output = ClientCredential;
 
-    fn invoke<'a>(
+    async fn invoke(
         self,
-        connector: &'a Connector,
-        store: &'a mut Store<CallState>,
-    ) -> impl Future<Output = wasmtime::Result<Result<ClientCredential, ConnectorError>>> + Send + 'a {
-        async move { connector.call_issue_client(store, &self.0).await }
+        connector: &Connector,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Result<ClientCredential, ConnectorError>> {
+        connector.call_issue_client(store, &self.0).await
     }
 }
 
@@ -95,11 +95,11 @@ pub(super) struct AutoConfigure(pub AutoConfigureInput);
 impl Export for AutoConfigure {
     type Output = AutoConfiguration;
 
-    fn invoke<'a>(
+    async fn invoke(
         self,
-        connector: &'a Connector,
-        store: &'a mut Store<CallState>,
-    ) -> impl Future<Output = wasmtime::Result<Result<AutoConfiguration, ConnectorError>>> + Send + 'a {
-        async move { connector.call_auto_configure(store, &self.0).await }
+        connector: &Connector,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Result<AutoConfiguration, ConnectorError>> {
+        connector.call_auto_configure(store, &self.0).await
     }
 }

@@ -61,7 +61,7 @@ impl http::Host for CallState {
     }
 
     fn presign(&mut self, request: PresignRequest) -> Result<String, HttpError> {
-        let url = crate::outbound::parse_url(&request.url)?;
+        let url = super::outbound::parse_url(&request.url)?;
         if let Err(reason) = self.instance.egress.check(&url) {
             self.budget.denied(&reason);
             return Err(HttpError::Denied(reason));
@@ -75,7 +75,7 @@ impl http::Host for CallState {
         let secret = |name: &str| bindings.for_aws_signing(name, &origin, service, region);
         let presigned = credentials::presign(
             &request.signing,
-            crate::outbound::method_name(request.method),
+            super::outbound::method_name(request.method),
             &url,
             &request.headers,
             Duration::from_secs(request.expires_seconds.into()),

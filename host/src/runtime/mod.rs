@@ -8,6 +8,7 @@ mod error;
 mod exports;
 mod host;
 pub mod limits;
+pub mod outbound;
 mod pool;
 pub(crate) mod state;
 mod stderr;
@@ -19,12 +20,12 @@ pub use limits::{Limit, LimitExceeded, Limits};
 use crate::credentials::{IssuedCredential, ReleasePolicy, release};
 use crate::egress::{AddressPolicy, OriginPattern};
 use crate::instance::Instance;
-use crate::outbound::Outbound;
 use bindings::{
     AutoConfiguration, AutoConfigureInput, ClientRequest, Connector, ConnectorError, ConnectorPre, ConnectorSpec,
     ResourceListing,
 };
 use exports::Export;
+use outbound::Outbound;
 use pool::GuestPool;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -453,10 +454,10 @@ fn validate_spec(spec: &ConnectorSpec) -> Result<(), String> {
                 OriginPattern::parse(origin)?;
             }
         }
-        if let Some(b) = &method.expiration {
-            if !(b.min_seconds <= b.default_seconds && b.default_seconds <= b.max_seconds) {
-                return Err(format!("auth method `{}` has expiration bounds out of order", method.auth_method));
-            }
+        if let Some(b) = &method.expiration
+            && !(b.min_seconds <= b.default_seconds && b.default_seconds <= b.max_seconds)
+        {
+            return Err(format!("auth method `{}` has expiration bounds out of order", method.auth_method));
         }
     }
     for origin in &spec.egress_hosts {

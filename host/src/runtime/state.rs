@@ -1,9 +1,9 @@
 //! What one guest call's store holds: its budgets, its connector instance and an empty WASI.
 
 use super::limits::{Limit, LimitExceeded, Limits, MemoryLimiter};
+use super::outbound::Outbound;
 use super::stderr::StderrTail;
 use crate::instance::Instance;
-use crate::outbound::Outbound;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};

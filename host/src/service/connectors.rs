@@ -423,10 +423,10 @@ impl Service {
     ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         let (plugin, instance) = self.instance_of(row).await?;
         let resource_type = resource_type.or(row.resource_type.as_deref());
-        if let (Some(own), Some(asked)) = (&row.resource_type, resource_type) {
-            if own != asked {
-                return Err(ServiceError::Invalid(format!("the connector `{}` only serves `{own}`", row.name)));
-            }
+        if let (Some(own), Some(asked)) = (&row.resource_type, resource_type)
+            && own != asked
+        {
+            return Err(ServiceError::Invalid(format!("the connector `{}` only serves `{own}`", row.name)));
         }
         let resource_id = resource_id.or(row.resource_id.as_deref());
         let result = self.runtime.verify(&plugin, instance.clone(), resource_type, resource_id).await;

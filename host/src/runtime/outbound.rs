@@ -2,12 +2,12 @@
 //! host only towards the origin the guest addressed, budgets enforced, and responses that echo a
 //! secret withheld.
 
-use crate::credentials::{self, AppliedCredential};
+use super::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response};
+use super::limits::LimitExceeded;
+use super::state::CallBudget;
+use crate::credentials::{self, AppliedCredential, headers};
 use crate::egress::{AddressPolicy, GatedResolver, Origin};
 use crate::instance::{BindingUse, Instance};
-use crate::runtime::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response};
-use crate::runtime::limits::LimitExceeded;
-use crate::runtime::state::CallBudget;
 use std::collections::HashMap;
 use std::error::Error as _;
 use std::net::IpAddr;
@@ -18,42 +18,6 @@ use url::{Host, Url};
 const MAX_REDIRECTS: usize = 5;
 /// Secrets shorter than this are not searched for in responses (too many false matches).
 const MIN_REFLECTION_LEN: usize = 8;
-
-/// Headers only the host may set: credentials and signing inputs.
-const CREDENTIAL_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-amz-security-token",
-    "x-amz-date",
-    "x-amz-content-sha256",
-    "x-goog-iam-authorization-token",
-    "x-api-key",
-    "x-auth-token",
-    "private-token",
-];
-
-/// Headers that shape the connection or the response's bytes. A guest may not set them (a
-/// compressed or partial response would hide an echoed secret from the reflection check), and
-/// no credential may go into them.
-const TRANSPORT_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "upgrade",
-    "te",
-    "accept-encoding",
-    "range",
-    "if-range",
-];
-
-/// Whether a header name is one of [`TRANSPORT_HEADERS`].
-pub(crate) fn is_transport_header(name: &str) -> bool {
-    TRANSPORT_HEADERS.contains(&name.to_ascii_lowercase().as_str())
-}
 
 /// The shared HTTP client connectors' requests go through.
 pub struct Outbound {
@@ -84,9 +48,7 @@ impl Outbound {
         request: Request,
     ) -> Result<Response, HttpError> {
         let mut url = parse_url(&request.url)?;
-        let forbidden =
-            |n: &str| is_transport_header(n) || CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
-        if let Some((name, _)) = request.headers.iter().find(|(n, _)| forbidden(n)) {
+        if let Some((name, _)) = request.headers.iter().find(|(n, _)| headers::reserved_for_host(n)) {
             return Err(HttpError::ForbiddenHeader(format!(
                 "connectors may not set the `{name}` header; name a credential binding instead"
             )));
