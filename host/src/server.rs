@@ -60,12 +60,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     if let Some(token) = service.bootstrap_admin(options.admin_token).await? {
         println!("Created the admin user. Its API token (shown once, keep it safe):\n{token}");
     }
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let listener =
+        api::listener::bind(options.listen).with_context(|| format!("cannot listen on {}", options.listen))?;
     let addr = listener.local_addr()?;
     eprintln!("airlock listening on http://{addr} (ready in {} ms)", started.elapsed().as_millis());
-    axum::serve(listener, api::router(service)).with_graceful_shutdown(shutdown()).await?;
+    api::listener::serve(listener, api::router(service), shutdown()).await;
     Ok(())
 }
 
@@ -86,6 +85,8 @@ pub struct PolicyChoices {
     /// Comma-separated origin patterns plugins' declared egress is narrowed to.
     pub egress_origins: Option<String>,
     pub config_hosts: bool,
+    /// Connector calls one user may have running at once.
+    pub calls_per_user: usize,
 }
 
 /// Server-side policy from the admin's choices.
@@ -115,6 +116,7 @@ pub fn policy(choices: PolicyChoices) -> anyhow::Result<ServerPolicy> {
         release: choices.release,
         lease_reuse: choices.lease_reuse,
         signatures: SignaturePolicy { trusted, require_signature: choices.require_signed },
+        calls_per_user: choices.calls_per_user,
         ..Default::default()
     })
 }

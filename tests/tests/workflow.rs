@@ -150,7 +150,7 @@ fn workflow(store: StoreKind) {
     let deleted = cli(&["connector", "delete", "reg"]);
     assert!(deleted.status.success());
     let gone = cli(&["connector", "describe", "reg"]);
-    assert!(!gone.status.success() && out(&gone).1.contains("no connector `reg` [not-found]"));
+    assert!(!gone.status.success() && out(&gone).1.contains("no connector named `reg` [not-found]"));
 }
 
 #[test]

@@ -17,7 +17,9 @@ impl FromRequestParts<Arc<Service>> for Caller {
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or(crate::service::ServiceError::Unauthenticated)?;
         Ok(Caller(service.authenticate(token.trim()).await?))
     }

@@ -21,6 +21,31 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// One path parameter as text. Bad percent-encoding, invalid UTF-8, control characters and
+/// overlong segments are API errors (400), before any lookup sees them.
+pub struct PathText(pub String);
+
+/// Longest path parameter (names and ids are far shorter).
+const MAX_PATH_PARAM: usize = 256;
+
+impl<S: Send + Sync> FromRequestParts<S> for PathText {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid-request", message);
+        let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|r| invalid(format!("the path is malformed: {}", r.body_text().escape_debug())))?;
+        if text.len() > MAX_PATH_PARAM || text.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "`{}` is not a valid name or id (control characters, or longer than {MAX_PATH_PARAM} bytes)",
+                text.chars().take(64).collect::<String>().escape_debug()
+            )));
+        }
+        Ok(PathText(text))
+    }
+}
+
 /// Query parameters, with rejections as API errors.
 pub struct Params<T>(pub T);
 

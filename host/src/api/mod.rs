@@ -4,6 +4,8 @@
 mod auth;
 mod error;
 mod json;
+pub mod listener;
+mod middleware;
 mod routes;
 
 pub use error::ApiError;
@@ -55,6 +57,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .merge(plugins)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(axum::middleware::from_fn(middleware::json_errors))
         .with_state(service)
 }
 

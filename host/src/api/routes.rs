@@ -2,13 +2,13 @@
 
 use super::ApiError;
 use super::auth::Caller;
-use super::json::{Body, Params};
+use super::json::{Body, Params, PathText};
 use crate::service::{ClientRequestBody, ConnectorFilter, RegisterRequest, Service, UpdateRequest, Warned};
 use crate::store::Role;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ fn warned<T: serde::Serialize>(status: StatusCode, warned: Warned<T>) -> Reply {
     for warning in warned.warnings {
         // Header values are visible ASCII; anything else is replaced.
         let text: String = warning.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
-        if let Ok(value) = http::HeaderValue::from_str(&text) {
+        if let Ok(value) = HeaderValue::from_str(&text) {
             response.headers_mut().append(WARNING_HEADER, value);
         }
     }
@@ -45,14 +45,14 @@ fn no_content() -> Reply {
 }
 
 pub async fn openapi() -> impl IntoResponse {
-    ([(http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+    ([(header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
 }
 
 pub async fn list_types(State(s): Svc, Caller(_): Caller) -> Reply {
     ok(s.connector_types().await?)
 }
 
-pub async fn describe_type(State(s): Svc, Caller(_): Caller, Path(connector_type): Path<String>) -> Reply {
+pub async fn describe_type(State(s): Svc, Caller(_): Caller, PathText(connector_type): PathText) -> Reply {
     ok(s.connector_type(&connector_type).await?)
 }
 
@@ -60,36 +60,28 @@ pub async fn list_plugins(State(s): Svc, Caller(a): Caller) -> Reply {
     ok(s.list_plugins(&a).await?)
 }
 
-pub async fn describe_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>) -> Reply {
+pub async fn describe_plugin(State(s): Svc, Caller(a): Caller, PathText(connector_type): PathText) -> Reply {
     ok(s.describe_plugin(&a, &connector_type).await?)
 }
 
 pub async fn install_plugin(State(s): Svc, Caller(a): Caller, body: Bytes) -> Reply {
-    created(s.install_plugin(&a, &body, false).await?)
+    created(s.install_plugin(&a, &body, None).await?)
 }
 
 pub async fn replace_plugin(
     State(s): Svc,
     Caller(a): Caller,
-    Path(connector_type): Path<String>,
+    PathText(connector_type): PathText,
     body: Bytes,
 ) -> Reply {
-    let view = s.install_plugin(&a, &body, true).await?;
-    if view.connector_type != connector_type {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-plugin",
-            format!("the uploaded component is of type `{}`, not `{connector_type}`", view.connector_type),
-        ));
-    }
-    ok(view)
+    ok(s.install_plugin(&a, &body, Some(&connector_type)).await?)
 }
 
-pub async fn approve_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>) -> Reply {
+pub async fn approve_plugin(State(s): Svc, Caller(a): Caller, PathText(connector_type): PathText) -> Reply {
     ok(s.approve_plugin(&a, &connector_type).await?)
 }
 
-pub async fn remove_plugin(State(s): Svc, Caller(a): Caller, Path(connector_type): Path<String>) -> Reply {
+pub async fn remove_plugin(State(s): Svc, Caller(a): Caller, PathText(connector_type): PathText) -> Reply {
     s.remove_plugin(&a, &connector_type).await?;
     no_content()
 }
@@ -108,20 +100,54 @@ pub async fn verify_config(State(s): Svc, Caller(a): Caller, Body(request): Body
     warned(StatusCode::OK, s.verify_config(&a, request).await?)
 }
 
-pub async fn describe_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>) -> Reply {
-    ok(s.describe_connector(&a, &connector).await?)
+pub async fn describe_connector(State(s): Svc, Caller(a): Caller, PathText(connector): PathText) -> Reply {
+    let view = s.describe_connector(&a, &connector).await?;
+    let etag = etag(view.version);
+    let mut response = ok(view)?;
+    response.headers_mut().insert(header::ETAG, etag);
+    Ok(response)
 }
 
+/// `PATCH` a connector; `If-Match: "<version>"` (from the `ETag` of a read) makes the update
+/// conditional: a connector changed meanwhile answers 412 and keeps the other change.
 pub async fn update_connector(
     State(s): Svc,
     Caller(a): Caller,
-    Path(connector): Path<String>,
+    PathText(connector): PathText,
+    headers: HeaderMap,
     Body(update): Body<UpdateRequest>,
 ) -> Reply {
-    warned(StatusCode::OK, s.update_connector(&a, &connector, update).await?)
+    let if_match = if_match(&headers)?;
+    let updated = s.update_connector(&a, &connector, update, if_match).await?;
+    let etag = etag(updated.value.version);
+    let mut response = warned(StatusCode::OK, updated)?;
+    response.headers_mut().insert(header::ETAG, etag);
+    Ok(response)
 }
 
-pub async fn delete_connector(State(s): Svc, Caller(a): Caller, Path(connector): Path<String>) -> Reply {
+/// A connector version as an entity tag.
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits and quotes are a valid header value")
+}
+
+/// The version an `If-Match` header names (`"3"`, `W/"3"`); none for `*` or no header.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    tag.parse().map(Some).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "If-Match must be an ETag from this API (\"<version>\")",
+        )
+    })
+}
+
+pub async fn delete_connector(State(s): Svc, Caller(a): Caller, PathText(connector): PathText) -> Reply {
     s.delete_connector(&a, &connector).await?;
     no_content()
 }
@@ -138,7 +164,7 @@ pub struct ResourceQuery {
 pub async fn verify_connector(
     State(s): Svc,
     Caller(a): Caller,
-    Path(connector): Path<String>,
+    PathText(connector): PathText,
     Params(q): Params<ResourceQuery>,
 ) -> Reply {
     warned(
@@ -150,7 +176,7 @@ pub async fn verify_connector(
 pub async fn connector_resources(
     State(s): Svc,
     Caller(a): Caller,
-    Path(connector): Path<String>,
+    PathText(connector): PathText,
     Params(q): Params<ResourceQuery>,
 ) -> Reply {
     warned(
@@ -167,7 +193,7 @@ pub async fn all_resources(State(s): Svc, Caller(a): Caller, Params(q): Params<R
 pub async fn issue_client(
     State(s): Svc,
     Caller(a): Caller,
-    Path(connector): Path<String>,
+    PathText(connector): PathText,
     Body(body): Body<ClientRequestBody>,
 ) -> Reply {
     warned(StatusCode::OK, s.issue_client(&a, &connector, body).await?)
@@ -177,7 +203,7 @@ pub async fn list_leases(State(s): Svc, Caller(a): Caller) -> Reply {
     ok(s.list_leases(&a).await?)
 }
 
-pub async fn revoke_lease(State(s): Svc, Caller(a): Caller, Path(lease): Path<String>) -> Reply {
+pub async fn revoke_lease(State(s): Svc, Caller(a): Caller, PathText(lease): PathText) -> Reply {
     s.revoke_lease(&a, &lease).await?;
     no_content()
 }
@@ -197,7 +223,7 @@ pub async fn create_user(State(s): Svc, Caller(a): Caller, Body(user): Body<NewU
     created(s.create_user(&a, &user.name, user.role).await?)
 }
 
-pub async fn delete_user(State(s): Svc, Caller(a): Caller, Path(user): Path<String>) -> Reply {
+pub async fn delete_user(State(s): Svc, Caller(a): Caller, PathText(user): PathText) -> Reply {
     s.delete_user(&a, &user).await?;
     no_content()
 }
@@ -216,7 +242,7 @@ pub async fn create_token(State(s): Svc, Caller(a): Caller, Body(token): Body<Ne
     created(s.create_token(&a, &token.name).await?)
 }
 
-pub async fn revoke_token(State(s): Svc, Caller(a): Caller, Path(token): Path<String>) -> Reply {
+pub async fn revoke_token(State(s): Svc, Caller(a): Caller, PathText(token): PathText) -> Reply {
     s.revoke_token(&a, &token).await?;
     no_content()
 }

@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// Wall-time budget of one connector call, in seconds (guest code and its HTTP together).
     #[arg(long, env = "AIRLOCK_CALL_WALL_TIME", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     call_wall_time: u64,
+    /// Connector calls (verify, register, issue...) one user may have running at once; more are
+    /// answered with 429 and Retry-After.
+    #[arg(long, env = "AIRLOCK_CALLS_PER_USER", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    calls_per_user: u64,
 }
 
 /// Where the server keeps its state.
@@ -94,6 +98,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         require_signed: args.require_signed_plugins,
         egress_origins: args.egress_allow_origins,
         config_hosts: !args.no_config_hosts,
+        calls_per_user: args.calls_per_user as usize,
     })?;
     server::serve(ServeOptions {
         listen: args.listen,

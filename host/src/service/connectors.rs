@@ -1,11 +1,14 @@
 //! Connector verbs: register, list, describe, update, delete, verify, list resources.
 
 use super::access::Verb;
-use super::{Actor, Service, ServiceError, Warned, error::not_found};
+use super::input::{
+    check_configuration, check_description, check_identifier, check_labels, check_name, check_resource_id,
+};
+use super::{Actor, Service, ServiceError, Warned};
 use crate::instance::{ConnectorConfig, Instance};
 use crate::runtime::Plugin;
 use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
-use crate::store::{ConnectorRow, SecretChanges, new_id, now};
+use crate::store::{ConnectorRow, Lookup, SecretChanges, new_id, now};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -98,6 +101,8 @@ pub struct ConnectorView {
     pub shared: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Goes up with every update; its `ETag`.
+    pub version: i64,
 }
 
 /// Resources one connector reaches, or why they could not be listed.
@@ -142,6 +147,7 @@ impl ConnectorView {
             shared: row.shared,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            version: row.version,
         }
     }
 }
@@ -164,7 +170,8 @@ impl Service {
         request: RegisterRequest,
     ) -> Result<Warned<(ConnectorView, Vec<ResourceListing>)>, ServiceError> {
         actor.check_can_register()?;
-        check_name(&request.name)?;
+        check_register(&request)?;
+        let _slot = self.quota.acquire(&actor.user.id)?;
         // A type with a single resource type serves just that one.
         let plugin = self.plugin(&request.connector_type, false).await?;
         let resource_type = match (request.resource_type, plugin.spec.resource_types.as_slice()) {
@@ -203,12 +210,13 @@ impl Service {
             shared: request.shared,
             created_at: now(),
             updated_at: now(),
+            version: 1,
             secrets: checked.secrets.iter().map(|(n, _)| n.clone()).collect(),
         };
         let sealed: Vec<_> =
             checked.secrets.iter().map(|(name, value)| (name.clone(), self.seal_secret(&id, name, value))).collect();
-        if self.store.get_connector(&row.name).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("a connector named `{}` already exists", row.name)));
+        if self.store.get_connector(Lookup::Name(&row.name)).await?.is_some() {
+            return Err(name_taken(&row.name));
         }
         self.store.insert_connector(&row, &sealed).await.map_err(|e| conflict_or_internal(e, &row.name))?;
         self.store
@@ -230,6 +238,8 @@ impl Service {
         request: RegisterRequest,
     ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         actor.check_can_register()?;
+        check_register(&request)?;
+        let _slot = self.quota.acquire(&actor.user.id)?;
         let checked = self
             .check_config(
                 &request.connector_type,
@@ -271,15 +281,50 @@ impl Service {
         Ok(ConnectorView::of(&row, spec.as_ref()))
     }
 
-    /// Update a connector: merge attributes, re-check and (by default) re-verify, then replace
-    /// it in one transaction. Reusable leases of the old configuration are revoked.
+    /// Update a connector: change what the update names, re-check and (by default) re-verify,
+    /// then write it if nobody else updated it meanwhile (optimistic concurrency on the row's
+    /// version). Without `if_match` a concurrent update is merged by starting again from the
+    /// new version; with it, a stale version is refused. Reusable leases of the old
+    /// configuration are revoked.
     pub async fn update_connector(
         &self,
         actor: &Actor,
         id_or_name: &str,
         update: UpdateRequest,
+        if_match: Option<i64>,
     ) -> Result<Warned<ConnectorView>, ServiceError> {
-        let mut row = self.connector(actor, Verb::Manage, id_or_name).await?;
+        check_update(&update)?;
+        let _slot = self.quota.acquire(&actor.user.id)?;
+        // Updates of one connector take turns on this replica; the version check catches
+        // another replica's update in between.
+        let id = self.connector(actor, Verb::Manage, id_or_name).await?.id;
+        let _turn = self.update_turns.lock(&id).await;
+        for attempt in 0..UPDATE_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(5..50))).await;
+            }
+            let row = self.connector(actor, Verb::Manage, &id).await?;
+            if if_match.is_some_and(|expected| expected != row.version) {
+                return Err(stale(&row));
+            }
+            match self.try_update(actor, row, &update).await? {
+                Ok(updated) => return Ok(updated),
+                Err(row) if if_match.is_some() => return Err(stale(&row)),
+                Err(_) => continue,
+            }
+        }
+        Err(ServiceError::Conflict(format!(
+            "the connector `{id_or_name}` kept changing under {UPDATE_ATTEMPTS} attempts to update it; try again"
+        )))
+    }
+
+    /// One attempt at an update computed from `row`; the row back if its version moved on.
+    async fn try_update(
+        &self,
+        actor: &Actor,
+        mut row: ConnectorRow,
+        update: &UpdateRequest,
+    ) -> Result<Result<Warned<ConnectorView>, ConnectorRow>, ServiceError> {
         let plugin = self.plugin(&row.connector_type, false).await?;
         check_secrets_stay_secret(&plugin.spec, &row)?;
         let mut attributes: BTreeMap<String, String> = row.config.clone();
@@ -290,12 +335,13 @@ impl Service {
         for name in &update.remove_attributes {
             attributes.remove(name);
         }
-        let auth_method = update.auth_method.unwrap_or(row.auth_method.clone());
+        let auth_method = update.auth_method.clone().unwrap_or(row.auth_method.clone());
         check_secrets_carried_over(&plugin.spec, &row, &auth_method, &attributes, &update.configuration)?;
-        attributes.extend(update.configuration);
+        attributes.extend(update.configuration.clone());
         let resource_type =
-            if removes("resource_type") { None } else { update.resource_type.or(row.resource_type.clone()) };
-        let resource_id = if removes("resource_id") { None } else { update.resource_id.or(row.resource_id.clone()) };
+            if removes("resource_type") { None } else { update.resource_type.clone().or(row.resource_type.clone()) };
+        let resource_id =
+            if removes("resource_id") { None } else { update.resource_id.clone().or(row.resource_id.clone()) };
         let checked =
             self.check_config(&row.connector_type, Some(&auth_method), attributes, resource_type, resource_id).await?;
         if removes("expiration_seconds") {
@@ -312,19 +358,19 @@ impl Service {
         let verified = self.verify_checked(&checked, update.verify.unwrap_or(true)).await;
         let warnings = self.settle_calls(actor, &row.name, &checked.instance).await?;
         let (resource_id, _) = verified?;
-        if let Some(name) = update.name {
-            check_name(&name)?;
-            row.name = name;
+        if let Some(name) = &update.name {
+            row.name = name.clone();
         }
-        if let Some(description) = update.description {
-            row.description = description;
+        if let Some(description) = &update.description {
+            row.description = description.clone();
         }
-        for (key, value) in update.labels {
+        for (key, value) in &update.labels {
             match value.is_empty() {
-                true => row.labels.remove(&key),
-                false => row.labels.insert(key, value),
+                true => row.labels.remove(key),
+                false => row.labels.insert(key.clone(), value.clone()),
             };
         }
+        check_labels(&row.labels)?;
         if let Some(shared) = update.shared {
             row.shared = shared;
         }
@@ -332,19 +378,31 @@ impl Service {
         row.resource_type = checked.resource_type.clone();
         row.resource_id = resource_id;
         row.config = checked.instance.config.clone();
+        // Only the secrets the update names are sealed again; the others keep their rows.
         let new_names: Vec<String> = checked.secrets.iter().map(|(n, _)| n.clone()).collect();
         let changes = SecretChanges {
             set: checked
                 .secrets
                 .iter()
+                .filter(|(name, _)| update.configuration.contains_key(name))
                 .map(|(name, value)| (name.clone(), self.seal_secret(&row.id, name, value)))
                 .collect(),
             remove: row.secrets.iter().filter(|n| !new_names.contains(n)).cloned().collect(),
         };
         row.secrets = new_names;
-        self.store.update_connector(&row, &changes).await.map_err(|e| conflict_or_internal(e, &row.name))?;
+        if let Some(name) = &update.name
+            && self.store.get_connector(Lookup::Name(name)).await?.is_some_and(|other| other.id != row.id)
+        {
+            return Err(name_taken(name));
+        }
+        let written =
+            self.store.update_connector(&row, &changes).await.map_err(|e| conflict_or_internal(e, &row.name))?;
+        if !written {
+            return Ok(Err(row));
+        }
+        row.version += 1;
         self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
-        Ok(Warned { value: ConnectorView::of(&row, Some(&checked.plugin.spec)), warnings })
+        Ok(Ok(Warned { value: ConnectorView::of(&row, Some(&checked.plugin.spec)), warnings }))
     }
 
     pub async fn delete_connector(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
@@ -362,7 +420,9 @@ impl Service {
         resource_type: Option<&str>,
         resource_id: Option<&str>,
     ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
+        check_common(None, resource_type, resource_id)?;
         let row = self.connector(actor, Verb::Use, id_or_name).await?;
+        let _slot = self.quota.acquire(&actor.user.id)?;
         let result = self.verify_row(actor, &row, resource_type, resource_id).await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         self.store.audit(actor.name(), "connector.verify", &row.name, outcome, "").await?;
@@ -389,6 +449,7 @@ impl Service {
             .collect();
         let timeout = self.policy.list_timeout;
         let results = futures::future::join_all(rows.iter().map(|row| async move {
+            let _slot = self.quota.wait(&actor.user.id).await;
             let listed = tokio::time::timeout(timeout, self.verify_row(actor, row, resource_type, resource_id)).await;
             let (resources, warnings, error) = match listed {
                 Ok(Ok(Warned { value, warnings })) => (value, warnings, None),
@@ -409,7 +470,11 @@ impl Service {
         verb: Verb,
         id_or_name: &str,
     ) -> Result<ConnectorRow, ServiceError> {
-        let row = self.store.get_connector(id_or_name).await?.ok_or_else(|| not_found("connector", id_or_name))?;
+        let lookup = Lookup::of(id_or_name);
+        let row = self.store.get_connector(lookup).await?.ok_or_else(|| match lookup {
+            Lookup::Id(id) => ServiceError::NotFound(format!("no connector with the id `{id}`")),
+            Lookup::Name(name) => ServiceError::NotFound(format!("no connector named `{name}`")),
+        })?;
         actor.check(verb, &row)?;
         Ok(row)
     }
@@ -619,16 +684,59 @@ fn matches(filter: &ConnectorFilter, row: &ConnectorRow) -> bool {
         && filter.name.as_ref().is_none_or(|n| row.name.contains(n.as_str()))
 }
 
-fn check_name(name: &str) -> Result<(), ServiceError> {
-    let ok =
-        !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(ServiceError::Invalid(format!(
-            "`{name}` is not a valid connector name (1-128 letters, digits, `-`, `_`, `.`)"
-        )))
+/// Updates attempted before giving up on a connector that keeps changing.
+const UPDATE_ATTEMPTS: usize = 5;
+
+/// The answer to an `If-Match` that is no longer the connector's version.
+fn stale(row: &ConnectorRow) -> ServiceError {
+    ServiceError::PreconditionFailed(format!(
+        "the connector `{}` changed since you read it (now version {}); read it again and retry",
+        row.name, row.version
+    ))
+}
+
+/// Neutral about whose connector holds the name: private connectors stay private.
+fn name_taken(name: &str) -> ServiceError {
+    ServiceError::Conflict(format!("the connector name `{name}` is not available; choose another"))
+}
+
+/// Every text field of a registration, checked before anything runs or is written.
+fn check_register(request: &RegisterRequest) -> Result<(), ServiceError> {
+    check_name("connector", &request.name, 128)?;
+    check_identifier("connector type", &request.connector_type)?;
+    check_common(request.auth_method.as_deref(), request.resource_type.as_deref(), request.resource_id.as_deref())?;
+    check_description(&request.description)?;
+    check_labels(&request.labels)?;
+    check_configuration(&request.configuration)
+}
+
+/// Every text field of an update, checked before anything runs or is written.
+fn check_update(update: &UpdateRequest) -> Result<(), ServiceError> {
+    if let Some(name) = &update.name {
+        check_name("connector", name, 128)?;
     }
+    check_common(update.auth_method.as_deref(), update.resource_type.as_deref(), update.resource_id.as_deref())?;
+    if let Some(description) = &update.description {
+        check_description(description)?;
+    }
+    let labels: BTreeMap<String, String> =
+        update.labels.iter().map(|(k, v)| (k.clone(), if v.is_empty() { "-".into() } else { v.clone() })).collect();
+    check_labels(&labels)?;
+    check_configuration(&update.configuration)
+}
+
+fn check_common(
+    auth_method: Option<&str>,
+    resource_type: Option<&str>,
+    resource_id: Option<&str>,
+) -> Result<(), ServiceError> {
+    if let Some(method) = auth_method {
+        check_identifier("auth method", method)?;
+    }
+    if let Some(resource_type) = resource_type {
+        check_identifier("resource type", resource_type)?;
+    }
+    resource_id.map(check_resource_id).transpose().map(|_| ())
 }
 
 /// ZenML's rule: a lifetime may only be set where the method issues temporary credentials, and
@@ -670,7 +778,7 @@ fn conflict_or_internal(error: anyhow::Error, name: &str) -> ServiceError {
         text.contains("unique") || text.contains("duplicate key")
     });
     match unique {
-        true => ServiceError::Conflict(format!("a connector named `{name}` already exists")),
+        true => name_taken(name),
         false => ServiceError::Internal(error),
     }
 }

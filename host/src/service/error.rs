@@ -16,6 +16,12 @@ pub enum ServiceError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// An `If-Match` precondition no longer holds.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The caller has too many calls running; retry after the given seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -36,6 +42,8 @@ impl ServiceError {
             ServiceError::NotFound(_) => (404, "not-found"),
             ServiceError::Invalid(_) => (400, "invalid-request"),
             ServiceError::Conflict(_) => (409, "conflict"),
+            ServiceError::PreconditionFailed(_) => (412, "precondition-failed"),
+            ServiceError::TooManyRequests { .. } => (429, "too-many-requests"),
             ServiceError::Config(_) => (400, "invalid-config"),
             ServiceError::Plugin(LoadError::SpecChanged(_)) => (409, "plugin-spec-changed"),
             ServiceError::Plugin(_) => (400, "invalid-plugin"),

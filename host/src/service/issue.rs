@@ -3,6 +3,7 @@
 
 use super::access::Verb;
 use super::connectors::check_expiration;
+use super::input::{check_identifier, check_resource_id};
 use super::{Actor, Service, ServiceError, Warned, error::not_found};
 use crate::credentials::{IssuedCredential, ReleasePolicy};
 use crate::runtime::bindings::ClientRequest;
@@ -39,6 +40,12 @@ impl Service {
         id_or_name: &str,
         body: ClientRequestBody,
     ) -> Result<Warned<IssuedClient>, ServiceError> {
+        if let Some(resource_type) = &body.resource_type {
+            check_identifier("resource type", resource_type)?;
+        }
+        if let Some(resource_id) = &body.resource_id {
+            check_resource_id(resource_id)?;
+        }
         let row = self.connector(actor, Verb::Issue, id_or_name).await?;
         let resource_type = match (&body.resource_type, &row.resource_type) {
             (Some(asked), Some(own)) if asked != own => {
@@ -76,6 +83,7 @@ impl Service {
             }
         }
 
+        let _slot = self.quota.acquire(&actor.user.id)?;
         let (plugin, instance) = self.instance_of(&row).await?;
         check_expiration(&plugin.spec, &row.auth_method, body.expiration_seconds)?;
         let resource_id = match (&body.resource_id, &row.resource_id) {
@@ -154,6 +162,9 @@ impl Service {
 
     /// Revoke a lease so its credential is not handed out again.
     pub async fn revoke_lease(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(not_found("lease", id));
+        }
         let lease = self
             .store
             .get_lease(id)

@@ -5,8 +5,11 @@
 mod access;
 mod connectors;
 mod error;
+mod input;
 mod issue;
 mod plugins;
+mod quota;
+mod turns;
 mod users;
 
 pub use access::Actor;
@@ -46,6 +49,8 @@ pub struct ServerPolicy {
     pub lease_ttl: Duration,
     /// Per-connector timeout when listing resources across connectors.
     pub list_timeout: Duration,
+    /// Connector calls one user may have running at once (429 beyond).
+    pub calls_per_user: usize,
     pub signatures: SignaturePolicy,
 }
 
@@ -58,6 +63,7 @@ impl Default for ServerPolicy {
             reuse_margin: Duration::from_secs(300),
             lease_ttl: Duration::from_secs(3600),
             list_timeout: Duration::from_secs(30),
+            calls_per_user: 16,
             signatures: SignaturePolicy::default(),
         }
     }
@@ -71,11 +77,15 @@ pub struct Service {
     runtime: Runtime,
     policy: ServerPolicy,
     plugins: Mutex<HashMap<String, Arc<Plugin>>>,
+    quota: quota::CallQuota,
+    update_turns: turns::Turns,
 }
 
 impl Service {
     pub fn new(store: Store, keyring: Keyring, runtime: Runtime, policy: ServerPolicy) -> Self {
-        Service { store, keyring, runtime, policy, plugins: Mutex::new(HashMap::new()) }
+        let quota = quota::CallQuota::new(policy.calls_per_user);
+        let update_turns = turns::Turns::default();
+        Service { store, keyring, runtime, policy, plugins: Mutex::new(HashMap::new()), quota, update_turns }
     }
 
     pub fn store(&self) -> &Store {

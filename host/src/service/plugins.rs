@@ -168,15 +168,28 @@ impl Service {
         Ok(PluginView::of(&row, serde_json::from_str(&row.spec).map_err(anyhow::Error::from)?))
     }
 
-    /// Install an uploaded component. A new type waits for approval; `replace` swaps the
-    /// component of an existing type (which then needs approval again).
-    pub async fn install_plugin(&self, actor: &Actor, wasm: &[u8], replace: bool) -> Result<PluginView, ServiceError> {
+    /// Install an uploaded component. A new type waits for approval; `replacing` names the type
+    /// whose component is swapped (it then needs approval again) and must be the component's
+    /// own type. Everything is checked before anything is written.
+    pub async fn install_plugin(
+        &self,
+        actor: &Actor,
+        wasm: &[u8],
+        replacing: Option<&str>,
+    ) -> Result<PluginView, ServiceError> {
         actor.check_admin("install plugins")?;
         let signer = self.check_signature(wasm)?;
         let plugin = self.runtime.load(wasm).await?;
         let connector_type = plugin.spec.connector_type.clone();
+        if let Some(expected) = replacing
+            && expected != connector_type
+        {
+            return Err(ServiceError::Invalid(format!(
+                "the uploaded component is of type `{connector_type}`, not `{expected}`; nothing was changed"
+            )));
+        }
         let existing = self.store.get_plugin(&connector_type).await?;
-        if existing.is_some() && !replace {
+        if existing.is_some() && replacing.is_none() {
             return Err(ServiceError::Conflict(format!(
                 "a plugin for `{connector_type}` is already installed; replace it explicitly"
             )));

@@ -1,7 +1,8 @@
 //! Users, API tokens and the bootstrap admin.
 
+use super::input::check_name;
 use super::{Actor, Service, ServiceError, error::not_found};
-use crate::store::{Role, TokenRow, UserRow};
+use crate::store::{Lookup, Role, TokenRow, UserRow};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -52,10 +53,7 @@ impl Service {
 
     pub async fn create_user(&self, actor: &Actor, name: &str, role: Role) -> Result<NewToken, ServiceError> {
         actor.check_admin("manage users")?;
-        if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-        {
-            return Err(ServiceError::Invalid(format!("`{name}` is not a valid user name")));
-        }
+        check_name("user", name, 64)?;
         if self.store.user_by_name(name).await?.is_some() {
             return Err(ServiceError::Conflict(format!("a user named `{name}` already exists")));
         }
@@ -70,9 +68,15 @@ impl Service {
         Ok(self.store.list_users().await?)
     }
 
-    pub async fn delete_user(&self, actor: &Actor, name: &str) -> Result<(), ServiceError> {
+    /// Delete a user, addressed by id or by name (names never have the form of an id).
+    pub async fn delete_user(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
         actor.check_admin("manage users")?;
-        let user = self.store.user_by_name(name).await?.ok_or_else(|| not_found("user", name))?;
+        let user = match Lookup::of(id_or_name) {
+            Lookup::Id(id) => self.store.list_users().await?.into_iter().find(|u| u.id == id),
+            Lookup::Name(name) => self.store.user_by_name(name).await?,
+        }
+        .ok_or_else(|| not_found("user", id_or_name))?;
+        let name = user.name.as_str();
         if user.id == actor.user.id {
             return Err(ServiceError::Invalid("you cannot delete yourself".into()));
         }
@@ -88,6 +92,7 @@ impl Service {
 
     /// A new token for the caller.
     pub async fn create_token(&self, actor: &Actor, name: &str) -> Result<NewToken, ServiceError> {
+        check_name("token", name, 64)?;
         let token = new_token();
         let row = self.store.create_token(&actor.user.id, name, &hash_token(&token)).await?;
         self.store.audit(actor.name(), "token.create", name, "ok", "").await?;
@@ -99,7 +104,7 @@ impl Service {
     }
 
     pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
-        if !self.store.delete_token(&actor.user.id, id).await? {
+        if uuid::Uuid::parse_str(id).is_err() || !self.store.delete_token(&actor.user.id, id).await? {
             return Err(not_found("token", id));
         }
         self.store.audit(actor.name(), "token.revoke", id, "ok", "").await?;

@@ -25,6 +25,8 @@ pub struct ConnectorRow {
     pub shared: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Increases with every update; clients send it back in `If-Match`.
+    pub version: i64,
     /// Names of the secret attributes that are set (never their values).
     pub secrets: Vec<String>,
 }
@@ -36,61 +38,66 @@ pub struct SecretChanges {
     pub remove: Vec<String>,
 }
 
-type ConnectorTuple = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    String,
-    i64,
-    i64,
-    i64,
-);
+const COLUMNS: &str = "id, name, connector_type, auth_method, resource_type, resource_id, config, description, labels, \
+    expiration_seconds, expires_at, expires_skew_tolerance, owner_id, shared, created_at, updated_at, version";
 
-/// A connector row joined with one of its secret names.
-struct ConnectorWithSecret {
-    connector: ConnectorTuple,
-    secret: Option<String>,
-}
+/// A connector row (secret names filled in separately).
+struct Record(ConnectorRow);
 
-impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for ConnectorWithSecret {
-    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Record {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
         use sqlx::Row;
-        Ok(ConnectorWithSecret { connector: ConnectorTuple::from_row(row)?, secret: row.try_get(16)? })
+        let json = |i: usize| -> Result<BTreeMap<String, String>, sqlx::Error> {
+            serde_json::from_str(&r.try_get::<String, _>(i)?).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        };
+        Ok(Record(ConnectorRow {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            connector_type: r.try_get(2)?,
+            auth_method: r.try_get(3)?,
+            resource_type: r.try_get(4)?,
+            resource_id: r.try_get(5)?,
+            config: json(6)?,
+            description: r.try_get(7)?,
+            labels: json(8)?,
+            expiration_seconds: r.try_get(9)?,
+            expires_at: r.try_get(10)?,
+            expires_skew_tolerance: r.try_get(11)?,
+            owner_id: r.try_get(12)?,
+            shared: r.try_get::<i64, _>(13)? != 0,
+            created_at: r.try_get(14)?,
+            updated_at: r.try_get(15)?,
+            version: r.try_get(16)?,
+            secrets: Vec::new(),
+        }))
     }
 }
 
-const COLUMNS: &str = "id, name, connector_type, auth_method, resource_type, resource_id, config, description, labels, \
-    expiration_seconds, expires_at, expires_skew_tolerance, owner_id, shared, created_at, updated_at";
+/// A connector row joined with one of its secret names.
+struct RecordWithSecret(ConnectorRow, Option<String>);
 
-fn connector(t: ConnectorTuple, secrets: Vec<String>) -> anyhow::Result<ConnectorRow> {
-    Ok(ConnectorRow {
-        id: t.0,
-        name: t.1,
-        connector_type: t.2,
-        auth_method: t.3,
-        resource_type: t.4,
-        resource_id: t.5,
-        config: serde_json::from_str(&t.6)?,
-        description: t.7,
-        labels: serde_json::from_str(&t.8)?,
-        expiration_seconds: t.9,
-        expires_at: t.10,
-        expires_skew_tolerance: t.11,
-        owner_id: t.12,
-        shared: t.13 != 0,
-        created_at: t.14,
-        updated_at: t.15,
-        secrets,
-    })
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for RecordWithSecret {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(RecordWithSecret(Record::from_row(r)?.0, r.try_get(17)?))
+    }
+}
+
+/// How a stored object is looked up: ids and names never stand for each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+impl<'a> Lookup<'a> {
+    /// An id if the text parses as one (names cannot), a name otherwise.
+    pub fn of(id_or_name: &'a str) -> Self {
+        match uuid::Uuid::parse_str(id_or_name) {
+            Ok(_) => Lookup::Id(id_or_name),
+            Err(_) => Lookup::Name(id_or_name),
+        }
+    }
 }
 
 impl Store {
@@ -98,7 +105,7 @@ impl Store {
     pub async fn insert_connector(&self, row: &ConnectorRow, secrets: &[(String, Sealed)]) -> anyhow::Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            "INSERT INTO connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ))
         .bind(&row.id)
         .bind(&row.name)
@@ -116,6 +123,7 @@ impl Store {
         .bind(row.shared as i64)
         .bind(row.created_at)
         .bind(row.updated_at)
+        .bind(row.version)
         .execute(&mut *tx)
         .await?;
         for (name, sealed) in secrets {
@@ -125,13 +133,15 @@ impl Store {
         Ok(())
     }
 
-    /// Replace a connector's fields and apply secret changes in one transaction.
-    pub async fn update_connector(&self, row: &ConnectorRow, changes: &SecretChanges) -> anyhow::Result<()> {
+    /// Write a connector's fields and apply secret changes in one transaction, if the stored
+    /// version is still `row.version` (the one the change was computed from); the version then
+    /// goes up by one. False, with nothing written, when another update came first.
+    pub async fn update_connector(&self, row: &ConnectorRow, changes: &SecretChanges) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE connectors SET name = $2, auth_method = $3, resource_type = $4, resource_id = $5, config = $6,
              description = $7, labels = $8, expiration_seconds = $9, expires_at = $10, expires_skew_tolerance = $11,
-             shared = $12, updated_at = $13 WHERE id = $1",
+             shared = $12, updated_at = $13, version = version + 1 WHERE id = $1 AND version = $14",
         )
         .bind(&row.id)
         .bind(&row.name)
@@ -146,8 +156,12 @@ impl Store {
         .bind(row.expires_skew_tolerance)
         .bind(row.shared as i64)
         .bind(now())
+        .bind(row.version)
         .execute(&mut *tx)
         .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
         for name in &changes.remove {
             sqlx::query("DELETE FROM secrets WHERE connector_id = $1 AND name = $2")
                 .bind(&row.id)
@@ -166,38 +180,39 @@ impl Store {
         // Credentials issued under the old configuration are no longer reused.
         sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1").bind(&row.id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
-    /// A connector by id or unique name (one query: a row per secret name).
-    pub async fn get_connector(&self, id_or_name: &str) -> anyhow::Result<Option<ConnectorRow>> {
+    /// A connector by id or by its unique name (one query: a row per secret name).
+    pub async fn get_connector(&self, lookup: Lookup<'_>) -> anyhow::Result<Option<ConnectorRow>> {
         let columns = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
-        let rows: Vec<(ConnectorTuple, Option<String>)> = sqlx::query_as::<_, ConnectorWithSecret>(&format!(
+        let (column, key) = match lookup {
+            Lookup::Id(id) => ("id", id),
+            Lookup::Name(name) => ("name", name),
+        };
+        let rows: Vec<RecordWithSecret> = sqlx::query_as(&format!(
             "SELECT {columns}, s.name FROM connectors c LEFT JOIN secrets s ON s.connector_id = c.id
-             WHERE c.id = $1 OR c.name = $1 ORDER BY s.name"
+             WHERE c.{column} = $1 ORDER BY s.name"
         ))
-        .bind(id_or_name)
+        .bind(key)
         .fetch_all(self.pool())
-        .await?
-        .into_iter()
-        .map(|r| (r.connector, r.secret))
-        .collect();
-        let Some((first, _)) = rows.first() else { return Ok(None) };
-        let secrets = rows.iter().filter_map(|(_, s)| s.clone()).collect();
-        connector(first.clone(), secrets).map(Some)
+        .await?;
+        let secrets = rows.iter().filter_map(|r| r.1.clone()).collect();
+        Ok(rows.into_iter().next().map(|RecordWithSecret(row, _)| ConnectorRow { secrets, ..row }))
     }
 
     pub async fn list_connectors(&self) -> anyhow::Result<Vec<ConnectorRow>> {
-        let rows: Vec<ConnectorTuple> =
+        let rows: Vec<Record> =
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name")).fetch_all(self.pool()).await?;
         let names: Vec<(String, String)> =
             sqlx::query_as("SELECT connector_id, name FROM secrets ORDER BY name").fetch_all(self.pool()).await?;
-        rows.into_iter()
-            .map(|t| {
-                let secrets = names.iter().filter(|(c, _)| *c == t.0).map(|(_, n)| n.clone()).collect();
-                connector(t, secrets)
+        Ok(rows
+            .into_iter()
+            .map(|Record(row)| {
+                let secrets = names.iter().filter(|(c, _)| *c == row.id).map(|(_, n)| n.clone()).collect();
+                ConnectorRow { secrets, ..row }
             })
-            .collect()
+            .collect())
     }
 
     pub async fn delete_connector(&self, id: &str) -> anyhow::Result<bool> {

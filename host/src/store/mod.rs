@@ -9,7 +9,7 @@ mod plugins;
 mod users;
 
 pub use audit::AuditRow;
-pub use connectors::{ConnectorRow, SecretChanges};
+pub use connectors::{ConnectorRow, Lookup, SecretChanges};
 pub use leases::LeaseRow;
 pub use plugins::PluginRow;
 pub use users::{Role, TokenRow, UserRow};
