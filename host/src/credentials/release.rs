@@ -15,7 +15,7 @@ pub enum ReleasePolicy {
 }
 
 /// One attribute of an issued credential, with its value filled in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedValue {
     pub value: String,
     /// Secret values are hidden in listings and only shown to the client that asked.
@@ -23,12 +23,14 @@ pub struct IssuedValue {
 }
 
 /// A client credential as handed to the client, secrets filled in.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedCredential {
     pub connector_type: String,
     pub auth_method: String,
     pub resource_type: String,
     pub resource_id: Option<String>,
+    /// `[[name, {value, secret}], ...]` in the order the connector gave them.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub attributes: Vec<(String, IssuedValue)>,
     /// Unix seconds.
     pub expires_at: Option<u64>,

@@ -5,7 +5,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
     imports: { "airlock:connector/http.send": async },
     exports: { default: async },
-    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema],
 });
 
 pub use self::airlock::connector::types::{

@@ -18,12 +18,19 @@ use std::sync::Arc;
 pub const HIDDEN: &str = "[HIDDEN]";
 
 /// A new connector.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// 1-128 letters, digits, `-_.@`; not `.`/`..`, never in the form of an id.
+    #[schema(
+        pattern = "^(?!\\.{1,2}$)(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)[A-Za-z0-9_.@-]{1,128}$"
+    )]
     pub name: String,
+    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub connector_type: String,
+    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub auth_method: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     /// Attributes, secret ones included (they are sealed before they are stored).
@@ -43,11 +50,17 @@ pub struct RegisterRequest {
 }
 
 /// Changes to a connector; absent fields stay as they are.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequest {
+    /// A new name (the rules of `RegisterRequest.name`).
+    #[schema(
+        pattern = "^(?!\\.{1,2}$)(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)[A-Za-z0-9_.@-]{1,128}$"
+    )]
     pub name: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub auth_method: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9-]{1,64}$")]
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     /// Attributes to set (merged into the existing ones).
@@ -69,7 +82,8 @@ pub struct UpdateRequest {
 }
 
 /// List filters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConnectorFilter {
     pub connector_type: Option<String>,
     pub resource_type: Option<String>,
@@ -81,7 +95,7 @@ pub struct ConnectorFilter {
 }
 
 /// A connector as callers see it: secret values hidden.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectorView {
     pub id: String,
     pub name: String,
@@ -106,7 +120,7 @@ pub struct ConnectorView {
 }
 
 /// Resources one connector reaches, or why they could not be listed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectorResources {
     pub id: String,
     pub name: String,

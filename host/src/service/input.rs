@@ -27,7 +27,7 @@ pub fn check_name(kind: &str, name: &str, max: usize) -> Result<(), ServiceError
             "`{shown}` is not a valid {kind} name (1-{max} letters, digits, `-`, `_`, `.`, `@`; not `.` or `..`)"
         )));
     }
-    if uuid::Uuid::parse_str(name).is_ok() {
+    if crate::store::is_id(name) {
         return Err(ServiceError::Invalid(format!("`{shown}` has the form of an id; a {kind} name cannot")));
     }
     Ok(())

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// What a client asks for.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientRequestBody {
     pub resource_type: Option<String>,
@@ -23,7 +23,7 @@ pub struct ClientRequestBody {
 }
 
 /// An issued credential and its lease.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedClient {
     pub lease_id: String,
     pub reused: bool,
@@ -162,7 +162,7 @@ impl Service {
 
     /// Revoke a lease so its credential is not handed out again.
     pub async fn revoke_lease(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
-        if uuid::Uuid::parse_str(id).is_err() {
+        if !crate::store::is_id(id) {
             return Err(not_found("lease", id));
         }
         let lease = self

@@ -24,7 +24,7 @@ pub struct SignaturePolicy {
 }
 
 /// A plugin's manifest as admins review it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginView {
     pub connector_type: String,
     pub name: String,
@@ -36,7 +36,9 @@ pub struct PluginView {
     pub resource_types: Vec<String>,
     pub auth_methods: Vec<String>,
     pub egress_hosts: Vec<String>,
-    /// Auth methods that hand long-lived secrets to clients, with the secrets they release.
+    /// Auth methods that hand long-lived secrets to clients, with the secrets they release:
+    /// `[[auth method, [secret, ...]], ...]`.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub releases_secrets: Vec<(String, Vec<String>)>,
     pub installed_by: Option<String>,
     pub updated_at: i64,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A token as shown once, at creation.
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub user: UserRow,
     pub token_id: Option<String>,
@@ -104,7 +104,7 @@ impl Service {
     }
 
     pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
-        if uuid::Uuid::parse_str(id).is_err() || !self.store.delete_token(&actor.user.id, id).await? {
+        if !crate::store::is_id(id) || !self.store.delete_token(&actor.user.id, id).await? {
             return Err(not_found("token", id));
         }
         self.store.audit(actor.name(), "token.revoke", id, "ok", "").await?;

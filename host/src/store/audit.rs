@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 /// Rows committed together at most.
 const BATCH: usize = 64;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: String,
     pub at: i64,

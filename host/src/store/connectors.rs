@@ -93,9 +93,9 @@ pub enum Lookup<'a> {
 impl<'a> Lookup<'a> {
     /// An id if the text parses as one (names cannot), a name otherwise.
     pub fn of(id_or_name: &'a str) -> Self {
-        match uuid::Uuid::parse_str(id_or_name) {
-            Ok(_) => Lookup::Id(id_or_name),
-            Err(_) => Lookup::Name(id_or_name),
+        match super::is_id(id_or_name) {
+            true => Lookup::Id(id_or_name),
+            false => Lookup::Name(id_or_name),
         }
     }
 }

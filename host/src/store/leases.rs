@@ -4,7 +4,7 @@ use super::{Store, now};
 use crate::vault::Sealed;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeaseRow {
     pub id: String,
     pub connector_id: String,
@@ -13,6 +13,7 @@ pub struct LeaseRow {
     pub resource_id: Option<String>,
     /// Identifies (connector, requester, resource, lifetime) for reuse.
     #[serde(skip)]
+    #[schema(ignore)]
     pub scope: String,
     /// Until when the credential may be handed out again.
     pub expires_at: i64,
@@ -20,6 +21,7 @@ pub struct LeaseRow {
     pub credential_expires_at: Option<i64>,
     pub revoked: bool,
     #[serde(skip)]
+    #[schema(ignore)]
     pub sealed: Sealed,
     pub created_at: i64,
 }

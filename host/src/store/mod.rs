@@ -77,6 +77,12 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Whether `text` has the form of an id: a hyphenated UUID, as [`new_id`] makes them. Names
+/// never have this form.
+pub fn is_id(text: &str) -> bool {
+    text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
+}
+
 /// A database URL with any password removed, for messages.
 fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
