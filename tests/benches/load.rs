@@ -120,6 +120,59 @@ async fn main() {
     }
     println!("server RSS under load (peak): {} MiB", peak.load(Ordering::Relaxed) / 1024);
     hostile_soak(&server, &peak).await;
+    flood_fairness(&server, &peak).await;
+}
+
+/// Fresh issuance (reuse off, 4 clients of one user) alone, then while another user floods the
+/// API with verifies of a connector whose registry never answers (each holds a sandbox slot
+/// until its wall time): the flooder gets 429s beyond their share, the other user's p99 stays.
+async fn flood_fairness(server: &Server, peak: &AtomicU64) {
+    const FLOODERS: usize = 64;
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole = format!("http://{}", black_hole.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = black_hole.accept().await {
+            held.push(stream);
+        }
+    });
+    let (status, user) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/users", Some(json!({"name": "flooder", "role": "member"}))).await;
+    assert_eq!(status, 201);
+    let flooder = user["token"].as_str().unwrap().to_string();
+    let body = json!({"name": "hole", "connector_type": "docker", "verify": false,
+        "configuration": {"username": "u", "password": "p", "registry": hole}});
+    assert_eq!(server.json(&flooder, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+
+    let (alone, _) = load(server, 4, false, peak).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused = Arc::new(AtomicU64::new(0));
+    let flood: Vec<_> = (0..FLOODERS)
+        .map(|_| {
+            let url = format!("{}/api/v1/connectors/hole/verify", server.url);
+            let (stop, refused, token) = (stop.clone(), refused.clone(), flooder.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let response = client.post(&url).bearer_auth(&token).send().await.unwrap();
+                    if response.status() == 429 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (beside, _) = load(server, 4, false, peak).await;
+    stop.store(true, Ordering::Relaxed);
+    futures::future::join_all(flood).await;
+    println!(
+        "fresh issuance (4 clients) p99: {} alone, {} while another user floods with {FLOODERS} hanging verifies ({} of them answered 429)",
+        ms(pct(&alone, 0.99)),
+        ms(pct(&beside, 0.99)),
+        refused.load(Ordering::Relaxed),
+    );
 }
 
 /// Fresh issuance (reuse off, 4 clients) alone, then beside `SPINNERS` hostile calls that spin
