@@ -87,6 +87,8 @@ pub struct PolicyChoices {
     pub config_hosts: bool,
     /// Connector calls one user may have running at once.
     pub calls_per_user: usize,
+    /// Connector calls one connector may have running at once.
+    pub calls_per_connector: usize,
 }
 
 /// Server-side policy from the admin's choices.
@@ -117,6 +119,7 @@ pub fn policy(choices: PolicyChoices) -> anyhow::Result<ServerPolicy> {
         lease_reuse: choices.lease_reuse,
         signatures: SignaturePolicy { trusted, require_signature: choices.require_signed },
         calls_per_user: choices.calls_per_user,
+        calls_per_connector: choices.calls_per_connector,
         ..Default::default()
     })
 }

@@ -459,3 +459,48 @@ async fn concurrent_edits_on_two_replicas_lose_nothing() {
     assert_eq!(view["labels"].as_object().unwrap().len(), 12, "{view}");
     assert_eq!(view["version"], 13);
 }
+
+/// One connector's calls are capped too: a shared connector everyone hammers answers 429 beyond
+/// its share, and the users' other connectors keep working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connector_cannot_take_every_slot() {
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole = format!("http://{}", black_hole.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = black_hole.accept().await {
+            held.push(stream);
+        }
+    });
+    let env = vec![
+        ("AIRLOCK_CALL_WALL_TIME".to_string(), "3".to_string()),
+        ("AIRLOCK_CALLS_PER_CONNECTOR".to_string(), "2".to_string()),
+    ];
+    let server = Arc::new(Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), env));
+    let body = json!({"name": "shared-hole", "connector_type": "docker", "verify": false, "shared": true,
+        "configuration": {"username": "u", "password": "p", "registry": hole}});
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+    register(&server, ADMIN_TOKEN, "other").await;
+    let users = [user(&server, "u1", "member").await, user(&server, "u2", "member").await];
+    let calls: Vec<_> = (0..6)
+        .map(|i| {
+            let (server, token) = (server.clone(), users[i % 2].clone());
+            tokio::spawn(
+                async move { server.json(&token, "POST", "/api/v1/connectors/shared-hole/verify", None).await },
+            )
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/other/client", Some(json!({"reuse": false}))).await;
+    assert_eq!(status, 200, "another connector is not affected");
+    let mut refused = 0;
+    for call in calls {
+        let (status, body) = call.await.unwrap();
+        if status == 429 {
+            refused += 1;
+            assert!(body["error"]["message"].as_str().unwrap().contains("this connector already has 2"), "{body}");
+        }
+    }
+    assert_eq!(refused, 4, "two calls ran, four were refused");
+}

@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// answered with 429 and Retry-After.
     #[arg(long, env = "AIRLOCK_CALLS_PER_USER", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
     calls_per_user: u64,
+    /// Connector calls one connector may have running at once; more are answered with 429.
+    #[arg(long, env = "AIRLOCK_CALLS_PER_CONNECTOR", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    calls_per_connector: u64,
 }
 
 /// Where the server keeps its state.
@@ -99,6 +102,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         egress_origins: args.egress_allow_origins,
         config_hosts: !args.no_config_hosts,
         calls_per_user: args.calls_per_user as usize,
+        calls_per_connector: args.calls_per_connector as usize,
     })?;
     server::serve(ServeOptions {
         listen: args.listen,

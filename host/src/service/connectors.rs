@@ -6,8 +6,8 @@ use super::input::{
 };
 use super::{Actor, Service, ServiceError, Warned};
 use crate::instance::{ConnectorConfig, Instance};
-use crate::runtime::Plugin;
 use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
+use crate::runtime::{CallError, Limit, LimitExceeded, Plugin};
 use crate::store::{ConnectorRow, Lookup, SecretChanges, new_id, now};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -312,6 +312,7 @@ impl Service {
         // Updates of one connector take turns on this replica; the version check catches
         // another replica's update in between.
         let id = self.connector(actor, Verb::Manage, id_or_name).await?.id;
+        let _connector_slot = self.connector_quota.acquire(&id)?;
         let _turn = self.update_turns.lock(&id).await;
         for attempt in 0..UPDATE_ATTEMPTS {
             if attempt > 0 {
@@ -437,6 +438,7 @@ impl Service {
         check_common(None, resource_type, resource_id)?;
         let row = self.connector(actor, Verb::Use, id_or_name).await?;
         let _slot = self.quota.acquire(&actor.user.id)?;
+        let _connector_slot = self.connector_quota.acquire(&row.id)?;
         let result = self.verify_row(actor, &row, resource_type, resource_id).await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
         self.store.audit(actor.name(), "connector.verify", &row.name, outcome, "").await?;
@@ -508,9 +510,25 @@ impl Service {
             return Err(ServiceError::Invalid(format!("the connector `{}` only serves `{own}`", row.name)));
         }
         let resource_id = resource_id.or(row.resource_id.as_deref());
-        let result = self.runtime.verify(&plugin, instance.clone(), resource_type, resource_id).await;
+        let result = self.verify_call(&plugin, instance.clone(), resource_type, resource_id).await;
         let warnings = self.settle_calls(actor, &row.name, &instance).await?;
         Ok(Warned { value: result?, warnings })
+    }
+
+    /// `verify` within the verify timeout, which is shorter than a call's wall time: a verify or
+    /// listing against a host that does not answer frees its slot sooner.
+    async fn verify_call(
+        &self,
+        plugin: &Plugin,
+        instance: Arc<Instance>,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Vec<ResourceListing>, CallError> {
+        let limit = self.policy.verify_timeout;
+        let verified = self.runtime.verify(plugin, instance, resource_type, resource_id);
+        tokio::time::timeout(limit, verified).await.unwrap_or_else(|_| {
+            Err(CallError::Limit(LimitExceeded::new(Limit::WallTime, format!("{limit:?} for a verify"))))
+        })
     }
 
     /// The plugin and a prepared instance (secrets opened) for a stored connector.
@@ -599,15 +617,8 @@ impl Service {
         if !verify {
             return Ok((checked.resource_id.clone(), Vec::new()));
         }
-        let listings = self
-            .runtime
-            .verify(
-                &checked.plugin,
-                checked.instance.clone(),
-                checked.resource_type.as_deref(),
-                checked.resource_id.as_deref(),
-            )
-            .await?;
+        let (resource_type, resource_id) = (checked.resource_type.as_deref(), checked.resource_id.as_deref());
+        let listings = self.verify_call(&checked.plugin, checked.instance.clone(), resource_type, resource_id).await?;
         let single = checked.resource_type.as_ref().and_then(|rt| {
             let spec = checked.plugin.spec.resource_types.iter().find(|r| &r.resource_type == rt)?;
             let listing = listings.iter().find(|l| &l.resource_type == rt)?;

@@ -84,6 +84,7 @@ impl Service {
         }
 
         let _slot = self.quota.acquire(&actor.user.id)?;
+        let _connector_slot = self.connector_quota.acquire(&row.id)?;
         let (plugin, instance) = self.instance_of(&row).await?;
         check_expiration(&plugin.spec, &row.auth_method, body.expiration_seconds)?;
         let resource_id = match (&body.resource_id, &row.resource_id) {

@@ -51,6 +51,10 @@ pub struct ServerPolicy {
     pub list_timeout: Duration,
     /// Connector calls one user may have running at once (429 beyond).
     pub calls_per_user: usize,
+    /// Connector calls one connector may have running at once (429 beyond).
+    pub calls_per_connector: usize,
+    /// How long a verify or resource listing may take, shorter than the call wall time.
+    pub verify_timeout: Duration,
     pub signatures: SignaturePolicy,
 }
 
@@ -62,8 +66,10 @@ impl Default for ServerPolicy {
             lease_reuse: true,
             reuse_margin: Duration::from_secs(300),
             lease_ttl: Duration::from_secs(3600),
-            list_timeout: Duration::from_secs(30),
+            list_timeout: Duration::from_secs(20),
             calls_per_user: 16,
+            calls_per_connector: 32,
+            verify_timeout: Duration::from_secs(20),
             signatures: SignaturePolicy::default(),
         }
     }
@@ -78,14 +84,17 @@ pub struct Service {
     policy: ServerPolicy,
     plugins: Mutex<HashMap<String, Arc<Plugin>>>,
     quota: quota::CallQuota,
+    connector_quota: quota::CallQuota,
     update_turns: turns::Turns,
 }
 
 impl Service {
     pub fn new(store: Store, keyring: Keyring, runtime: Runtime, policy: ServerPolicy) -> Self {
-        let quota = quota::CallQuota::new(policy.calls_per_user);
+        let quota = quota::CallQuota::new(quota::Holder::User, policy.calls_per_user);
+        let connector_quota = quota::CallQuota::new(quota::Holder::Connector, policy.calls_per_connector);
         let update_turns = turns::Turns::default();
-        Service { store, keyring, runtime, policy, plugins: Mutex::new(HashMap::new()), quota, update_turns }
+        let plugins = Mutex::new(HashMap::new());
+        Service { store, keyring, runtime, policy, plugins, quota, connector_quota, update_turns }
     }
 
     pub fn store(&self) -> &Store {

@@ -1,6 +1,7 @@
-//! Fair use of the sandbox: each user may have only so many connector calls running at once,
-//! so one user's flood of slow calls cannot take every slot from the others. A user over the
-//! limit is answered at once with 429 and `Retry-After`, never queued behind their own flood.
+//! Fair use of the sandbox: each user, and each connector, may have only so many connector calls
+//! running at once, so one user's flood of slow calls (or everyone hammering one broken connector)
+//! cannot take every slot from the others. Over the limit the answer is an immediate 429 with
+//! `Retry-After`, never a place in a queue behind the flood.
 
 use super::ServiceError;
 use std::collections::HashMap;
@@ -10,27 +11,39 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Seconds a refused caller is asked to wait.
 const RETRY_AFTER_SECS: u64 = 1;
 
-/// Per-user concurrency limits on connector calls.
+/// Whose calls a quota counts.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder {
+    User,
+    Connector,
+}
+
+/// Concurrency limits on connector calls, one count per user or per connector.
 pub struct CallQuota {
-    per_user: usize,
+    holder: Holder,
+    per_key: usize,
     users: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl CallQuota {
-    /// `per_user` calls at once for each user.
-    pub fn new(per_user: usize) -> Self {
-        CallQuota { per_user, users: Mutex::default() }
+    /// `per_key` calls at once for each user or connector.
+    pub fn new(holder: Holder, per_key: usize) -> Self {
+        CallQuota { holder, per_key, users: Mutex::default() }
     }
 
-    /// A slot for one call of `user_id`, held until the permit is dropped; 429 when the user
-    /// has none left.
-    pub fn acquire(&self, user_id: &str) -> Result<OwnedSemaphorePermit, ServiceError> {
-        self.slots(user_id).try_acquire_owned().map_err(|_| ServiceError::TooManyRequests {
-            message: format!(
-                "you already have {} connector calls running; wait for them to finish (retry in {RETRY_AFTER_SECS}s)",
-                self.per_user
-            ),
-            retry_after: RETRY_AFTER_SECS,
+    /// A slot for one call of `key`, held until the permit is dropped; 429 when none is left.
+    pub fn acquire(&self, key: &str) -> Result<OwnedSemaphorePermit, ServiceError> {
+        self.slots(key).try_acquire_owned().map_err(|_| {
+            let (who, n) = match self.holder {
+                Holder::User => ("you already have", self.per_key),
+                Holder::Connector => ("this connector already has", self.per_key),
+            };
+            ServiceError::TooManyRequests {
+                message: format!(
+                    "{who} {n} connector calls running; wait for them to finish (retry in {RETRY_AFTER_SECS}s)"
+                ),
+                retry_after: RETRY_AFTER_SECS,
+            }
         })
     }
 
@@ -42,7 +55,7 @@ impl CallQuota {
 
     fn slots(&self, user_id: &str) -> Arc<Semaphore> {
         let mut users = self.users.lock().unwrap();
-        users.entry(user_id.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_user))).clone()
+        users.entry(user_id.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_key))).clone()
     }
 }
 
@@ -52,7 +65,7 @@ mod tests {
 
     #[test]
     fn each_user_has_their_own_slots() {
-        let quota = CallQuota::new(2);
+        let quota = CallQuota::new(Holder::User, 2);
         let first = quota.acquire("a").unwrap();
         let _second = quota.acquire("a").unwrap();
         let refused = quota.acquire("a").unwrap_err();
