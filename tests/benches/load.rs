@@ -119,6 +119,10 @@ async fn main() {
         }
     }
     println!("server RSS under load (peak): {} MiB", peak.load(Ordering::Relaxed) / 1024);
+    let url = format!("{}/api/v1/connectors/bench/client", server.url);
+    if let Some(report) = oha(&url, ADMIN_TOKEN, r#"{"reuse": true}"#, 16) {
+        println!("oha: issue client credential, lease reuse on, 16 connections: {report}");
+    }
     hostile_soak(&server, &peak).await;
     flood_fairness(&server, &peak).await;
 }
@@ -165,8 +169,14 @@ async fn flood_fairness(server: &Server, peak: &AtomicU64) {
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (beside, _) = load(server, 4, false, peak).await;
+    let url = format!("{}/api/v1/connectors/bench/client", server.url);
+    let oha_beside =
+        tokio::task::spawn_blocking(move || oha(&url, ADMIN_TOKEN, r#"{"reuse": false}"#, 4)).await.unwrap();
     stop.store(true, Ordering::Relaxed);
     futures::future::join_all(flood).await;
+    if let Some(report) = oha_beside {
+        println!("oha: fresh issuance (4 connections) while another user floods: {report}");
+    }
     println!(
         "fresh issuance (4 clients) p99: {} alone, {} while another user floods with {FLOODERS} hanging verifies ({} of them answered 429)",
         ms(pct(&alone, 0.99)),
@@ -219,4 +229,26 @@ async fn hostile_soak(server: &Server, peak: &AtomicU64) {
         ms(pct(&alone, 0.5)),
         ms(pct(&beside, 0.5)),
     );
+}
+
+/// The same load from `oha` (a separate HTTP load tool, `cargo install oha`), if installed:
+/// requests/s and latency percentiles over 4 s.
+fn oha(url: &str, token: &str, body: &str, connections: usize) -> Option<String> {
+    let Ok(output) = std::process::Command::new("oha")
+        .args(["-z", "4s", "-c", &connections.to_string(), "-m", "POST", "--no-tui", "--output-format", "json"])
+        .args(["-H", &format!("authorization: Bearer {token}"), "-T", "application/json", "-d", body, url])
+        .output()
+    else {
+        println!("oha: not installed (cargo install oha) — skipped");
+        return None;
+    };
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let seconds = |key: &str| report["latencyPercentiles"][key].as_f64().unwrap_or_default() * 1e3;
+    let statuses = &report["statusCodeDistribution"];
+    Some(format!(
+        "{:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, statuses {statuses}",
+        report["summary"]["requestsPerSec"].as_f64().unwrap_or_default(),
+        seconds("p50"),
+        seconds("p99"),
+    ))
 }
