@@ -56,7 +56,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let limits = Limits { wall_time: options.call_wall_time, ..Limits::default() };
     let service =
         open(&options.data_dir, options.database_url.as_deref(), &options.allow_cidrs, limits, options.policy).await?;
-    service.ensure_builtin_plugins().await?;
+    // The built-in connectors compile in the background; calls that need them wait for them.
+    let builtins = service.clone();
+    tokio::spawn(async move {
+        if let Err(e) = builtins.ensure_builtin_plugins().await {
+            tracing::error!("registering the built-in connectors failed (retried on first use): {e}");
+        }
+    });
     if let Some(token) = service.bootstrap_admin(options.admin_token).await? {
         println!("Created the admin user. Its API token (shown once, keep it safe):\n{token}");
     }

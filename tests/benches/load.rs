@@ -67,14 +67,24 @@ async fn load(server: &Server, clients: usize, reuse: bool, peak_rss: &AtomicU64
     (all, rate)
 }
 
+/// Time until the server lists the built-in connector types (it waits for them to be registered).
+async fn builtins_ready(server: &Server) -> Duration {
+    let started = Instant::now();
+    let (status, types) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connector-types", None).await;
+    assert_eq!(status, 200);
+    assert!(types.as_array().unwrap().len() >= 2, "{types}");
+    started.elapsed()
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
 }
 
 #[tokio::main]
 async fn main() {
-    // Start to ready: first start (creates the store, compiles the built-in connectors) and a
-    // restart (warm compile cache), measured from spawn to the "listening" line.
+    // Start to healthy: spawn to the "listening" line (the server answers from then on, while the
+    // built-in connectors compile in the background), on a fresh data dir and on restarts; then
+    // until the built-ins are in place (a connector-types call waits for them).
     let started = Instant::now();
     // Production log level (the test helper's default is trace); a short call wall time for the
     // hostile soak.
@@ -82,18 +92,28 @@ async fn main() {
         vec![("AIRLOCK_LOG".to_string(), "warn".to_string()), ("AIRLOCK_CALL_WALL_TIME".to_string(), "2".to_string())];
     let mut server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), quiet);
     let first = started.elapsed();
+    let first_builtins = builtins_ready(&server).await + first;
     let mut restarts = Vec::new();
+    let mut restart_builtins = Vec::new();
     for _ in 0..5 {
         server.kill();
         let started = Instant::now();
         server.restart();
-        restarts.push(started.elapsed());
+        let healthy = started.elapsed();
+        restarts.push(healthy);
+        restart_builtins.push(builtins_ready(&server).await + healthy);
     }
     restarts.sort();
+    restart_builtins.sort();
     println!(
-        "start to ready: first start {}, restart p50 {} (spawn → listening, incl. process start)",
+        "start to healthy: fresh data dir {} (target ≤ 50 ms), restart p50 {} (target ≤ 20 ms) (spawn → listening, incl. process start)",
         ms(first),
         ms(restarts[2])
+    );
+    println!(
+        "built-in connectors ready: fresh data dir {} (compiled), restart p50 {} (compile cache)",
+        ms(first_builtins),
+        ms(restart_builtins[2])
     );
 
     tokio::time::sleep(Duration::from_secs(1)).await;

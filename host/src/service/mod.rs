@@ -86,6 +86,8 @@ pub struct Service {
     quota: quota::CallQuota,
     connector_quota: quota::CallQuota,
     update_turns: turns::Turns,
+    /// Set once the built-in connectors are registered (see `ensure_builtin_plugins`).
+    builtins: tokio::sync::OnceCell<()>,
 }
 
 impl Service {
@@ -94,7 +96,8 @@ impl Service {
         let connector_quota = quota::CallQuota::new(quota::Holder::Connector, policy.calls_per_connector);
         let update_turns = turns::Turns::default();
         let plugins = Mutex::new(HashMap::new());
-        Service { store, keyring, runtime, policy, plugins, quota, connector_quota, update_turns }
+        let builtins = tokio::sync::OnceCell::new();
+        Service { store, keyring, runtime, policy, plugins, quota, connector_quota, update_turns, builtins }
     }
 
     pub fn store(&self) -> &Store {

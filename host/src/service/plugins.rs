@@ -71,8 +71,14 @@ impl PluginView {
 }
 
 impl Service {
-    /// Register (or upgrade) the built-in connectors. Admin uploads of the same type are kept.
-    pub async fn ensure_builtin_plugins(&self) -> anyhow::Result<()> {
+    /// Register (or upgrade) the built-in connectors, once per process: the server answers while
+    /// they compile, and every call that needs a plugin waits here until they are in place.
+    /// Admin uploads of the same type are kept.
+    pub async fn ensure_builtin_plugins(&self) -> Result<(), ServiceError> {
+        self.builtins.get_or_try_init(|| self.register_builtins()).await.map(|_| ())
+    }
+
+    async fn register_builtins(&self) -> Result<(), ServiceError> {
         for (_, wasm) in BUILTIN {
             let sha256 = hex::encode(Sha256::digest(wasm));
             let plugin = self.runtime.load(wasm).await?;
@@ -85,7 +91,7 @@ impl Service {
                 connector_type: connector_type.clone(),
                 sha256: sha256.clone(),
                 component: wasm.to_vec(),
-                spec: serde_json::to_string(&plugin.spec)?,
+                spec: serde_json::to_string(&plugin.spec).map_err(anyhow::Error::from)?,
                 builtin: true,
                 approved: true,
                 signer: None,
@@ -101,6 +107,7 @@ impl Service {
 
     /// The loaded plugin for a connector type; only approved plugins unless `any`.
     pub(crate) async fn plugin(&self, connector_type: &str, any: bool) -> Result<Arc<Plugin>, ServiceError> {
+        self.ensure_builtin_plugins().await?;
         let (sha256, approved) = self
             .store
             .plugin_digest(connector_type)
@@ -143,6 +150,7 @@ impl Service {
 
     /// Connector types everyone may see: approved plugins' specs.
     pub async fn connector_types(&self) -> Result<Vec<ConnectorSpec>, ServiceError> {
+        self.ensure_builtin_plugins().await?;
         let rows = self.store.list_plugins().await?;
         Ok(rows
             .iter()
@@ -158,6 +166,7 @@ impl Service {
 
     pub async fn list_plugins(&self, actor: &Actor) -> Result<Vec<PluginView>, ServiceError> {
         actor.check_admin("manage plugins")?;
+        self.ensure_builtin_plugins().await?;
         let rows = self.store.list_plugins().await?;
         rows.iter()
             .map(|r| Ok(PluginView::of(r, serde_json::from_str(&r.spec).map_err(anyhow::Error::from)?)))
@@ -166,6 +175,7 @@ impl Service {
 
     pub async fn describe_plugin(&self, actor: &Actor, connector_type: &str) -> Result<PluginView, ServiceError> {
         actor.check_admin("manage plugins")?;
+        self.ensure_builtin_plugins().await?;
         let row = self.store.get_plugin(connector_type).await?.ok_or_else(|| not_found("plugin", connector_type))?;
         Ok(PluginView::of(&row, serde_json::from_str(&row.spec).map_err(anyhow::Error::from)?))
     }
@@ -180,6 +190,7 @@ impl Service {
         replacing: Option<&str>,
     ) -> Result<PluginView, ServiceError> {
         actor.check_admin("install plugins")?;
+        self.ensure_builtin_plugins().await?;
         let signer = self.check_signature(wasm)?;
         let plugin = self.runtime.load(wasm).await?;
         let connector_type = plugin.spec.connector_type.clone();
@@ -219,6 +230,7 @@ impl Service {
 
     pub async fn approve_plugin(&self, actor: &Actor, connector_type: &str) -> Result<PluginView, ServiceError> {
         actor.check_admin("approve plugins")?;
+        self.ensure_builtin_plugins().await?;
         if !self.store.approve_plugin(connector_type).await? {
             return Err(not_found("plugin", connector_type));
         }
@@ -228,6 +240,7 @@ impl Service {
 
     pub async fn remove_plugin(&self, actor: &Actor, connector_type: &str) -> Result<(), ServiceError> {
         actor.check_admin("remove plugins")?;
+        self.ensure_builtin_plugins().await?;
         match self.store.delete_plugin(connector_type).await? {
             Ok(true) => {}
             Ok(false) => return Err(not_found("plugin", connector_type)),
