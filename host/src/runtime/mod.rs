@@ -34,6 +34,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
@@ -258,8 +259,10 @@ impl Runtime {
             limits: self.limits.clone(),
             slots: self.slots.clone(),
             instance: instance.clone(),
+            spun: Arc::default(),
         };
-        let outcome = self.pool.spawn(task.run(export, max_result_bytes)).await;
+        let spun = task.spun.clone();
+        let outcome = self.pool.run_offloading(task.run(export, max_result_bytes), spun).await;
         match outcome {
             Ok(Ok((value, call_warnings))) => {
                 instance.warn(call_warnings);
@@ -280,6 +283,8 @@ struct CallTask {
     limits: Limits,
     slots: Arc<Semaphore>,
     instance: Arc<Instance>,
+    /// Set when guest code has run through a whole epoch tick: the call then moves to the pool.
+    spun: Arc<AtomicBool>,
 }
 
 impl CallTask {
@@ -303,12 +308,15 @@ impl CallTask {
     ) -> Result<(E::Output, Vec<String>), CallError> {
         let mut store = Store::new(&self.engine, CallState::new(self.instance, self.outbound, &self.limits));
         store.limiter(|state| &mut state.limiter);
-        // Every epoch tick: stop at the deadline, otherwise yield so other tasks run.
+        // Every epoch tick: stop at the deadline, otherwise yield so other tasks run (and let the
+        // call move to the guest pool).
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|context| {
+        let spun = self.spun.clone();
+        store.epoch_deadline_callback(move |context| {
             if context.data().budget.past_deadline() {
                 return Ok(UpdateDeadline::Interrupt);
             }
+            spun.store(true, Ordering::Relaxed);
             Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
         });
         let connector = match self.pre.instantiate_async(&mut store).await {

@@ -1,9 +1,13 @@
-//! The threads guest code runs on. Connector code never runs on the server's own executor:
-//! each call is a task on this pool, and guests yield at every epoch tick, so any number of
-//! busy guests leaves the API, health checks and other connectors responsive.
+//! The threads busy guest code runs on. A call starts on the caller's executor (most calls finish
+//! in microseconds or wait on HTTP, and a hop to another thread would cost more than the call);
+//! once guest code has run through a whole epoch tick it moves here, and guests yield at every
+//! tick, so any number of busy guests leaves the API, health checks and other connectors
+//! responsive.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use tokio::task::JoinHandle;
 
@@ -28,6 +32,26 @@ impl GuestPool {
     pub fn spawn<T: Send + 'static>(&self, task: impl Future<Output = T> + Send + 'static) -> Spawned<T> {
         let runtime = self.runtime.as_ref().expect("the pool lives until dropped");
         Spawned(runtime.spawn(task))
+    }
+
+    /// Run `task` here until `spun` is set (it then waits, yielded, at an epoch tick), and the
+    /// rest of it on the pool.
+    pub async fn run_offloading<T: Send + 'static>(
+        &self,
+        task: impl Future<Output = T> + Send + 'static,
+        spun: Arc<AtomicBool>,
+    ) -> Result<T, tokio::task::JoinError> {
+        let mut task = Box::pin(task);
+        let inline = std::future::poll_fn(|cx| match task.as_mut().poll(cx) {
+            Poll::Ready(value) => Poll::Ready(Some(value)),
+            Poll::Pending if spun.load(Ordering::Relaxed) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        })
+        .await;
+        match inline {
+            Some(value) => Ok(value),
+            None => self.spawn(task).await,
+        }
     }
 }
 
