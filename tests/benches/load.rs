@@ -152,14 +152,7 @@ async fn main() {
 /// until its wall time): the flooder gets 429s beyond their share, the other user's p99 stays.
 async fn flood_fairness(server: &Server, peak: &AtomicU64) {
     const FLOODERS: usize = 64;
-    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hole = format!("http://{}", black_hole.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = black_hole.accept().await {
-            held.push(stream);
-        }
-    });
+    let hole = airlock_tests::black_hole().await;
     let (status, user) =
         server.json(ADMIN_TOKEN, "POST", "/api/v1/users", Some(json!({"name": "flooder", "role": "member"}))).await;
     assert_eq!(status, 201);

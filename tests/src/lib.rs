@@ -72,6 +72,20 @@ pub fn airlock_bin() -> PathBuf {
     bin
 }
 
+/// An address that accepts TCP connections and never answers (a registry that hangs); lives
+/// as long as the calling test's runtime.
+pub async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    address
+}
+
 /// Whether an executable is on PATH; tests that need one fail with this message otherwise.
 pub fn require_tool(name: &str) -> PathBuf {
     std::env::var_os("PATH")

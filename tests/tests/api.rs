@@ -342,15 +342,7 @@ async fn early_answers_close_the_connection() {
 /// their share; another member's fresh issuance stays fast.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_user_cannot_starve_the_others() {
-    // A registry that accepts connections and never answers.
-    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hole = format!("http://{}", black_hole.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = black_hole.accept().await {
-            held.push(stream);
-        }
-    });
+    let hole = airlock_tests::black_hole().await;
     let env = vec![("AIRLOCK_CALL_WALL_TIME".to_string(), "4".to_string())];
     let server = Arc::new(Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), env));
     let flooder = user(&server, "flooder", "member").await;
@@ -464,14 +456,7 @@ async fn concurrent_edits_on_two_replicas_lose_nothing() {
 /// its share, and the users' other connectors keep working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connector_cannot_take_every_slot() {
-    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hole = format!("http://{}", black_hole.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = black_hole.accept().await {
-            held.push(stream);
-        }
-    });
+    let hole = airlock_tests::black_hole().await;
     let env = vec![
         ("AIRLOCK_CALL_WALL_TIME".to_string(), "3".to_string()),
         ("AIRLOCK_CALLS_PER_CONNECTOR".to_string(), "2".to_string()),

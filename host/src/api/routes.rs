@@ -265,15 +265,13 @@ pub async fn verify_connector(
     responses((status = 200, body = Vec<ResourceListing>, headers(("Airlock-Warning" = String, description = "Egress denials the connector got past; repeated"))),
         (status = 429, body = ErrorBody, headers(("Retry-After" = u64))), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 pub async fn connector_resources(
-    State(s): Svc,
-    Caller(a): Caller,
-    PathText(connector): PathText,
-    Params(q): Params<ResourceQuery>,
+    service: Svc,
+    caller: Caller,
+    connector: PathText,
+    query: Params<ResourceQuery>,
 ) -> Reply {
-    warned(
-        StatusCode::OK,
-        s.verify_connector(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?,
-    )
+    // Listing a connector's resources is verifying it (with a resource type and no id).
+    verify_connector(service, caller, connector, query).await
 }
 
 /// Resources across every connector the caller may use.
