@@ -143,7 +143,9 @@ async fn main() {
     if let Some(report) = oha(&url, ADMIN_TOKEN, r#"{"reuse": true}"#, 16) {
         println!("oha: issue client credential, lease reuse on, 16 connections: {report}");
     }
-    hostile_soak(&server, &peak).await;
+    for spinners in [8, 100] {
+        hostile_soak(spinners, &peak).await;
+    }
     flood_fairness(&server, &peak).await;
 }
 
@@ -198,10 +200,19 @@ async fn flood_fairness(server: &Server, peak: &AtomicU64) {
     );
 }
 
-/// Fresh issuance (reuse off, 4 clients) alone, then beside `SPINNERS` hostile calls that spin
-/// until their wall time (2 s) runs out and are started again at once.
-async fn hostile_soak(server: &Server, peak: &AtomicU64) {
-    const SPINNERS: usize = 8;
+/// Fresh issuance (reuse off, 4 clients) and `/healthz` alone, then beside `spinners` hostile
+/// calls that spin until their wall time (2 s) runs out and are started again at once. A server
+/// of its own, whose call quotas let one user run them all.
+async fn hostile_soak(spinners: usize, peak: &AtomicU64) {
+    let env = [
+        ("AIRLOCK_LOG", "warn"),
+        ("AIRLOCK_CALL_WALL_TIME", "2"),
+        ("AIRLOCK_CALLS_PER_USER", "128"),
+        ("AIRLOCK_CALLS_PER_CONNECTOR", "128"),
+    ];
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), env);
+    let server = &server;
     let client = reqwest::Client::new();
     let installed = client
         .post(format!("{}/api/v1/plugins", server.url))
@@ -215,10 +226,16 @@ async fn hostile_soak(server: &Server, peak: &AtomicU64) {
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/plugins/probe/approve", None).await.0, 200);
     let body = json!({"name": "spinner", "connector_type": "probe", "auth_method": "token", "verify": false, "configuration": {}});
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+    let body = json!({
+        "name": "bench", "connector_type": "docker", "verify": false,
+        "configuration": {"username": "u", "password": "p", "registry": "https://registry.example.com"},
+    });
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
 
     let (alone, _) = load(server, 4, false, peak).await;
+    let health_alone = healthz(server).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let spinners: Vec<_> = (0..SPINNERS)
+    let spinning: Vec<_> = (0..spinners)
         .map(|_| {
             let (url, stop) =
                 (format!("{}/api/v1/connectors/spinner/verify?resource_id=spin", server.url), stop.clone());
@@ -233,15 +250,33 @@ async fn hostile_soak(server: &Server, peak: &AtomicU64) {
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (beside, _) = load(server, 4, false, peak).await;
+    let health_beside = healthz(server).await;
     stop.store(true, Ordering::Relaxed);
-    futures::future::join_all(spinners).await;
+    futures::future::join_all(spinning).await;
     println!(
-        "fresh issuance (4 clients) p99: {} alone, {} beside {SPINNERS} spinning guests (p50 {} / {})",
-        ms(pct(&alone, 0.99)),
+        "beside {spinners} spinning guests: fresh issuance (4 clients) p99 {} vs {} alone (target ≤ 2×), p50 {} vs {}; /healthz p99 {} vs {} alone (target ≤ 10 ms)",
         ms(pct(&beside, 0.99)),
-        ms(pct(&alone, 0.5)),
+        ms(pct(&alone, 0.99)),
         ms(pct(&beside, 0.5)),
+        ms(pct(&alone, 0.5)),
+        ms(pct(&health_beside, 0.99)),
+        ms(pct(&health_alone, 0.99)),
     );
+}
+
+/// 200 `/healthz` calls, one after another, 5 ms apart; their latencies, sorted.
+async fn healthz(server: &Server) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let response = client.get(format!("{}/healthz", server.url)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        latencies.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    latencies.sort();
+    latencies
 }
 
 /// The same load from `oha` (a separate HTTP load tool, `cargo install oha`), if installed:
