@@ -213,17 +213,7 @@ async fn hostile_soak(spinners: usize, peak: &AtomicU64) {
     let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let server = Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), env);
     let server = &server;
-    let client = reqwest::Client::new();
-    let installed = client
-        .post(format!("{}/api/v1/plugins", server.url))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "application/wasm")
-        .body(airlock_tests::probe_component())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(installed.status(), 201);
-    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/plugins/probe/approve", None).await.0, 200);
+    server.install_approved(airlock_tests::probe_component()).await;
     let body = json!({"name": "spinner", "connector_type": "probe", "auth_method": "token", "verify": false, "configuration": {}});
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
     let body = json!({

@@ -86,6 +86,13 @@ pub async fn black_hole() -> String {
     address
 }
 
+/// The value of one attribute of an issued client (`{"credential": {"attributes": [[name, {value}]]}}`).
+pub fn issued_attribute(issued: &serde_json::Value, name: &str) -> serde_json::Value {
+    let attributes = issued["credential"]["attributes"].as_array().expect("an issued credential");
+    attributes.iter().find(|pair| pair[0] == name).unwrap_or_else(|| panic!("no attribute `{name}`"))[1]["value"]
+        .clone()
+}
+
 /// Whether an executable is on PATH; tests that need one fail with this message otherwise.
 pub fn require_tool(name: &str) -> PathBuf {
     std::env::var_os("PATH")

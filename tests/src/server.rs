@@ -152,6 +152,25 @@ impl Server {
         (status, response.text().await.unwrap())
     }
 
+    /// Upload a plugin component as the admin and approve it; its connector type.
+    pub async fn install_approved(&self, wasm: Vec<u8>) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/plugins", self.url))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/wasm")
+            .body(wasm)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let view: serde_json::Value = response.json().await.unwrap();
+        let connector_type = view["connector_type"].as_str().unwrap().to_string();
+        let (status, approved) =
+            self.json(ADMIN_TOKEN, "POST", &format!("/api/v1/plugins/{connector_type}/approve"), None).await;
+        assert_eq!(status, 200, "{approved}");
+        connector_type
+    }
+
     /// A JSON call: (status, parsed body or null).
     pub async fn json(
         &self,

@@ -61,13 +61,7 @@ async fn kill_during_registrations(store: StoreKind) {
         let (status, issued) =
             server.json(ADMIN_TOKEN, "POST", &format!("/api/v1/connectors/{name}/client"), Some(json!({}))).await;
         assert_eq!(status, 200, "{name}: {issued}");
-        let password = issued["credential"]["attributes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p[0] == "password")
-            .unwrap()[1]["value"]
-            .clone();
+        let password = airlock_tests::issued_attribute(&issued, "password");
         assert_eq!(password, format!("pw-of-{name}").as_str());
     }
     assert!(stored.len() >= acknowledged.len());

@@ -81,7 +81,7 @@ async fn spinning_guests_do_not_stall_the_server() {
     let wall_time = 4;
     let server =
         Server::start_with(StoreKind::Sqlite, data, vec![("AIRLOCK_CALL_WALL_TIME".into(), wall_time.to_string())]);
-    install_approved(&server, probe_component()).await;
+    server.install_approved(probe_component()).await;
     let body = json!({"name": "spinner", "connector_type": "probe", "auth_method": "token", "verify": false,
         "configuration": {"endpoint": fixture.url("")}});
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
@@ -128,20 +128,6 @@ async fn spinning_guests_do_not_stall_the_server() {
         all_stopped < Duration::from_secs(wall_time + 3),
         "the wall-time budget of {wall_time}s stretched to {all_stopped:?}"
     );
-}
-
-async fn install_approved(server: &Server, wasm: Vec<u8>) {
-    let client = reqwest::Client::new();
-    let response = client
-        .post(format!("{}/api/v1/plugins", server.url))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "application/wasm")
-        .body(wasm)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/plugins/probe/approve", None).await.0, 200);
 }
 
 /// Finding 3: what a call makes the host hold is bounded.
@@ -212,7 +198,7 @@ async fn a_swallowed_limit_still_fails_the_call() {
 #[tokio::test]
 async fn a_secret_stays_secret_across_auth_methods() {
     let server = Server::start(StoreKind::Sqlite);
-    install_approved(&server, probe_component()).await;
+    server.install_approved(probe_component()).await;
     let secret = format!("switch-canary-{}", std::process::id());
     let body = json!({"name": "switcher", "connector_type": "probe", "auth_method": "token", "verify": false,
         "configuration": {"token": secret}});

@@ -197,13 +197,7 @@ fn two_replicas_on_one_postgres_serve_the_same_connectors() {
     let issued_b = json(&b.cli(ADMIN_TOKEN, &["connector", "describe", "shared-reg", "--client", "-o", "json"]));
     assert_eq!(issued_b["reused"], true, "replica B reuses the lease replica A created");
     assert_eq!(issued_a["lease_id"], issued_b["lease_id"]);
-    let password_b = issued_b["credential"]["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p[0] == "password")
-        .unwrap()[1]["value"]
-        .clone();
+    let password_b = airlock_tests::issued_attribute(&issued_b, "password");
     assert_eq!(password_b, password.as_str(), "B opens what A sealed");
     let verified = json(&b.cli(ADMIN_TOKEN, &["connector", "verify", "shared-reg", "-o", "json"]));
     assert_eq!(verified[0]["resource_ids"][0], registry.host.as_str());

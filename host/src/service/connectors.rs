@@ -2,7 +2,7 @@
 
 use super::access::Verb;
 use super::input::{
-    check_configuration, check_description, check_identifier, check_labels, check_name, check_resource_id,
+    check_configuration, check_description, check_identifier, check_label, check_labels, check_name, check_resource_id,
 };
 use super::{Actor, Service, ServiceError, Warned};
 use crate::instance::{ConnectorConfig, Instance};
@@ -744,9 +744,8 @@ fn check_update(update: &UpdateRequest) -> Result<(), ServiceError> {
     if let Some(description) = &update.description {
         check_description(description)?;
     }
-    let labels: BTreeMap<String, String> =
-        update.labels.iter().map(|(k, v)| (k.clone(), if v.is_empty() { "-".into() } else { v.clone() })).collect();
-    check_labels(&labels)?;
+    // The merged labels are counted once the update is applied.
+    update.labels.iter().try_for_each(|(key, value)| check_label(key, value))?;
     check_configuration(&update.configuration)
 }
 

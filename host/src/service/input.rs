@@ -49,19 +49,22 @@ pub fn check_labels(labels: &BTreeMap<String, String>) -> Result<(), ServiceErro
     if labels.len() > MAX_LABELS {
         return Err(ServiceError::Invalid(format!("at most {MAX_LABELS} labels")));
     }
-    for (key, value) in labels {
-        let key_ok = key.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
-        if key.is_empty() || key.len() > MAX_LABEL_KEY || !key_ok {
-            return Err(ServiceError::Invalid(format!(
-                "`{}` is not a valid label key (1-{MAX_LABEL_KEY} letters, digits, `-`, `_`, `.`, `/`)",
-                printable(key)
-            )));
-        }
-        if value.len() > MAX_LABEL_VALUE || value.chars().any(char::is_control) {
-            return Err(ServiceError::Invalid(format!(
-                "the value of label `{key}` is longer than {MAX_LABEL_VALUE} bytes or has control characters"
-            )));
-        }
+    labels.iter().try_for_each(|(key, value)| check_label(key, value))
+}
+
+/// One label (an empty value is allowed: in an update it removes the label).
+pub fn check_label(key: &str, value: &str) -> Result<(), ServiceError> {
+    let key_ok = key.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+    if key.is_empty() || key.len() > MAX_LABEL_KEY || !key_ok {
+        return Err(ServiceError::Invalid(format!(
+            "`{}` is not a valid label key (1-{MAX_LABEL_KEY} letters, digits, `-`, `_`, `.`, `/`)",
+            printable(key)
+        )));
+    }
+    if value.len() > MAX_LABEL_VALUE || value.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid(format!(
+            "the value of label `{key}` is longer than {MAX_LABEL_VALUE} bytes or has control characters"
+        )));
     }
     Ok(())
 }

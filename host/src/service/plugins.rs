@@ -79,8 +79,12 @@ impl Service {
     }
 
     async fn register_builtins(&self) -> Result<(), ServiceError> {
-        for (_, wasm) in BUILTIN {
+        for (name, wasm) in BUILTIN {
             let sha256 = hex::encode(Sha256::digest(wasm));
+            // Already registered, byte for byte: nothing to compile now (it loads on first use).
+            if self.store.plugin_digest(name).await?.is_some_and(|(stored, _)| stored == sha256) {
+                continue;
+            }
             let plugin = self.runtime.load(wasm).await?;
             let connector_type = plugin.spec.connector_type.clone();
             let existing = self.store.get_plugin(&connector_type).await?;

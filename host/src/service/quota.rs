@@ -22,13 +22,13 @@ pub enum Holder {
 pub struct CallQuota {
     holder: Holder,
     per_key: usize,
-    users: Mutex<HashMap<String, Arc<Semaphore>>>,
+    by_key: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl CallQuota {
     /// `per_key` calls at once for each user or connector.
     pub fn new(holder: Holder, per_key: usize) -> Self {
-        CallQuota { holder, per_key, users: Mutex::default() }
+        CallQuota { holder, per_key, by_key: Mutex::default() }
     }
 
     /// A slot for one call of `key`, held until the permit is dropped; 429 when none is left.
@@ -49,13 +49,16 @@ impl CallQuota {
 
     /// A slot for one of many calls a single request makes (listing across connectors): waits
     /// for the user's own earlier calls instead of refusing.
-    pub async fn wait(&self, user_id: &str) -> OwnedSemaphorePermit {
-        self.slots(user_id).acquire_owned().await.expect("quota semaphores are never closed")
+    pub async fn wait(&self, key: &str) -> OwnedSemaphorePermit {
+        self.slots(key).acquire_owned().await.expect("quota semaphores are never closed")
     }
 
-    fn slots(&self, user_id: &str) -> Arc<Semaphore> {
-        let mut users = self.users.lock().unwrap();
-        users.entry(user_id.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_key))).clone()
+    fn slots(&self, key: &str) -> Arc<Semaphore> {
+        let mut by_key = self.by_key.lock().unwrap();
+        if let Some(slots) = by_key.get(key) {
+            return slots.clone();
+        }
+        by_key.entry(key.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_key))).clone()
     }
 }
 
