@@ -4,7 +4,8 @@
 use crate::runtime::bindings::{AutoConfigureInput, ConnectorSpec, LocalFile};
 use std::path::Path;
 
-/// Collect the declared files (`~/` relative to `home`) and variables (from `env`).
+/// Collect the declared files (`~/` relative to `home`, or `$VAR` for the file a variable names,
+/// such as `$GOOGLE_APPLICATION_CREDENTIALS`) and variables (from `env`).
 pub fn local_input(
     spec: &ConnectorSpec,
     auth_method: Option<String>,
@@ -17,9 +18,10 @@ pub fn local_input(
         .auto_configure_files
         .iter()
         .filter_map(|declared| {
-            let path = match declared.strip_prefix("~/") {
-                Some(rest) => home.join(rest),
-                None => Path::new(declared).to_path_buf(),
+            let path = match (declared.strip_prefix("~/"), declared.strip_prefix('$')) {
+                (Some(rest), _) => home.join(rest),
+                (_, Some(variable)) => Path::new(&env(variable)?).to_path_buf(),
+                _ => Path::new(declared).to_path_buf(),
             };
             std::fs::read(&path).ok().map(|contents| LocalFile { path: declared.clone(), contents })
         })

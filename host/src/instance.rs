@@ -105,7 +105,10 @@ impl Instance {
                 }
                 continue;
             };
-            validate(attr, value.expose_secret())?;
+            let value = match validate(attr, value.expose_secret())? {
+                Some(normalised) => SecretString::from(normalised),
+                None => value,
+            };
             if attr.egress && user_given {
                 config_origins.push(Origin::from_config_value(value.expose_secret()).map_err(|reason| {
                     ConfigError::InvalidValue { attribute: attr.name.clone(), kind: "URL or host".into(), reason }
@@ -189,27 +192,59 @@ fn patterns(origins: &[String]) -> Result<Vec<OriginPattern>, ConfigError> {
     origins.iter().map(|o| OriginPattern::parse(o).map_err(ConfigError::InvalidSpec)).collect()
 }
 
-/// Check a value against its attribute's kind. Errors describe the problem, never the value.
-fn validate(attr: &AttributeSpec, value: &str) -> Result<(), ConfigError> {
+/// Check a value against its attribute's kind; a JSON value given as a JSON string or as base64
+/// comes back decoded. Errors describe the problem, never the value.
+fn validate(attr: &AttributeSpec, value: &str) -> Result<Option<String>, ConfigError> {
     let invalid = |kind: &str, reason: String| ConfigError::InvalidValue {
         attribute: attr.name.clone(),
         kind: kind.into(),
         reason,
     };
     match attr.kind {
-        AttributeKind::Text | AttributeKind::TextList => Ok(()),
+        AttributeKind::Text | AttributeKind::TextList => Ok(None),
         AttributeKind::Integer => {
-            value.trim().parse::<i64>().map(|_| ()).map_err(|_| invalid("integer", "expected digits".into()))
+            value.trim().parse::<i64>().map(|_| None).map_err(|_| invalid("integer", "expected digits".into()))
         }
         AttributeKind::Boolean => match value.trim().to_ascii_lowercase().as_str() {
-            "true" | "false" | "1" | "0" | "yes" | "no" => Ok(()),
+            "true" | "false" | "1" | "0" | "yes" | "no" => Ok(None),
             _ => Err(invalid("boolean", "expected true or false".into())),
         },
         AttributeKind::Url => Origin::from_config_value(value)
-            .map(|_| ())
+            .map(|_| None)
             .map_err(|_| invalid("URL", "expected http(s)://host[:port][/path] or host[:port]".into())),
-        AttributeKind::Json => serde_json::from_str::<serde_json::Value>(value)
-            .map(|_| ())
-            .map_err(|e| invalid("JSON document", format!("parse error at line {} column {}", e.line(), e.column()))),
+        AttributeKind::Json => json_document(value).map_err(|reason| invalid("JSON document", reason)),
+    }
+}
+
+/// A JSON attribute given as a document (kept as it is), as a JSON string holding a document,
+/// or as base64 of a document (both decoded), as ZenML accepts credential files.
+fn json_document(value: &str) -> Result<Option<String>, String> {
+    use base64::Engine as _;
+    let position = |e: serde_json::Error| format!("parse error at line {} column {}", e.line(), e.column());
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::String(inner)) if serde_json::from_str::<serde_json::Value>(&inner).is_ok() => {
+            Ok(Some(inner))
+        }
+        Ok(_) => Ok(None),
+        Err(e) => {
+            let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            let looks_base64 = !compact.is_empty()
+                && compact.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'));
+            if !looks_base64 {
+                return Err(position(e));
+            }
+            use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+            let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+            let alphabet =
+                if compact.contains(['-', '_']) { &base64::alphabet::URL_SAFE } else { &base64::alphabet::STANDARD };
+            let decoded = GeneralPurpose::new(alphabet, config)
+                .decode(&compact)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or("neither JSON nor base64-encoded JSON")?;
+            serde_json::from_str::<serde_json::Value>(&decoded)
+                .map(|_| Some(decoded))
+                .map_err(|e| format!("base64-decoded, but not JSON ({})", position(e)))
+        }
     }
 }

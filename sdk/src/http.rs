@@ -13,6 +13,8 @@ pub use raw::{AwsSigning, CredentialUse, HttpError, JwtAssertion, Method, Tempor
 #[derive(Debug, Clone)]
 pub struct Request {
     inner: raw::Request,
+    /// A bearer token the connector minted itself ([`Request::minted_bearer`]).
+    token: Option<String>,
 }
 
 impl Request {
@@ -20,6 +22,7 @@ impl Request {
     pub fn new(method: Method, url: impl Into<String>) -> Self {
         Request {
             inner: raw::Request { method, url: url.into(), headers: Vec::new(), body: Vec::new(), credential: None },
+            token: None,
         }
     }
 
@@ -47,9 +50,7 @@ impl Request {
 
     /// Set an `application/x-www-form-urlencoded` body from name/value pairs (encoded here).
     pub fn form(self, pairs: &[(&str, &str)]) -> Self {
-        let body =
-            pairs.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&");
-        self.header("content-type", "application/x-www-form-urlencoded").body(body)
+        self.header("content-type", "application/x-www-form-urlencoded").body(form_urlencoded(pairs))
     }
 
     /// Let the host apply a credential binding.
@@ -73,9 +74,32 @@ impl Request {
         self.credential(CredentialUse::AwsSigv4(signing))
     }
 
+    /// Let the host replace `{{<reference>}}` in the body with each referenced binding
+    /// (`name`, or `name#field` for one field of a JSON binding), encoded for the content type.
+    pub fn body_placeholders(self, references: &[&str]) -> Self {
+        self.credential(CredentialUse::BodyPlaceholder(references.iter().map(|r| r.to_string()).collect()))
+    }
+
+    /// Let the host sign a JWT with a key binding and put it where the body says `{{assertion}}`.
+    pub fn jwt(self, assertion: JwtAssertion) -> Self {
+        self.credential(CredentialUse::Jwt(assertion))
+    }
+
+    /// `authorization: Bearer <token>` for a token this connector minted during the call (an
+    /// OAuth2 access token); the host sends it only to this request's origin.
+    pub fn minted_bearer(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
     /// Send and wait for the whole response.
     pub fn send(self) -> Result<Response> {
-        raw::send(&self.inner).map(Response).map_err(ConnectorError::from)
+        match &self.token {
+            Some(token) => raw::send_with_token(&self.inner, token),
+            None => raw::send(&self.inner),
+        }
+        .map(Response)
+        .map_err(ConnectorError::from)
     }
 }
 
@@ -154,6 +178,12 @@ impl From<HttpError> for ConnectorError {
             }
         }
     }
+}
+
+/// `application/x-www-form-urlencoded` text of name/value pairs (append a `{{binding}}`
+/// placeholder yourself: encoding would hide it from the host).
+pub fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn form_encode(s: &str) -> String {

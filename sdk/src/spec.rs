@@ -55,7 +55,8 @@ impl ConnectorBuilder {
         self
     }
 
-    /// Declare auto-configuration from these local files (`~/`-relative) and environment variables.
+    /// Declare auto-configuration from these local files (`~/`-relative, or `$VAR` for the file a
+    /// variable names) and environment variables.
     pub fn auto_configure(mut self, files: &[&str], env: &[&str]) -> Self {
         self.0.supports_auto_configuration = true;
         self.0.auto_configure_files = files.iter().map(|f| f.to_string()).collect();
@@ -217,6 +218,13 @@ impl AttributeBuilder {
     /// The value names a host this instance must reach (joins its egress allowlist).
     pub fn egress(mut self) -> Self {
         self.0.egress = true;
+        self
+    }
+
+    /// What the value holds (the host validates it; JSON values may be given as a document, a
+    /// JSON string or base64).
+    pub fn kind(mut self, kind: AttributeKind) -> Self {
+        self.0.kind = kind;
         self
     }
 

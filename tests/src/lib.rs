@@ -3,6 +3,8 @@
 //! binary.
 
 pub mod fixture_server;
+pub mod gcs;
+pub mod google;
 pub mod moto;
 pub mod oci;
 pub mod probe;

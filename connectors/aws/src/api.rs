@@ -210,7 +210,7 @@ fn temp_credentials(xml: &str) -> Result<TempCredentials> {
         access_key_id: xml_text(xml, "AccessKeyId")?,
         secret_access_key: xml_text(xml, "SecretAccessKey")?,
         session_token: xml_text(xml, "SessionToken")?,
-        expiration: unix_time(&xml_text(xml, "Expiration")?)?,
+        expiration: airlock_sdk::time::unix_seconds(&xml_text(xml, "Expiration")?)?,
     })
 }
 
@@ -263,27 +263,4 @@ fn aws_error(status: u16, code: &str, message: &str) -> ConnectorError {
         _ if status == 404 => ConnectorError::NotFound(text),
         _ => ConnectorError::Upstream(format!("AWS answered HTTP {status} ({text})")),
     }
-}
-
-/// Unix seconds of an ISO-8601 UTC timestamp (`2026-11-23T20:00:00Z`, fractions ignored).
-pub fn unix_time(text: &str) -> Result<u64> {
-    let bad = || ConnectorError::Upstream(format!("AWS answered an unreadable time `{text}`"));
-    let digits = |s: &str| s.parse::<i64>().map_err(|_| bad());
-    let (date, time) = text.split_once('T').ok_or_else(bad)?;
-    let mut d = date.split('-');
-    let (y, m, day) =
-        (digits(d.next().ok_or_else(bad)?)?, digits(d.next().ok_or_else(bad)?)?, digits(d.next().ok_or_else(bad)?)?);
-    let time = time.trim_end_matches('Z');
-    let time = time.split(['.', '+']).next().unwrap_or_default();
-    let mut t = time.split(':');
-    let (h, min, s) =
-        (digits(t.next().ok_or_else(bad)?)?, digits(t.next().ok_or_else(bad)?)?, digits(t.next().unwrap_or("0"))?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Ok((days * 86400 + h * 3600 + min * 60 + s) as u64)
 }

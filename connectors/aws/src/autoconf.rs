@@ -133,8 +133,7 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
     if auth_method == "iam-role" {
         attributes.push(("role_arn".into(), role_arn.unwrap_or_default()));
     }
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now = airlock_sdk::time::now();
     let generic = input.resource_type.as_deref().is_none_or(|rt| rt == crate::ids::GENERIC);
     Ok(AutoConfiguration {
         auth_method: auth_method.clone(),

@@ -332,8 +332,7 @@ fn kubernetes_credential(aws: &Aws, name: String) -> Result<ClientCredential> {
             .map(str::to_string)
             .ok_or_else(|| ConnectorError::Upstream(format!("EKS did not return the cluster's {what}")))
     };
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let now = time::now();
     Ok(ClientCredential {
         connector_type: "kubernetes".into(),
         auth_method: "token".into(),

@@ -19,6 +19,9 @@ pub struct Targets {
     /// Kubeconfig file to write [default: ~/.kube/airlock-<connector>.config].
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+    /// File for a GCP access token or credential file [default: ~/.config/airlock/gcp/<connector>.token|.json].
+    #[arg(long)]
+    pub gcp_file: Option<PathBuf>,
 }
 
 /// Configure the local client for this credential's type.
@@ -27,6 +30,7 @@ pub fn configure(connector: &str, credential: &IssuedCredential, targets: Target
         "docker" => docker(credential, targets.docker_config),
         "aws" => aws_profile(credential, &targets.profile.unwrap_or_else(|| format!("airlock-{connector}"))),
         "kubernetes" => kubeconfig(credential, targets.kubeconfig, connector),
+        "gcp" => gcp(credential, targets.gcp_file, connector),
         other => bail!("`login` cannot configure a local client for `{other}` credentials"),
     }
 }
@@ -123,6 +127,33 @@ fn kubeconfig(credential: &IssuedCredential, path: Option<PathBuf>, connector: &
         "Wrote the kubeconfig context `{name}` to {}; use it with KUBECONFIG={}.",
         path.display(),
         path.display()
+    );
+    Ok(())
+}
+
+/// What the Google tools read: an access-token file (gcloud's `auth/access_token_file`, or a
+/// token for `google.oauth2.credentials.Credentials`), or a credential file for
+/// `GOOGLE_APPLICATION_CREDENTIALS` when the connector released the long-lived file.
+fn gcp(credential: &IssuedCredential, path: Option<PathBuf>, connector: &str) -> anyhow::Result<()> {
+    let dir = home()?.join(".config/airlock/gcp");
+    if let Ok(token) = value(credential, "token") {
+        let path = path.unwrap_or_else(|| dir.join(format!("{connector}.token")));
+        write_private(&path, token)?;
+        eprintln!(
+            "Wrote a GCP access token to {path} (0600).\n  gcloud/gsutil: export CLOUDSDK_AUTH_ACCESS_TOKEN_FILE={path}\n  Python: google.oauth2.credentials.Credentials(open(\"{path}\").read())",
+            path = path.display()
+        );
+        return Ok(());
+    }
+    let file = ["service_account_json", "user_account_json", "external_account_json"]
+        .iter()
+        .find_map(|name| value(credential, name).ok())
+        .context("the issued GCP credential holds neither a token nor a credential file")?;
+    let path = path.unwrap_or_else(|| dir.join(format!("{connector}.json")));
+    write_private(&path, file)?;
+    eprintln!(
+        "Wrote a GCP credential file to {path} (0600); Google's client libraries and gcloud use it with GOOGLE_APPLICATION_CREDENTIALS={path}.",
+        path = path.display()
     );
     Ok(())
 }

@@ -26,7 +26,7 @@ impl std::fmt::Debug for AppliedCredential {
 impl From<BindingError> for HttpError {
     fn from(e: BindingError) -> Self {
         match e {
-            BindingError::Unknown(_) => HttpError::UnknownBinding(e.to_string()),
+            BindingError::Unknown(_) | BindingError::NoField(_) => HttpError::UnknownBinding(e.to_string()),
             BindingError::NotAllowed { .. }
             | BindingError::SigningOnly { .. }
             | BindingError::NotAwsEndpoint { .. } => HttpError::BindingNotAllowed(e.to_string()),
@@ -81,9 +81,10 @@ pub fn apply(
         CredentialUse::BodyPlaceholder(names) => {
             let content_type = header_value(guest_headers, "content-type").unwrap_or_default();
             for name in names {
-                let encoded = encode_for(content_type, secret(name)?);
+                let value = bindings.field_for_sending(name, &origin)?;
+                let encoded = encode_for(content_type, &value);
                 substitute(body, &format!("{{{{{name}}}}}"), &encoded)?;
-                applied.sensitive.push(encoded);
+                applied.sensitive.extend([encoded, value]);
             }
         }
         CredentialUse::AwsSigv4(signing) => {
@@ -104,7 +105,9 @@ fn binding_names(credential: &CredentialUse) -> Vec<String> {
     match credential {
         CredentialUse::Bearer(b) | CredentialUse::Header((_, b)) => vec![b.clone()],
         CredentialUse::Basic((user, password)) => vec![user.clone(), password.clone()],
-        CredentialUse::BodyPlaceholder(names) => names.clone(),
+        CredentialUse::BodyPlaceholder(names) => {
+            names.iter().map(|n| n.split_once('#').map_or(n.as_str(), |(binding, _)| binding).to_string()).collect()
+        }
         CredentialUse::AwsSigv4(s) if s.temporary.is_some() => Vec::new(),
         CredentialUse::AwsSigv4(s) => [Some(&s.access_key_id), Some(&s.secret_access_key), s.session_token.as_ref()]
             .into_iter()

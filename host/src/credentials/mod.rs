@@ -36,6 +36,8 @@ pub struct Bindings {
 pub enum BindingError {
     #[error("this connector instance has no credential binding `{0}`")]
     Unknown(String),
+    #[error("the credential binding `{0}` names a field its JSON value does not have")]
+    NoField(String),
     #[error("the credential binding `{binding}` may not be sent to `{origin}`")]
     NotAllowed { binding: String, origin: String },
     #[error(
@@ -76,6 +78,17 @@ impl Bindings {
         Ok(binding.value.expose_secret())
     }
 
+    /// The value a reference (`name` or `name#field`) stands for in a request to `origin`:
+    /// the binding, or one string field of a JSON binding, under [`Bindings::for_sending`]'s rules.
+    pub fn field_for_sending(&self, reference: &str, origin: &Origin) -> Result<String, BindingError> {
+        let (name, field) = split_reference(reference);
+        let value = self.for_sending(name, origin)?;
+        match field {
+            None => Ok(value.to_string()),
+            Some(field) => json_field(value, field).ok_or_else(|| BindingError::NoField(reference.into())),
+        }
+    }
+
     /// The secret value of a binding that travels in a request to `origin` (a header or body).
     /// Only exact origins qualify: a wildcard such as `*.amazonaws.com` also covers hosts anyone
     /// can stand up (buckets, API gateways), where a raw secret would be readable.
@@ -113,6 +126,16 @@ impl Bindings {
         })
     }
 
+    /// A field of a JSON binding (a credential file) that is not secret, such as a service
+    /// account's `client_email` or `project_id`: connectors read it as the config attribute
+    /// `<binding>#<field>`. Fields outside [`PUBLIC_JSON_FIELDS`] are never handed out.
+    pub fn public_field(&self, name: &str, field: &str) -> Option<String> {
+        if !PUBLIC_JSON_FIELDS.contains(&field) {
+            return None;
+        }
+        json_field(self.by_name.get(name)?.value.expose_secret(), field)
+    }
+
     /// A binding's value for release to a client (see [`release`]).
     fn value(&self, name: &str) -> Option<&str> {
         self.by_name.get(name).map(|b| b.value.expose_secret())
@@ -121,6 +144,40 @@ impl Bindings {
     /// Every secret value, for redaction and reflection checks.
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.by_name.values().map(|b| b.value.expose_secret())
+    }
+}
+
+/// Fields of credential files (Google's service-account, authorized-user and external-account
+/// JSON) that identify rather than authenticate; connectors may read them.
+pub const PUBLIC_JSON_FIELDS: &[&str] = &[
+    "type",
+    "project_id",
+    "quota_project_id",
+    "client_email",
+    "client_id",
+    "private_key_id",
+    "token_uri",
+    "universe_domain",
+    "audience",
+    "subject_token_type",
+    "token_url",
+    "service_account_impersonation_url",
+];
+
+/// The string (or number) at `field` of a JSON object.
+fn json_field(document: &str, field: &str) -> Option<String> {
+    match serde_json::from_str::<serde_json::Value>(document).ok()?.get(field)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A binding reference: `name`, or `name#field` for one field of a JSON binding.
+fn split_reference(reference: &str) -> (&str, Option<&str>) {
+    match reference.split_once('#') {
+        Some((name, field)) => (name, Some(field)),
+        None => (reference, None),
     }
 }
 
@@ -158,6 +215,31 @@ mod tests {
         assert!(matches!(
             bindings.for_signing("other", &origin("https://api.example.org")),
             Err(BindingError::Unknown(_))
+        ));
+    }
+
+    #[test]
+    fn json_bindings_hand_out_public_fields_only_and_send_fields_by_reference() {
+        let document = r#"{"type":"service_account","project_id":"p-1","client_email":"a@p-1.iam.gserviceaccount.com","private_key":"-----BEGIN PRIVATE KEY-----x","client_secret":"cs"}"#;
+        let secrets = BTreeMap::from([(
+            "sa".to_string(),
+            (
+                SecretString::from(document.to_string()),
+                vec![OriginPattern::parse("https://oauth2.example.com").unwrap()],
+            ),
+        )]);
+        let bindings = Bindings::new(secrets, Vec::new());
+        assert_eq!(bindings.public_field("sa", "project_id").as_deref(), Some("p-1"));
+        assert_eq!(bindings.public_field("sa", "type").as_deref(), Some("service_account"));
+        assert_eq!(bindings.public_field("sa", "private_key"), None, "secret fields stay on the host");
+        assert_eq!(bindings.public_field("sa", "client_secret"), None);
+        assert_eq!(bindings.public_field("missing", "type"), None);
+        let token_endpoint = origin("https://oauth2.example.com");
+        assert_eq!(bindings.field_for_sending("sa#client_secret", &token_endpoint).unwrap(), "cs");
+        assert!(matches!(bindings.field_for_sending("sa#nope", &token_endpoint), Err(BindingError::NoField(_))));
+        assert!(matches!(
+            bindings.field_for_sending("sa#client_secret", &origin("https://elsewhere.net")),
+            Err(BindingError::NotAllowed { .. })
         ));
     }
 }

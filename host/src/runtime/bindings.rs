@@ -3,7 +3,7 @@
 wasmtime::component::bindgen!({
     world: "connector",
     path: "../wit",
-    imports: { "airlock:connector/http.send": async },
+    imports: { "airlock:connector/http.send": async, "airlock:connector/http.send-with-token": async },
     exports: { default: async },
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema],
 });

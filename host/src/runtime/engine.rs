@@ -1,5 +1,6 @@
 //! The wasmtime engine: pooling allocator, epoch interruption and the epoch ticker.
 
+use super::memory_audit::MemoryAudit;
 use std::time::Duration;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -9,10 +10,15 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(2);
 
 /// An engine with the pooling allocator sized for `max_instances` concurrent calls of up to
 /// `max_memory` bytes each. Falls back to on-demand allocation where the pool's virtual memory
-/// cannot be reserved; the flag says which one is in use.
-pub fn build(max_instances: u32, max_memory: usize) -> wasmtime::Result<(Engine, bool)> {
+/// cannot be reserved; the flag says which one is in use. With an audit, guest memories are
+/// allocated (and copied at the end) by the audit instead.
+pub fn build(max_instances: u32, max_memory: usize, audit: Option<&MemoryAudit>) -> wasmtime::Result<(Engine, bool)> {
     let mut config = Config::new();
     config.epoch_interruption(true).wasm_component_model(true);
+    if let Some(audit) = audit {
+        audit.install(&mut config);
+        return Ok((Engine::new(&config)?, false));
+    }
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(max_instances)
         .total_core_instances(max_instances * 8)

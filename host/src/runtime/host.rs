@@ -20,7 +20,10 @@ impl config::Host for CallState {
     }
 
     fn get(&mut self, name: String) -> Option<String> {
-        self.instance.config.get(&name).cloned()
+        match name.split_once('#') {
+            Some((binding, field)) => self.instance.bindings.public_field(binding, field),
+            None => self.instance.config.get(&name).cloned(),
+        }
     }
 
     fn entries(&mut self) -> Vec<(String, String)> {
@@ -52,12 +55,11 @@ impl log::Host for CallState {
 
 impl http::Host for CallState {
     async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        let outbound = self.outbound.clone();
-        let result = outbound.send(&self.instance, &mut self.budget, request).await;
-        if let Err(HttpError::Denied(reason)) = &result {
-            self.budget.denied(reason);
-        }
-        result
+        self.send_with(request, None).await
+    }
+
+    async fn send_with_token(&mut self, request: Request, token: String) -> Result<Response, HttpError> {
+        self.send_with(request, Some(token)).await
     }
 
     fn presign(&mut self, request: PresignRequest) -> Result<String, HttpError> {
@@ -82,6 +84,18 @@ impl http::Host for CallState {
             &secret,
         )?;
         Ok(presigned.to_string())
+    }
+}
+
+impl CallState {
+    /// Send through the gate, with a bearer token the guest minted when given.
+    async fn send_with(&mut self, request: Request, token: Option<String>) -> Result<Response, HttpError> {
+        let outbound = self.outbound.clone();
+        let result = outbound.send(&self.instance, &mut self.budget, request, token).await;
+        if let Err(HttpError::Denied(reason)) = &result {
+            self.budget.denied(reason);
+        }
+        result
     }
 }
 

@@ -8,6 +8,7 @@ mod error;
 mod exports;
 mod host;
 pub mod limits;
+mod memory_audit;
 pub mod outbound;
 mod pool;
 pub(crate) mod state;
@@ -16,6 +17,7 @@ mod stderr;
 pub use cache::CompileCache;
 pub use error::{CallError, LoadError};
 pub use limits::{Limit, LimitExceeded, Limits};
+pub use memory_audit::MemoryAudit;
 
 use crate::credentials::{IssuedCredential, ReleasePolicy, release};
 use crate::egress::{AddressPolicy, OriginPattern};
@@ -71,6 +73,8 @@ pub struct RuntimeOptions {
     pub cache_dir: Option<PathBuf>,
     /// Calls running at once; further calls wait for a slot.
     pub max_concurrent_calls: u32,
+    /// Keep a copy of every guest memory (security reviews and tests only; see [`MemoryAudit`]).
+    pub memory_audit: Option<MemoryAudit>,
 }
 
 impl Default for RuntimeOptions {
@@ -81,6 +85,7 @@ impl Default for RuntimeOptions {
             dns_overrides: HashMap::new(),
             cache_dir: None,
             max_concurrent_calls: 128,
+            memory_audit: None,
         }
     }
 }
@@ -115,7 +120,8 @@ impl Runtime {
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Runtime> {
         let wasmtime_error = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
         let (engine, pooled) =
-            engine::build(options.max_concurrent_calls, options.limits.memory_bytes).map_err(wasmtime_error)?;
+            engine::build(options.max_concurrent_calls, options.limits.memory_bytes, options.memory_audit.as_ref())
+                .map_err(wasmtime_error)?;
         engine::start_ticker(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasmtime_error)?;

@@ -40,13 +40,20 @@ impl Outbound {
         Ok(Outbound { client, addresses })
     }
 
-    /// Send a guest's request for `instance`, following redirects through the gate.
+    /// Send a guest's request for `instance`, following redirects through the gate. `token` is
+    /// a bearer token the guest minted itself, sent like a binding: to the first origin only.
     pub(crate) async fn send(
         &self,
         instance: &Instance,
         budget: &mut CallBudget,
         request: Request,
+        token: Option<String>,
     ) -> Result<Response, HttpError> {
+        if token.is_some() && request.credential.is_some() {
+            return Err(HttpError::InvalidRequest(
+                "a request carries either a minted token or a credential binding, not both".into(),
+            ));
+        }
         let mut url = parse_url(&request.url)?;
         if let Some((name, _)) = request.headers.iter().find(|(n, _)| headers::reserved_for_host(n)) {
             return Err(HttpError::ForbiddenHeader(format!(
@@ -65,6 +72,7 @@ impl Outbound {
             let body_gone = hop_body.is_empty()
                 && matches!(request.credential, Some(CredentialUse::BodyPlaceholder(_) | CredentialUse::Jwt(_)));
             let applied = match (&request.credential, here == first && !body_gone) {
+                _ if here == first && token.is_some() => minted_bearer(token.as_deref().unwrap_or_default())?,
                 (Some(credential), true) => credentials::apply(
                     credential,
                     method_name(method),
@@ -241,6 +249,19 @@ fn transport_error(url: &Url, error: reqwest::Error) -> HttpError {
     };
     let detail = error.source().map(|s| format!(": {s}")).unwrap_or_default();
     HttpError::Connection(format!("{kind} `{origin}`{detail}"))
+}
+
+/// `authorization: Bearer <token>` for a token the guest minted (no binding is used).
+fn minted_bearer(token: &str) -> Result<AppliedCredential, HttpError> {
+    let header = format!("Bearer {token}");
+    if token.is_empty() || http::HeaderValue::from_str(&header).is_err() {
+        return Err(HttpError::InvalidRequest("the token is empty or not a valid header value".into()));
+    }
+    Ok(AppliedCredential {
+        headers: vec![("authorization".into(), header)],
+        sensitive: vec![token.into()],
+        bindings: Vec::new(),
+    })
 }
 
 /// Refuse a response that carries a secret back (an echo endpoint, a reflecting error page, a
