@@ -4,23 +4,16 @@
 //!
 //! Run with `cargo bench --profile dev -p airlock-tests --bench aws_issue`.
 
+use airlock_tests::bench::{measure, ms, pct};
 use airlock_tests::moto::{Moto, REGION};
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 const WINDOW: Duration = Duration::from_secs(4);
 const BODY: &str = "Action=GetSessionToken&Version=2011-06-15&DurationSeconds=900";
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p) as usize]
-}
 
 /// The raw upstream call: GetSessionToken signed here with aws-sigv4 and sent to moto.
 async fn raw_sts(client: &reqwest::Client, moto: &Moto) {
@@ -47,31 +40,6 @@ async fn raw_sts(client: &reqwest::Client, moto: &Moto) {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
-async fn measure<F>(clients: usize, call: impl Fn() -> F + Clone + Send + 'static) -> (Vec<Duration>, f64)
-where
-    F: Future<Output = ()> + Send,
-{
-    let deadline = Instant::now() + WINDOW;
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let call = call.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let started = Instant::now();
-                    call().await;
-                    latencies.push(started.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all: Vec<Duration> = futures::future::join_all(tasks).await.into_iter().flat_map(|r| r.unwrap()).collect();
-    all.sort();
-    let rate = all.len() as f64 / WINDOW.as_secs_f64();
-    (all, rate)
-}
-
 #[tokio::main]
 async fn main() {
     let moto = std::sync::Arc::new(tokio::task::spawn_blocking(Moto::start).await.unwrap());
@@ -87,14 +55,14 @@ async fn main() {
     for clients in [1, 8] {
         let client = reqwest::Client::new();
         let m = moto.clone();
-        let (raw, raw_rate) = measure(clients, move || {
+        let (raw, raw_rate) = measure(clients, WINDOW, move || {
             let (client, m) = (client.clone(), m.clone());
             async move { raw_sts(&client, &m).await }
         })
         .await;
         let client = reqwest::Client::new();
         let url = format!("{}/api/v1/connectors/aws-bench/client", server.url);
-        let (ours, our_rate) = measure(clients, move || {
+        let (ours, our_rate) = measure(clients, WINDOW, move || {
             let (client, url) = (client.clone(), url.clone());
             async move {
                 let response = client

@@ -5,6 +5,7 @@
 //! Run with `cargo bench --profile dev -p airlock-tests --bench load`. The load generator shares
 //! the machine with the server: compare figures within one run.
 
+use airlock_tests::bench::{ms, pct};
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use serde_json::json;
 use std::sync::Arc;
@@ -20,10 +21,6 @@ fn rss_kib(pid: u32) -> u64 {
             s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
 async fn load(server: &Server, clients: usize, reuse: bool, peak_rss: &AtomicU64) -> (Vec<Duration>, f64) {
@@ -74,10 +71,6 @@ async fn builtins_ready(server: &Server) -> Duration {
     assert_eq!(status, 200);
     assert!(types.as_array().unwrap().len() >= 2, "{types}");
     started.elapsed()
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p) as usize]
 }
 
 #[tokio::main]

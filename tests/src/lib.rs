@@ -2,6 +2,7 @@
 //! server with hostile endpoints, a real `docker-registry` with htpasswd auth, and the `airlock`
 //! binary.
 
+pub mod bench;
 pub mod fixture_server;
 pub mod gcs;
 pub mod google;

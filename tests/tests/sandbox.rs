@@ -111,6 +111,26 @@ async fn credentials_are_stripped_on_a_redirect_to_another_host() {
     assert_eq!(redirected, vec!["200", "authorization: absent"]);
 }
 
+/// `send-with-token`: a token the guest minted goes to the origin it addressed only, a response
+/// echoing it is withheld, and it cannot ride along with a credential binding.
+#[tokio::test]
+async fn a_minted_token_reaches_only_the_addressed_origin() {
+    let server = FixtureServer::start().await;
+    let (runtime, plugin) = probe(Limits::default()).await;
+    let attrs =
+        [("endpoint", server.url("")), ("second_endpoint", server.other_origin_url("")), ("token", "t0ken".into())];
+    let inst = instance(&plugin, &attrs.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+    let direct = run(&runtime, &plugin, inst.clone(), "fetch-minted", &server.url("/whoami")).await.unwrap();
+    assert_eq!(direct, vec!["200", "authorization: present"]);
+    let target = server.url(&format!("/redirect?to={}", server.other_origin_url("/whoami")));
+    let redirected = run(&runtime, &plugin, inst.clone(), "fetch-minted", &target).await.unwrap();
+    assert_eq!(redirected, vec!["200", "authorization: absent"]);
+    let echoed = run(&runtime, &plugin, inst.clone(), "fetch-minted", &server.url("/echo-headers")).await.unwrap_err();
+    assert!(echoed.to_string().contains("echoed a secret"), "{echoed}");
+    let both = run(&runtime, &plugin, inst, "minted-with-binding", &server.url("/whoami")).await.unwrap();
+    assert!(both[0].contains("InvalidRequest") && both[0].contains("not both"), "{both:?}");
+}
+
 #[tokio::test]
 async fn a_guest_cannot_set_its_own_authorization_header() {
     let server = FixtureServer::start().await;

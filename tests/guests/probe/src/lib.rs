@@ -70,6 +70,17 @@ impl Connector for Probe {
                         key_id: Some("k1".into()),
                     })),
             )?,
+            "fetch-minted" => send(http::Request::get(&target).minted_bearer(MINTED_TOKEN))?,
+            "minted-with-binding" => {
+                let request = raw::Request {
+                    method: raw::Method::Get,
+                    url: target.clone(),
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                    credential: Some(raw::CredentialUse::Bearer("token".into())),
+                };
+                vec![format!("{:?}", raw::send_with_token(&request, MINTED_TOKEN))]
+            }
             "fetch-raw" => vec![format!("{:?}", raw_send(&target, vec![], None))],
             "set-authorization" => {
                 vec![format!("{:?}", raw_send(&target, vec![("Authorization".into(), "Bearer stolen".into())], None))]
@@ -169,6 +180,9 @@ impl Connector for Probe {
         })
     }
 }
+
+/// A token the probe "minted" itself (sent with `send-with-token`).
+const MINTED_TOKEN: &str = "minted-token-of-the-probe-0123456789";
 
 /// SigV4 with the `key_id` / `token` bindings in us-east-1.
 fn signing(service: &str) -> http::AwsSigning {
