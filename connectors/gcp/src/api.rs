@@ -128,7 +128,7 @@ impl Gcp {
                         .map(|r| r.canonical()),
                 ),
                 Err(e) => {
-                    log::warn(format!("cannot list Artifact Registry repositories in `{location}`: {}", e.message()))
+                    log::warn(format!("cannot list Artifact Registry repositories in `{location}`: {}", e.message()));
                 }
             }
         }
