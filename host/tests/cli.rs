@@ -36,7 +36,10 @@ fn lists_and_describes_the_built_in_types_without_a_server() {
 #[test]
 fn bad_arguments_are_explained() {
     let (ok, _, stderr) = airlock(&["connector", "describe-type", "nope"]);
-    assert!(!ok && stderr.contains("unknown built-in connector type `nope` (available: aws, docker, gcp)"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("unknown built-in connector type `nope` (available: aws, azure, docker, gcp)"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = airlock(&["connector", "describe-type", "docker", "-a", "oauth"]);
     assert!(!ok && stderr.contains("has no auth method `oauth` (available: password)"), "{stderr}");
     let (ok, _, stderr) = airlock(&["connector", "verify-local", "docker", "username=alice"]);

@@ -164,6 +164,12 @@ pub fn presign(
         .map_err(ConnectorError::from)
 }
 
+/// Base64 HMAC-SHA256 of `message` keyed with a binding holding a base64 key (Azure Shared Key,
+/// SAS), computed by the host for a signature meant for `origin` (`scheme://host[:port]`).
+pub fn hmac_sha256(binding: &str, message: &str, origin: &str) -> Result<String> {
+    raw::sign_hmac_sha256(binding, message, origin).map_err(ConnectorError::from)
+}
+
 impl From<HttpError> for ConnectorError {
     fn from(e: HttpError) -> Self {
         match e {

@@ -2,7 +2,9 @@
 //! server with hostile endpoints, a real `docker-registry` with htpasswd auth, and the `airlock`
 //! binary.
 
+pub mod azurite;
 pub mod bench;
+pub mod entra;
 pub mod fixture_server;
 pub mod gcs;
 pub mod google;

@@ -22,6 +22,9 @@ pub struct Targets {
     /// File for a GCP access token or credential file [default: ~/.config/airlock/gcp/<connector>.token|.json].
     #[arg(long)]
     pub gcp_file: Option<PathBuf>,
+    /// File for an Azure SAS URL or access token [default: ~/.config/airlock/azure/<connector>.sas|.token].
+    #[arg(long)]
+    pub azure_file: Option<PathBuf>,
 }
 
 /// Configure the local client for this credential's type.
@@ -31,6 +34,7 @@ pub fn configure(connector: &str, credential: &IssuedCredential, targets: Target
         "aws" => aws_profile(credential, &targets.profile.unwrap_or_else(|| format!("airlock-{connector}"))),
         "kubernetes" => kubeconfig(credential, targets.kubeconfig, connector),
         "gcp" => gcp(credential, targets.gcp_file, connector),
+        "azure" => azure(credential, targets.azure_file, connector),
         other => bail!("`login` cannot configure a local client for `{other}` credentials"),
     }
 }
@@ -155,6 +159,26 @@ fn gcp(credential: &IssuedCredential, path: Option<PathBuf>, connector: &str) ->
         "Wrote a GCP credential file to {path} (0600); Google's client libraries and gcloud use it with GOOGLE_APPLICATION_CREDENTIALS={path}.",
         path = path.display()
     );
+    Ok(())
+}
+
+/// A container's SAS URL (what `azcopy` and `ContainerClient.from_container_url` take) or an
+/// Entra ID access token, in a 0600 file.
+fn azure(credential: &IssuedCredential, path: Option<PathBuf>, connector: &str) -> anyhow::Result<()> {
+    let dir = home()?.join(".config/airlock/azure");
+    if let Ok(sas_url) = value(credential, "sas_url") {
+        let path = path.unwrap_or_else(|| dir.join(format!("{connector}.sas")));
+        write_private(&path, sas_url)?;
+        eprintln!(
+            "Wrote the container's SAS URL to {path} (0600).\n  azcopy: azcopy list \"$(cat {path})\"\n  Python: ContainerClient.from_container_url(open(\"{path}\").read())",
+            path = path.display()
+        );
+        return Ok(());
+    }
+    let token = value(credential, "token")?;
+    let path = path.unwrap_or_else(|| dir.join(format!("{connector}.token")));
+    write_private(&path, token)?;
+    eprintln!("Wrote an Azure access token to {} (0600); send it as `Authorization: Bearer`.", path.display());
     Ok(())
 }
 

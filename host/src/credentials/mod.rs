@@ -147,6 +147,17 @@ impl Bindings {
     }
 }
 
+/// Base64 HMAC-SHA256 of `message` with a base64-encoded key (Azure Shared Key and SAS); none
+/// when the key is not base64.
+pub fn hmac_sha256(key_base64: &str, message: &str) -> Option<String> {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let key = base64::engine::general_purpose::STANDARD.decode(key_base64.trim()).ok()?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).ok()?;
+    mac.update(message.as_bytes());
+    Some(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+}
+
 /// Fields of credential files (Google's service-account, authorized-user and external-account
 /// JSON) that identify rather than authenticate; connectors may read them.
 pub const PUBLIC_JSON_FIELDS: &[&str] = &[
@@ -216,6 +227,14 @@ mod tests {
             bindings.for_signing("other", &origin("https://api.example.org")),
             Err(BindingError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn hmac_matches_azures_documented_shape_and_refuses_non_base64_keys() {
+        // HMAC-SHA256 of "" with the all-zero 32-byte key, base64 (RFC 4231 style check value).
+        let zero_key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [0u8; 32]);
+        assert_eq!(hmac_sha256(&zero_key, "").as_deref(), Some("thNnmggU2ex3L5XXeMNfxf8Wl8STcVZTxscSFEKSxa0="));
+        assert_eq!(hmac_sha256("not base64!", "x"), None);
     }
 
     #[test]

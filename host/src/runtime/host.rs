@@ -5,6 +5,7 @@ use super::bindings::airlock::connector::{config, log, types};
 use super::state::{CallState, truncate};
 use crate::credentials;
 use crate::egress::Origin;
+use crate::instance::BindingUse;
 use std::time::Duration;
 
 /// Bytes kept of one log line.
@@ -84,6 +85,25 @@ impl http::Host for CallState {
             &secret,
         )?;
         Ok(presigned.to_string())
+    }
+
+    fn sign_hmac_sha256(&mut self, binding: String, message: String, origin: String) -> Result<String, HttpError> {
+        let url = super::outbound::parse_url(&origin)?;
+        if let Err(reason) = self.instance.egress.check(&url) {
+            self.budget.denied(&reason);
+            return Err(HttpError::Denied(reason));
+        }
+        let origin = Origin::of(&url).map_err(HttpError::InvalidRequest)?;
+        let key = self.instance.bindings.for_signing(&binding, &origin)?;
+        let signature = credentials::hmac_sha256(key, &message)
+            .ok_or_else(|| HttpError::InvalidRequest(format!("the `{binding}` binding does not hold a base64 key")))?;
+        self.instance.binding_uses.lock().unwrap_or_else(|e| e.into_inner()).push(BindingUse {
+            bindings: vec![binding],
+            method: "HMAC",
+            origin: origin.to_string(),
+            status: None,
+        });
+        Ok(signature)
     }
 }
 
