@@ -40,7 +40,11 @@ def send(keys):
 
 DOWN = "\x1b[B"
 expect("Connector type")
-send(DOWN + "\r")  # the second type: docker (aws comes first)
+expect("(docker)")
+# Move down to docker, wherever the menu lists it.
+menu = seen.decode(errors="replace").split("Connector type")[-1]
+types = [line.rsplit("(", 1)[-1].rstrip(")\r ") for line in menu.splitlines() if line.rstrip("\r ").endswith(")")]
+send(DOWN * types.index("docker") + "\r")
 expect("Connector name")
 send("interactive-reg\r")
 expect("Auth method")

@@ -2,6 +2,7 @@
 //! server with hostile endpoints, a real `docker-registry` with htpasswd auth, and the `airlock`
 //! binary.
 
+pub mod arm;
 pub mod azurite;
 pub mod bench;
 pub mod entra;

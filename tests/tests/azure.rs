@@ -5,6 +5,7 @@ use airlock::credentials::{IssuedCredential, ReleasePolicy};
 use airlock::instance::Instance;
 use airlock::runtime::bindings::ClientRequest;
 use airlock::runtime::{CallError, Plugin, Runtime};
+use airlock_tests::arm::{self, FakeArm};
 use airlock_tests::azurite::{ACCOUNT, ACCOUNT_KEY, Azurite, BLOB, CONTAINER, OTHER_CONTAINER};
 use airlock_tests::entra;
 use std::sync::Arc;
@@ -119,46 +120,163 @@ async fn a_container_client_gets_a_sas_for_that_container_only_until_it_expires(
     }
 }
 
-#[tokio::test]
-async fn a_service_principal_gets_entra_tokens_and_a_wrong_secret_fails_with_entras_reason() {
-    let authority = entra::start().await;
-    let (runtime, plugin) = azure_plugin().await;
-    let attrs = |secret: &'static str| {
-        vec![
-            ("client_id", entra::CLIENT_ID),
-            ("tenant_id", entra::TENANT),
-            ("client_secret", secret),
-            ("authority_url", authority.as_str()),
-            ("subscription_id", "5a4c2b1d-0e9f-4a8b-b7c6-d5e4f3a2b1c0"),
-        ]
-    };
-    let good = instance(&plugin, "service-principal", &attrs(entra::CLIENT_SECRET));
-    let listed = runtime.verify(&plugin, good.clone(), None, None).await.unwrap();
-    assert_eq!(listed[0].resource_ids, vec!["5a4c2b1d-0e9f-4a8b-b7c6-d5e4f3a2b1c0".to_string()]);
-    let issued = issue(&runtime, &plugin, good.clone(), "azure-generic", None, None).await.unwrap();
-    assert_eq!((issued.auth_method.as_str(), attr(&issued, "token")), ("access-token", entra::ACCESS_TOKEN));
-    assert!(!issued.attributes.iter().any(|(_, v)| v.value.contains(entra::CLIENT_SECRET)));
-    let err = issue(&runtime, &plugin, good, "blob-container", Some(CONTAINER), None).await.unwrap_err();
-    assert!(err.to_string().contains("storage-account-key"), "{err}");
+/// A fake Entra ID, a fake ARM serving Azurite as the storage account, and the attributes of a
+/// service principal pointed at them (resource group spelled in another case, as Azure allows).
+async fn principal_world(azurite: &Azurite) -> (String, FakeArm) {
+    (entra::start().await, FakeArm::start(&azurite.url).await)
+}
 
-    let err = runtime
-        .verify(&plugin, instance(&plugin, "service-principal", &attrs("not-the-secret")), None, None)
-        .await
-        .unwrap_err();
+fn principal_attrs<'a>(authority: &'a str, arm: &'a FakeArm, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+    // The Blob endpoint ARM reports is Azurite on loopback; `blob_endpoint_url` lets it through
+    // the egress gate (real accounts are under the allowed *.blob.core.windows.net).
+    vec![
+        ("client_id", entra::CLIENT_ID),
+        ("tenant_id", entra::TENANT),
+        ("client_secret", secret),
+        ("authority_url", authority),
+        ("management_endpoint_url", arm.url.as_str()),
+        ("registry_endpoint_url", arm.url.as_str()),
+        ("blob_endpoint_url", arm.blob_endpoint.as_str()),
+        ("resource_group", "AIRLOCK-RG"),
+    ]
+}
+
+#[tokio::test]
+async fn a_service_principal_reaches_blobs_aks_and_acr_through_arm() {
+    let azurite = azurite().await;
+    let (authority, arm) = principal_world(&azurite).await;
+    let (runtime, plugin) = azure_plugin().await;
+    let sp = instance(&plugin, "service-principal", &principal_attrs(&authority, &arm, entra::CLIENT_SECRET));
+
+    // The subscription is the only one the principal reaches; every type lists.
+    let all = runtime.verify(&plugin, sp.clone(), None, None).await.unwrap();
+    let by_type = |rt: &str| {
+        let listing = all.iter().find(|l| l.resource_type == rt).unwrap();
+        assert_eq!(listing.error, None, "{rt}");
+        listing.resource_ids.clone()
+    };
+    assert_eq!(by_type("azure-generic"), vec![arm::SUBSCRIPTION.to_string()]);
+    assert_eq!(by_type("blob-container"), vec![format!("az://{CONTAINER}"), format!("az://{OTHER_CONTAINER}")]);
+    assert_eq!(by_type("kubernetes-cluster"), vec![format!("{}/{}", arm::RESOURCE_GROUP, arm::CLUSTER)]);
+    assert_eq!(by_type("docker-registry"), vec![format!("{}.azurecr.io", arm::REGISTRY)]);
+
+    // A container client: a service SAS ARM signed for that container only.
+    let issued = issue(&runtime, &plugin, sp.clone(), "blob-container", Some(CONTAINER), None).await.unwrap();
+    let (url, sas) = (attr(&issued, "container_url"), attr(&issued, "sas_token"));
+    assert_eq!(azurite.list_with_sas(url, sas).unwrap(), vec![BLOB.to_string()]);
+    assert!(
+        azurite
+            .list_with_sas(&url.replace(CONTAINER, OTHER_CONTAINER), sas)
+            .unwrap_err()
+            .contains("AuthorizationFailure")
+    );
+    let asked = arm.seen.lock().unwrap().service_sas.clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!((asked[0].0.as_str(), asked[0].1.as_str()), (format!("/blob/{ACCOUNT}/{CONTAINER}").as_str(), "racwdl"));
+
+    // AKS: the cluster *user* credentials, admin only when configured.
+    let issued = issue(&runtime, &plugin, sp.clone(), "kubernetes-cluster", Some(arm::CLUSTER), None).await.unwrap();
+    assert_eq!((issued.connector_type.as_str(), attr(&issued, "token")), ("kubernetes", arm::USER_TOKEN));
+    assert_eq!(attr(&issued, "server"), "https://aks-prod-dns-1a2b3c4d.hcp.westeurope.azmk8s.io:443");
+    assert_eq!(attr(&issued, "certificate_authority"), arm::CA);
+    let mut admin = principal_attrs(&authority, &arm, entra::CLIENT_SECRET);
+    admin.push(("aks_admin_credentials", "true"));
+    let issued = issue(
+        &runtime,
+        &plugin,
+        instance(&plugin, "service-principal", &admin),
+        "kubernetes-cluster",
+        Some("airlock-rg/aks-prod"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(attr(&issued, "token"), arm::ADMIN_TOKEN);
+    assert_eq!(arm.seen.lock().unwrap().cluster_credentials, vec!["user", "admin"]);
+    let err =
+        issue(&runtime, &plugin, sp.clone(), "kubernetes-cluster", Some("other-rg/aks-prod"), None).await.unwrap_err();
+    assert!(err.to_string().contains("configured for `AIRLOCK-RG`"), "{err}");
+
+    // ACR: the Entra → ACR exchange; the null-GUID user with the ACR refresh token.
+    let issued =
+        issue(&runtime, &plugin, sp.clone(), "docker-registry", Some("https://AirlockACR.azurecr.io/app"), None)
+            .await
+            .unwrap();
+    assert_eq!(attr(&issued, "username"), "00000000-0000-0000-0000-000000000000");
+    assert_eq!(attr(&issued, "password"), arm::ACR_REFRESH_TOKEN);
+    assert_eq!(attr(&issued, "registry"), "airlockacr.azurecr.io");
+    assert!(!issued.attributes.iter().any(|(_, v)| v.value.contains(entra::CLIENT_SECRET)));
+
+    // Generic: an Entra access token; a wrong secret fails with Entra's reason.
+    let issued = issue(&runtime, &plugin, sp.clone(), "azure-generic", None, None).await.unwrap();
+    assert_eq!((issued.auth_method.as_str(), attr(&issued, "token")), ("access-token", entra::ACCESS_TOKEN));
+    let wrong = instance(&plugin, "service-principal", &principal_attrs(&authority, &arm, "not-the-secret"));
+    let err = runtime.verify(&plugin, wrong, None, None).await.unwrap_err();
     assert_eq!(code(&err), "unauthorized", "{err:?}");
     assert!(err.to_string().contains("AADSTS7000215"), "{err}");
-
-    let mut bad_uuid = attrs(entra::CLIENT_SECRET);
+    let mut bad_uuid = principal_attrs(&authority, &arm, entra::CLIENT_SECRET);
     bad_uuid[0].1 = "not-a-uuid";
     let err = runtime.verify(&plugin, instance(&plugin, "service-principal", &bad_uuid), None, None).await.unwrap_err();
     assert!(err.to_string().contains("must be a UUID"), "{err}");
+    let mut other_sub = principal_attrs(&authority, &arm, entra::CLIENT_SECRET);
+    other_sub.push(("subscription_id", "00000000-1111-2222-3333-444444444444"));
+    let err =
+        runtime.verify(&plugin, instance(&plugin, "service-principal", &other_sub), None, None).await.unwrap_err();
+    assert!(err.to_string().contains("SubscriptionNotFound"), "{err}");
 
-    // access-token: released as it is, only where policy allows; implicit is disabled.
-    let token = instance(&plugin, "access-token", &[("token", "eyJ.user-token.sig")]);
-    let issued = issue(&runtime, &plugin, token, "azure-generic", None, None).await.unwrap();
-    assert_eq!(attr(&issued, "token"), "eyJ.user-token.sig");
+    // access-token: ARM through the configured token; generic clients get it only by policy.
+    let token = [("token", entra::ACCESS_TOKEN), ("management_endpoint_url", arm.url.as_str())];
+    let issued =
+        issue(&runtime, &plugin, instance(&plugin, "access-token", &token), "azure-generic", None, None).await.unwrap();
+    assert_eq!(attr(&issued, "token"), entra::ACCESS_TOKEN);
+    let err = issue(
+        &runtime,
+        &plugin,
+        instance(&plugin, "access-token", &token),
+        "docker-registry",
+        Some(arm::REGISTRY),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code(&err), "unsupported", "{err:?}");
     let err = runtime.verify(&plugin, instance(&plugin, "implicit", &[]), None, None).await.unwrap_err();
     assert_eq!(code(&err), "unsupported", "{err:?}");
+}
+
+#[tokio::test]
+async fn resource_ids_follow_azures_naming_rules() {
+    let (runtime, plugin) = azure_plugin().await;
+    let inst = instance(&plugin, "access-token", &[("token", "t"), ("resource_group", "Airlock-RG")]);
+    let canonical = |rt: &'static str, id: &'static str| {
+        let (runtime, plugin, inst) = (&runtime, &plugin, inst.clone());
+        async move { runtime.canonical_resource_id(plugin, inst, rt, id).await }
+    };
+    for (rt, id, expected) in [
+        ("blob-container", "data-1", "az://data-1"),
+        ("blob-container", "az://data-1", "az://data-1"),
+        ("blob-container", "abfs://data-1@acct.dfs.core.windows.net", "az://data-1"),
+        ("kubernetes-cluster", "aks_prod-1", "aks_prod-1"),
+        ("kubernetes-cluster", "airlock-rg/aks-prod", "airlock-rg/aks-prod"),
+        ("docker-registry", "https://AirlockACR.azurecr.io/team/app", "airlockacr.azurecr.io"),
+        ("docker-registry", "airlockacr", "airlockacr.azurecr.io"),
+    ] {
+        assert_eq!(canonical(rt, id).await.unwrap_or_else(|e| panic!("{rt} {id}: {e}")), expected);
+    }
+    for (rt, id, why) in [
+        ("blob-container", "ab", "3-63"),
+        ("blob-container", "data--1", "single hyphens"),
+        ("blob-container", "Data", "lower-case"),
+        ("blob-container", "az://data/path", "without a path"),
+        ("kubernetes-cluster", "-aks", "1-63 letters"),
+        ("kubernetes-cluster", "other-rg/aks", "configured for `Airlock-RG`"),
+        ("docker-registry", "acr", "5-50 letters and digits"),
+        ("docker-registry", "my-registry.azurecr.io", "5-50 letters and digits"),
+        ("s3-bucket", "b", "no resource type"),
+    ] {
+        let err = canonical(rt, id).await.expect_err(&format!("{rt} `{id}` must be refused"));
+        assert!(err.to_string().contains(why), "{rt} `{id}`: {err}");
+    }
 }
 
 /// The account key and the client secret never enter the azure component's memory.
@@ -166,7 +284,8 @@ async fn a_service_principal_gets_entra_tokens_and_a_wrong_secret_fails_with_ent
 async fn the_account_key_and_client_secret_never_enter_the_azure_components_memory() {
     use airlock::egress::AddressPolicy;
     use airlock::runtime::{MemoryAudit, RuntimeOptions};
-    let (azurite, authority) = (azurite().await, entra::start().await);
+    let azurite = azurite().await;
+    let (authority, arm) = principal_world(&azurite).await;
     let audit = MemoryAudit::default();
     let runtime = Runtime::new(RuntimeOptions {
         address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
@@ -179,21 +298,14 @@ async fn the_account_key_and_client_secret_never_enter_the_azure_components_memo
     let key = instance(&plugin, "storage-account-key", &key_attrs(&azurite, ACCOUNT_KEY));
     runtime.verify(&plugin, key.clone(), None, None).await.unwrap();
     let sas = issue(&runtime, &plugin, key, "blob-container", Some(CONTAINER), None).await.unwrap();
-    let sp = instance(
-        &plugin,
-        "service-principal",
-        &[
-            ("client_id", entra::CLIENT_ID),
-            ("tenant_id", entra::TENANT),
-            ("client_secret", entra::CLIENT_SECRET),
-            ("authority_url", authority.as_str()),
-        ],
-    );
-    issue(&runtime, &plugin, sp, "azure-generic", None, None).await.unwrap();
+    let sp = instance(&plugin, "service-principal", &principal_attrs(&authority, &arm, entra::CLIENT_SECRET));
+    runtime.verify(&plugin, sp.clone(), None, None).await.unwrap();
+    let sp_sas = issue(&runtime, &plugin, sp, "blob-container", Some(CONTAINER), None).await.unwrap();
 
     let memories = audit.take();
     let contains = |needle: &str| memories.iter().any(|m| m.windows(needle.len()).any(|w| w == needle.as_bytes()));
-    assert!(contains(attr(&sas, "sas_token")) && contains(entra::ACCESS_TOKEN), "the scan sees guest data");
+    // The control: the SAS tokens the component returned are in its memory.
+    assert!(contains(attr(&sas, "sas_token")) && contains(attr(&sp_sas, "sas_token")), "the scan sees guest data");
     assert!(!contains(ACCOUNT_KEY), "the account key reached the azure component's memory");
     assert!(!contains(entra::CLIENT_SECRET), "the client secret reached the azure component's memory");
 }
@@ -235,4 +347,69 @@ async fn login_writes_a_sas_url_the_azure_sdk_uses() {
     let (container_url, sas) = sas_url.split_once('?').unwrap();
     assert_eq!(azurite.list_with_sas(container_url, sas).unwrap(), vec![BLOB.to_string()]);
     assert!(!server.log_text().contains(ACCOUNT_KEY), "the account key reached the server log");
+
+    // A service principal: `login` writes an AKS kubeconfig kubectl reads and an ACR auth entry
+    // skopeo reads.
+    let (authority, arm) = principal_world(&azurite).await;
+    let secret_file = server.data_dir.join("client-secret");
+    std::fs::write(&secret_file, entra::CLIENT_SECRET).unwrap();
+    let mut args: Vec<String> =
+        ["connector", "register", "az-sp", "-t", "azure", "-a", "service-principal"].map(String::from).to_vec();
+    for (name, value) in principal_attrs(&authority, &arm, "unused") {
+        let value = if name == "client_secret" { format!("@{}", secret_file.display()) } else { value.to_string() };
+        args.push(format!("--{name}={value}"));
+    }
+    let register = server.cli(ADMIN_TOKEN, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(register.status.success(), "{}", out(&register).1);
+    let kubeconfig = server.data_dir.join("aks.config");
+    let login = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "login",
+            "az-sp",
+            "-r",
+            "kubernetes-cluster",
+            "--resource-id",
+            arm::CLUSTER,
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ],
+    );
+    assert!(login.status.success(), "{}", out(&login).1);
+    let view = std::process::Command::new(airlock_tests::require_tool("kubectl"))
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert!(view.status.success(), "{}", String::from_utf8_lossy(&view.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    assert_eq!(parsed["current-context"], arm::CLUSTER);
+    assert_eq!(parsed["users"][0]["user"]["token"], arm::USER_TOKEN);
+    let docker_dir = server.data_dir.join("docker");
+    let registry = format!("{}.azurecr.io", arm::REGISTRY);
+    let login = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "login",
+            "az-sp",
+            "-r",
+            "docker-registry",
+            "--resource-id",
+            &registry,
+            "--docker-config",
+            docker_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(login.status.success(), "{}", out(&login).1);
+    let skopeo = std::process::Command::new(airlock_tests::require_tool("skopeo"))
+        .args(["login", "--get-login", "--authfile"])
+        .arg(docker_dir.join("config.json"))
+        .arg(&registry)
+        .output()
+        .unwrap();
+    assert!(skopeo.status.success(), "skopeo: {}", String::from_utf8_lossy(&skopeo.stderr));
+    assert_eq!(String::from_utf8_lossy(&skopeo.stdout).trim(), "00000000-0000-0000-0000-000000000000");
+    assert!(!server.log_text().contains(entra::CLIENT_SECRET), "the client secret reached the server log");
 }

@@ -4,6 +4,8 @@ use airlock_sdk::{ConnectorError, Result};
 
 pub const GENERIC: &str = "azure-generic";
 pub const BLOB: &str = "blob-container";
+pub const AKS: &str = "kubernetes-cluster";
+pub const ACR: &str = "docker-registry";
 
 fn invalid(message: String) -> ConnectorError {
     ConnectorError::InvalidConfig(message)
@@ -14,9 +16,11 @@ pub fn canonical(resource_type: &str, id: &str) -> Result<String> {
     match resource_type {
         GENERIC => Ok(id.to_string()),
         BLOB => container(id).map(|c| format!("az://{c}")),
-        other => {
-            Err(invalid(format!("the azure connector has no resource type `{other}` (azure-generic, blob-container)")))
-        }
+        AKS => cluster(id).map(|(group, name)| group.map_or(name.clone(), |g| format!("{g}/{name}"))),
+        ACR => registry(id),
+        other => Err(invalid(format!(
+            "the azure connector has no resource type `{other}` (azure-generic, blob-container, kubernetes-cluster, docker-registry)"
+        ))),
     }
 }
 
@@ -53,4 +57,50 @@ pub fn check_account(name: &str) -> Result<()> {
         true => Ok(()),
         false => Err(invalid(format!("`{name}` is not a storage account name (3-24 lower-case letters and digits)"))),
     }
+}
+
+/// An AKS cluster id `[<resource-group>/]<name>`; the group must be the configured one (compared
+/// case-insensitively, as Azure does). Names are 1-63 letters, digits, `-` and `_`, starting and
+/// ending with a letter or digit; groups 1-90 letters, digits, `-`, `_`, `.`, `(`, `)`.
+pub fn cluster(id: &str) -> Result<(Option<String>, String)> {
+    let (group, name) = match id.split_once('/') {
+        Some((group, name)) => (Some(group), name),
+        None => (None, id),
+    };
+    let name_ok = (1..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
+    let group_ok = group.is_none_or(|g| {
+        (1..=90).contains(&g.len())
+            && g.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'(' | b')'))
+            && !g.ends_with('.')
+    });
+    if !name_ok || !group_ok {
+        return Err(invalid(format!(
+            "invalid AKS cluster id `{id}`: expected [<resource-group>/]<cluster>, where a cluster name is 1-63 letters, digits, `-` and `_`"
+        )));
+    }
+    if let (Some(group), Some(configured)) = (group, airlock_sdk::config::get("resource_group"))
+        && !group.eq_ignore_ascii_case(&configured)
+    {
+        return Err(invalid(format!(
+            "`{id}` is in resource group `{group}`, but this connector is configured for `{configured}`"
+        )));
+    }
+    Ok((group.map(str::to_string), name.to_string()))
+}
+
+/// `<name>.azurecr.io` from `[https://]<name>.azurecr.io[/…]` or `<name>` (5-50 letters and
+/// digits; login servers are lower case).
+pub fn registry(id: &str) -> Result<String> {
+    let host = id.strip_prefix("https://").unwrap_or(id).split('/').next().unwrap_or_default();
+    let name = host.strip_suffix(".azurecr.io").unwrap_or(host);
+    let valid = (5..=50).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !valid {
+        return Err(invalid(format!(
+            "invalid ACR registry id `{id}`: expected [https://]<name>.azurecr.io or <name>, where a registry name is 5-50 letters and digits"
+        )));
+    }
+    Ok(format!("{}.azurecr.io", name.to_ascii_lowercase()))
 }

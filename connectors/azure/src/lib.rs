@@ -1,52 +1,115 @@
-//! The `azure` connector: Entra ID tokens and Blob containers, with ZenML's auth methods plus
-//! `storage-account-key`.
+//! The `azure` connector: Entra ID tokens, Blob containers, AKS and ACR, with ZenML's auth
+//! methods plus `storage-account-key`.
 //!
 //! Secrets stay on the host: a service principal's client secret goes to Entra ID's token
 //! endpoint through a body placeholder, and a storage account key only signs (HMAC-SHA256) the
 //! Shared Access Signatures this component builds. A container's client receives a SAS scoped
 //! to that one container, never the key or the principal's secret.
 
+mod account;
+mod arm;
+mod clients;
 mod ids;
 mod sas;
+mod token;
 
 use airlock_sdk::prelude::*;
-use ids::{BLOB, GENERIC};
+use arm::Arm;
+use ids::{ACR, AKS, BLOB, GENERIC};
+use token::Token;
 
 /// The SAS lifetime bounds of `storage-account-key` (seconds): (min, default, max).
 const SAS_BOUNDS: (u64, u64, u64) = (1, 3600, 7 * 24 * 3600);
 /// Entra ID's token endpoint.
 const AUTHORITY: &str = "https://login.microsoftonline.com";
-/// The scope of generic tokens (Azure Resource Manager), as ZenML asks for.
+/// The scope of principal tokens (Azure Resource Manager), as ZenML asks for.
 const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
 
 struct AzureConnector;
 
 impl Connector for AzureConnector {
     fn describe() -> ConnectorSpec {
+        let principal = ["service-principal", "access-token"];
         let base = |m: spec::AuthMethodBuilder| {
-            m.attribute(spec::text("subscription_id", "The Azure subscription ID (UUID)").optional())
-                .attribute(spec::text("resource_group", "Restrict discovery to this resource group").optional())
-                .attribute(spec::text("storage_account", "Restrict blob discovery to this storage account").optional())
+            m.attribute(
+                spec::text(
+                    "subscription_id",
+                    "The Azure subscription ID (UUID) [default: the only one the credentials reach]",
+                )
+                .optional(),
+            )
+            .attribute(
+                spec::text("resource_group", "Restrict discovery (storage accounts, AKS, ACR) to this resource group")
+                    .optional(),
+            )
+            .attribute(spec::text("storage_account", "Restrict blob discovery to this storage account").optional())
+            .attribute(
+                spec::of_kind(
+                    "aks_admin_credentials",
+                    "Issue AKS clients from the cluster admin credentials instead of the user ones",
+                    airlock_sdk::AttributeKind::Boolean,
+                )
+                .default_value("false"),
+            )
+            .attribute(
+                spec::url("management_endpoint_url", "Azure Resource Manager URL (sovereign clouds, emulators)")
+                    .optional()
+                    .egress(),
+            )
+            .attribute(
+                spec::url(
+                    "blob_endpoint_url",
+                    "Blob service URL that replaces the storage account's own (private endpoints, Azurite)",
+                )
+                .optional()
+                .egress(),
+            )
+            .attribute(
+                spec::url(
+                    "registry_endpoint_url",
+                    "Registry URL that replaces https://<name>.azurecr.io for the token exchange (emulators)",
+                )
+                .optional()
+                .egress(),
+            )
         };
         spec::connector("azure", "Azure Service Connector", DESCRIPTION)
             .emoji("🇦")
             .docs_url("https://learn.microsoft.com/azure/storage/common/storage-sas-overview")
             .egress(AUTHORITY)
+            .egress(arm::MANAGEMENT)
             .egress("https://*.blob.core.windows.net")
+            .egress("https://*.azurecr.io")
             .resource_type(
                 spec::resource_type(GENERIC, "Generic Azure resource")
                     .emoji("🇦")
-                    .id_formats(&["{subscription}"])
+                    .id_formats(&["{subscription_id}"])
                     .description("Any Azure service, through the Azure CLI or an SDK. Clients receive an Entra ID access token for Azure Resource Manager.")
-                    .auth_methods(&["implicit", "service-principal", "access-token"]),
+                    .auth_methods(&principal),
             )
             .resource_type(
                 spec::resource_type(BLOB, "Azure Blob Storage container")
                     .emoji("📦")
                     .multi_instance()
                     .id_formats(&["az://{container}", "abfs://{container}", "{container}"])
-                    .description("A Blob Storage container. Clients receive a SAS token scoped to that one container (read, add, create, write, delete, list), with the requested lifetime.")
-                    .auth_methods(&["storage-account-key"]),
+                    .description("A Blob Storage container. Clients receive a SAS token scoped to that one container (read, add, create, write, delete, list): signed by the host with the account key, or by ARM (ListServiceSas) for principals. Principals need Microsoft.Storage/storageAccounts/read, listAccountSas/action and listServiceSas/action.")
+                    .auth_methods(&["storage-account-key", "service-principal", "access-token"]),
+            )
+            .resource_type(
+                spec::resource_type(AKS, "Azure AKS Kubernetes cluster")
+                    .emoji("🌀")
+                    .multi_instance()
+                    .id_formats(&["[{resource_group}/]{cluster_name}"])
+                    .description("An AKS cluster. Clients receive a Kubernetes credential from the cluster *user* credentials (admin only when aks_admin_credentials is set). Needs Microsoft.ContainerService/managedClusters/read and listClusterUserCredential/action.")
+                    .auth_methods(&principal),
+            )
+            .resource_type(
+                spec::resource_type(ACR, "Azure container registry")
+                    .emoji("🐳")
+                    .multi_instance()
+                    .id_formats(&["[https://]{registry_name}.azurecr.io", "{registry_name}"])
+                    .description("An ACR registry. Clients receive Docker credentials from the Entra ID → ACR token exchange (user 00000000-0000-0000-0000-000000000000), never the admin credentials. Needs AcrPull/AcrPush.")
+                    .auth_methods(&["service-principal"]),
             )
             .auth_method(
                 base(spec::auth_method("implicit", "Azure implicit authentication"))
@@ -59,13 +122,13 @@ impl Connector for AzureConnector {
                     .attribute(spec::text("tenant_id", "The Entra ID tenant ID (UUID)"))
                     .attribute(spec::secret("client_secret", "The service principal's client secret").secret_hosts(&[AUTHORITY]))
                     .attribute(spec::url("authority_url", "Entra ID authority (sovereign clouds, emulators)").optional().egress())
-                    .description("A client secret exchanged at Entra ID (client-credentials grant) by the host; clients receive access tokens, never the secret."),
+                    .description("A client secret exchanged at Entra ID (client-credentials grant) by the host; clients receive access tokens, container SAS tokens or registry tokens, never the secret."),
             )
             .auth_method(
                 base(spec::auth_method("access-token", "Azure access token"))
                     .attribute(spec::text("tenant_id", "The Entra ID tenant ID (UUID)").optional())
-                    .attribute(spec::secret("token", "An Entra ID access token (e.g. az account get-access-token)"))
-                    .description("A temporary access token the user obtained. Clients receive it as it is (only where admin policy allows).")
+                    .attribute(spec::secret("token", "An Entra ID access token for Azure Resource Manager (e.g. az account get-access-token)").secret_hosts(&[arm::MANAGEMENT]))
+                    .description("A temporary access token the user obtained. Generic clients receive it as it is (only where admin policy allows); container clients receive SAS tokens.")
                     .releases(&["token"]),
             )
             .auth_method(
@@ -85,316 +148,185 @@ impl Connector for AzureConnector {
 
     fn verify(resource_type: Option<String>, resource_id: Option<String>) -> Result<Vec<ResourceListing>> {
         let method = authenticated()?;
-        let types: Vec<&str> = match (&method, resource_type.as_deref()) {
-            (_, Some(rt)) => vec![supported(&method, rt)?],
-            (Method::AccountKey(_), None) => vec![BLOB],
-            (Method::Token(_), None) => vec![GENERIC],
-        };
         let id = match (resource_type.as_deref(), resource_id) {
             (Some(rt), Some(id)) => Some(ids::canonical(rt, &id)?),
             _ => None,
         };
-        types
-            .into_iter()
-            .map(|rt| match (&method, rt) {
-                (Method::AccountKey(account), BLOB) => {
-                    let containers = account.containers()?;
-                    match &id {
-                        Some(id) if !containers.contains(id) => Err(ConnectorError::NotFound(format!(
-                            "the storage account `{}` has no container `{}`",
-                            account.name,
-                            id.trim_start_matches("az://")
-                        ))),
-                        Some(id) => Ok(listing(rt, vec![id.clone()])),
-                        None => Ok(listing(rt, containers)),
-                    }
-                }
-                (Method::Token(token), _) => Ok(listing(rt, vec![id.clone().unwrap_or(token.scope_label())])),
-                _ => Err(ConnectorError::Unsupported(format!("`{}` does not reach `{rt}`", config::auth_method()))),
-            })
-            .collect()
+        // With only containers to reach, listing them is the authentication check itself.
+        let resource_type = match &method {
+            Method::AccountKey(_) => Some(resource_type.unwrap_or(BLOB.into())),
+            Method::Arm(_) => resource_type,
+        };
+        match resource_type {
+            Some(rt) => {
+                let rt = supported(&method, &rt)?;
+                Ok(vec![listing(rt, resources(&method, rt, id.as_deref())?)])
+            }
+            None => Ok(method
+                .resource_types()
+                .iter()
+                .map(|rt| match resources(&method, rt, None) {
+                    Ok(ids) => listing(rt, ids),
+                    Err(e) => ResourceListing {
+                        resource_type: rt.to_string(),
+                        resource_ids: Vec::new(),
+                        error: Some(e.message().to_string()),
+                    },
+                })
+                .collect()),
+        }
     }
 
     fn issue_client(request: ClientRequest) -> Result<ClientCredential> {
         let method = authenticated()?;
         let rt = supported(&method, &request.resource_type)?;
         let id = request.resource_id.as_deref().map(|id| ids::canonical(rt, id)).transpose()?;
-        match method {
+        let arm = match method {
             Method::AccountKey(account) => {
                 let id =
                     id.ok_or_else(|| ConnectorError::InvalidConfig("name the blob container (a resource id)".into()))?;
-                account.container_client(&id, request.expiration_seconds)
+                return account.container_client(&id, request.expiration_seconds);
             }
-            Method::Token(token) => {
-                if request.expiration_seconds.is_some() {
-                    return Err(ConnectorError::InvalidConfig(format!(
-                        "`{}` issues tokens whose lifetime Entra ID sets, so an expiration cannot be set",
-                        config::auth_method()
+            Method::Arm(arm) => arm,
+        };
+        if request.expiration_seconds.is_some() {
+            return Err(ConnectorError::InvalidConfig(format!(
+                "`{}` issues credentials whose lifetime Azure sets, so an expiration cannot be set",
+                config::auth_method()
+            )));
+        }
+        let named = |what: &str| ConnectorError::InvalidConfig(format!("name the {what} (a resource id)"));
+        match rt {
+            GENERIC => Ok(arm.token.client(Some(arm.subscription.clone()))),
+            BLOB => blob_client(&arm, &id.ok_or_else(|| named("blob container"))?),
+            AKS => clients::kubernetes(&arm, &arm.cluster(&id.ok_or_else(|| named("AKS cluster"))?)?),
+            _ => {
+                let registry = id.ok_or_else(|| named("container registry"))?;
+                if !arm.registries()?.contains(&registry) {
+                    return Err(ConnectorError::NotFound(format!(
+                        "no container registry `{registry}` in subscription `{}`",
+                        arm.subscription
                     )));
                 }
-                Ok(token.client(id))
+                clients::docker(&arm, &registry)
             }
         }
     }
 }
 
-const DESCRIPTION: &str = "Gives access to Azure: generic Azure sessions (Entra ID access tokens) and Blob \
-Storage containers (SAS tokens scoped to one container, signed by the Airlock host with the account key). \
-Client secrets and account keys never reach connector code or clients.";
+const DESCRIPTION: &str = "Gives access to Azure: generic Azure sessions (Entra ID access tokens), Blob \
+Storage containers (SAS tokens scoped to one container), AKS clusters (as Kubernetes clients) and ACR \
+registries (as Docker clients). Client secrets and account keys stay on the Airlock host: they never \
+reach connector code or clients.";
 
 /// What the instance authenticates with.
 enum Method {
     AccountKey(account::Account),
-    Token(token::Token),
+    Arm(Arm),
+}
+
+impl Method {
+    fn resource_types(&self) -> &'static [&'static str] {
+        match self {
+            Method::AccountKey(_) => &[BLOB],
+            Method::Arm(arm) if arm.token.minted().is_some() => &[GENERIC, BLOB, AKS, ACR],
+            Method::Arm(_) => &[GENERIC, BLOB, AKS],
+        }
+    }
 }
 
 /// The method's resource type `rt`, if it reaches it.
 fn supported(method: &Method, rt: &str) -> Result<&'static str> {
-    match (method, rt) {
-        (Method::AccountKey(_), BLOB) => Ok(BLOB),
-        (Method::Token(_), GENERIC) => Ok(GENERIC),
-        (_, GENERIC | BLOB) => Err(ConnectorError::Unsupported(format!(
-            "`{}` does not reach `{rt}`: blob containers need `storage-account-key` (container-scoped SAS); generic access needs `service-principal` or `access-token`",
-            config::auth_method()
+    if let Some(found) = method.resource_types().iter().find(|t| **t == rt) {
+        return Ok(found);
+    }
+    match rt {
+        GENERIC | BLOB | AKS | ACR => Err(ConnectorError::Unsupported(format!(
+            "`{}` does not reach `{rt}` (it reaches {})",
+            config::auth_method(),
+            method.resource_types().join(", ")
         ))),
-        (_, other) => Err(ConnectorError::InvalidConfig(format!("the azure connector has no resource type `{other}`"))),
+        other => Err(ConnectorError::InvalidConfig(format!("the azure connector has no resource type `{other}`"))),
     }
 }
 
-/// Authenticate with the instance's method (the global check).
+/// Authenticate with the instance's method (the global check: a token, then the subscription).
 fn authenticated() -> Result<Method> {
     match config::auth_method().as_str() {
         "implicit" => Err(ConnectorError::Unsupported(
             "implicit authentication would use the server's own Azure identity; it is disabled on this server".into(),
         )),
         "storage-account-key" => account::Account::from_config().map(Method::AccountKey),
-        "service-principal" => token::Token::client_credentials().map(Method::Token),
-        "access-token" => Ok(Method::Token(token::Token::configured())),
+        "service-principal" => Arm::connect(Token::client_credentials()?).map(Method::Arm),
+        "access-token" => Arm::connect(Token::configured()).map(Method::Arm),
         other => Err(ConnectorError::InvalidConfig(format!("the azure connector has no auth method `{other}`"))),
     }
 }
 
-mod account {
-    //! A storage account reached with its key: containers listed with an account SAS, clients
-    //! issued with container SAS tokens.
-
-    use crate::{SAS_BOUNDS, ids, sas};
-    use airlock_sdk::prelude::*;
-
-    pub struct Account {
-        pub name: String,
-        endpoint: String,
-        origin: String,
-    }
-
-    impl Account {
-        pub fn from_config() -> Result<Account> {
-            let name = config::require("storage_account")?;
-            ids::check_account(&name)?;
-            let endpoint = config::get("blob_endpoint_url")
-                .map(|e| e.trim_end_matches('/').to_string())
-                .unwrap_or_else(|| format!("https://{name}.blob.core.windows.net"));
-            let origin = origin_of(&endpoint);
-            Ok(Account { name, endpoint, origin })
+/// The ids of one resource type the method reaches (checking `id` when given).
+fn resources(method: &Method, rt: &str, id: Option<&str>) -> Result<Vec<String>> {
+    let arm = match method {
+        Method::AccountKey(account) => {
+            return check(account.containers()?, id, || account::no_container(&account.name, id.unwrap_or_default()));
         }
-
-        /// `az://<container>` for every container, listed with a short-lived account SAS.
-        pub fn containers(&self) -> Result<Vec<String>> {
-            let mut names = Vec::new();
-            let mut marker = String::new();
-            for _ in 0..20 {
-                let query = sas::account_list(&self.endpoint, &self.origin, &self.name, 300)?;
-                let paging = if marker.is_empty() { String::new() } else { format!("&marker={marker}") };
-                let response = http::Request::get(format!("{}/?comp=list{paging}&{query}", self.endpoint)).send()?;
-                let xml = storage_result(response)?;
-                let doc = roxmltree::Document::parse(&xml)
-                    .map_err(|e| ConnectorError::Upstream(format!("Blob storage answered malformed XML: {e}")))?;
-                names.extend(
-                    doc.descendants()
-                        .filter(|n| n.has_tag_name("Container"))
-                        .filter_map(|c| c.children().find(|n| n.has_tag_name("Name")).and_then(|n| n.text()))
-                        .map(|n| format!("az://{n}")),
-                );
-                marker = doc
-                    .descendants()
-                    .find(|n| n.has_tag_name("NextMarker"))
-                    .and_then(|n| n.text())
-                    .unwrap_or_default()
-                    .to_string();
-                if marker.is_empty() {
-                    break;
-                }
-            }
-            Ok(names)
-        }
-
-        /// An `azure` client for one container: its URL and a SAS scoped to it.
-        pub fn container_client(&self, id: &str, expiration: Option<u64>) -> Result<ClientCredential> {
-            let (min, default, max) = SAS_BOUNDS;
-            let seconds = expiration.unwrap_or(default);
-            if !(min..=max).contains(&seconds) {
-                return Err(ConnectorError::InvalidConfig(format!(
-                    "an expiration of {seconds}s is outside {min} to {max} seconds"
-                )));
-            }
-            let container = ids::container(id)?;
-            if !self.containers()?.iter().any(|c| c == id) {
-                return Err(ConnectorError::NotFound(format!(
-                    "the storage account `{}` has no container `{container}`",
-                    self.name
-                )));
-            }
-            let expires_at = time::now() + seconds;
-            let token = sas::container(&self.endpoint, &self.origin, &self.name, &container, "racwdl", expires_at)?;
-            let container_url = format!("{}/{container}", self.endpoint);
-            Ok(ClientCredential {
-                connector_type: "azure".into(),
-                auth_method: "sas-token".into(),
-                resource_type: ids::BLOB.into(),
-                resource_id: Some(id.to_string()),
-                attributes: vec![
-                    ("storage_account".into(), CredentialValue::Plain(self.name.clone())),
-                    ("account_url".into(), CredentialValue::Plain(self.endpoint.clone())),
-                    ("container_url".into(), CredentialValue::Plain(container_url.clone())),
-                    ("sas_token".into(), CredentialValue::Secret(token.clone())),
-                    ("sas_url".into(), CredentialValue::Secret(format!("{container_url}?{token}"))),
-                ],
-                expires_at: Some(expires_at),
+        Method::Arm(arm) => arm,
+    };
+    match rt {
+        GENERIC => Ok(vec![arm.subscription.clone()]),
+        BLOB => {
+            let containers = principal_containers(arm)?.into_iter().map(|(_, c)| c).collect();
+            check(containers, id, || {
+                ConnectorError::NotFound(format!(
+                    "no storage account reachable here has the container `{}`",
+                    id.unwrap_or_default()
+                ))
             })
         }
-    }
-
-    /// `scheme://host[:port]` of a URL.
-    fn origin_of(url: &str) -> String {
-        let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
-        format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
-    }
-
-    /// The body of a successful Blob storage response, or its error code and message.
-    fn storage_result(response: http::Response) -> Result<String> {
-        let status = response.status();
-        let text = response.text();
-        if (200..300).contains(&status) {
-            return Ok(text);
-        }
-        let field = |tag: &str| {
-            roxmltree::Document::parse(&text)
-                .ok()
-                .and_then(|d| d.descendants().find(|n| n.has_tag_name(tag)).and_then(|n| n.text()).map(str::to_string))
-        };
-        let code = field("Code").unwrap_or_else(|| format!("HTTP {status}"));
-        let message = field("Message").map(|m| m.lines().next().unwrap_or_default().to_string()).unwrap_or_default();
-        let reason = format!("Blob storage answered HTTP {status} ({code}: {message})");
-        Err(match status {
-            401 | 403 => ConnectorError::Unauthorized(reason),
-            404 => ConnectorError::NotFound(reason),
-            _ => ConnectorError::Upstream(reason),
-        })
+        AKS => match id {
+            Some(id) => arm.cluster(id).map(|c| vec![c]),
+            None => arm.clusters(),
+        },
+        _ => check(arm.registries()?, id, || {
+            ConnectorError::NotFound(format!(
+                "no container registry `{}` in subscription `{}`",
+                id.unwrap_or_default(),
+                arm.subscription
+            ))
+        }),
     }
 }
 
-mod token {
-    //! Entra ID access tokens: the client-credentials grant (the host fills the secret) or a
-    //! configured token.
-
-    use crate::{AUTHORITY, MANAGEMENT_SCOPE, ids};
-    use airlock_sdk::prelude::*;
-
-    pub enum Token {
-        Minted { access_token: String, expires_at: u64 },
-        Configured,
+/// `ids` itself, or just `id` when given (an error when it is not among them).
+fn check(ids: Vec<String>, id: Option<&str>, missing: impl Fn() -> ConnectorError) -> Result<Vec<String>> {
+    match id {
+        None => Ok(ids),
+        Some(id) if ids.iter().any(|i| i == id) => Ok(vec![id.to_string()]),
+        Some(_) => Err(missing()),
     }
+}
 
-    impl Token {
-        /// The client-credentials grant at `<authority>/<tenant>/oauth2/v2.0/token`.
-        pub fn client_credentials() -> Result<Token> {
-            let tenant = config::require("tenant_id")?;
-            let client_id = config::require("client_id")?;
-            for (name, value) in [("tenant_id", &tenant), ("client_id", &client_id)] {
-                check_uuid(name, value)?;
-            }
-            let authority =
-                config::get("authority_url").map(|a| a.trim_end_matches('/').to_string()).unwrap_or(AUTHORITY.into());
-            let body = format!(
-                "{}&client_secret={{{{client_secret}}}}",
-                http::form_urlencoded(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &client_id),
-                    ("scope", MANAGEMENT_SCOPE)
-                ])
-            );
-            let response = http::Request::post(format!("{authority}/{tenant}/oauth2/v2.0/token"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .body_placeholders(&["client_secret"])
-                .send()?;
-            let answer: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
-            if !(200..300).contains(&response.status()) {
-                let description =
-                    answer["error_description"].as_str().unwrap_or_default().lines().next().unwrap_or_default();
-                let reason = format!(
-                    "Entra ID refused the credentials ({}: {description})",
-                    answer["error"].as_str().unwrap_or("error")
-                );
-                return Err(match response.status() {
-                    400 | 401 | 403 => ConnectorError::Unauthorized(reason),
-                    _ => ConnectorError::Upstream(reason),
-                });
-            }
-            let access_token = answer["access_token"]
-                .as_str()
-                .ok_or_else(|| ConnectorError::Upstream("Entra ID returned no access_token".into()))?;
-            let expires_in = answer["expires_in"].as_u64().unwrap_or(3600);
-            Ok(Token::Minted { access_token: access_token.into(), expires_at: time::now() + expires_in })
-        }
-
-        pub fn configured() -> Token {
-            Token::Configured
-        }
-
-        /// What a generic listing names: the configured subscription, or the tenant.
-        pub fn scope_label(&self) -> String {
-            config::get("subscription_id").or_else(|| config::get("tenant_id")).unwrap_or_else(|| "azure".into())
-        }
-
-        /// An `azure` client holding the token (`access-token`).
-        pub fn client(&self, id: Option<String>) -> ClientCredential {
-            let (token, expires_at) = match self {
-                Token::Minted { access_token, expires_at } => {
-                    (CredentialValue::Secret(access_token.clone()), Some(*expires_at))
-                }
-                Token::Configured => (CredentialValue::Binding("token".into()), None),
-            };
-            let mut attributes = vec![("token".to_string(), token)];
-            for name in ["tenant_id", "subscription_id"] {
-                if let Some(value) = config::get(name) {
-                    attributes.push((name.into(), CredentialValue::Plain(value)));
-                }
-            }
-            ClientCredential {
-                connector_type: "azure".into(),
-                auth_method: "access-token".into(),
-                resource_type: ids::GENERIC.into(),
-                resource_id: id.or_else(|| Some(self.scope_label())),
-                attributes,
-                expires_at,
-            }
+/// Every `(account, az://container)` a principal reaches, listed with account SAS tokens ARM signs.
+fn principal_containers(arm: &Arm) -> Result<Vec<(arm::StorageAccount, String)>> {
+    let mut found = Vec::new();
+    for account in arm.storage_accounts()? {
+        let expiry = sas::rfc3339(time::now() + 300);
+        for container in account::list_containers(&account.blob_endpoint, &|| arm.sas(&account, None, "rl", &expiry))? {
+            found.push((account.clone(), container));
         }
     }
+    Ok(found)
+}
 
-    /// Azure ids are UUIDs (`8-4-4-4-12` hex digits).
-    fn check_uuid(name: &str, value: &str) -> Result<()> {
-        let groups: Vec<&str> = value.split('-').collect();
-        let lengths = [8, 4, 4, 4, 12];
-        let valid = groups.len() == 5
-            && groups.iter().zip(lengths).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
-        match valid {
-            true => Ok(()),
-            false => Err(ConnectorError::InvalidConfig(format!(
-                "`{name}` must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
-            ))),
-        }
-    }
+/// A container client for a principal: the account holding the container, and a service SAS
+/// for it that ARM signs (`ListServiceSas`), valid for an hour.
+fn blob_client(arm: &Arm, id: &str) -> Result<ClientCredential> {
+    let container = ids::container(id)?;
+    let (account, _) = principal_containers(arm)?.into_iter().find(|(_, c)| c == id).ok_or_else(|| {
+        ConnectorError::NotFound(format!("no storage account reachable here has the container `{container}`"))
+    })?;
+    let expires_at = time::now() + SAS_BOUNDS.1;
+    let token = arm.sas(&account, Some(&container), account::PERMISSIONS, &sas::rfc3339(expires_at))?;
+    Ok(account::container_client(&account.name, &account.blob_endpoint, id, token, expires_at))
 }
 
 airlock_sdk::export_connector!(AzureConnector);

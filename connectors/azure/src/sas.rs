@@ -53,7 +53,7 @@ pub fn container(
 }
 
 /// `2026-11-29T14:03:00Z` for Unix seconds.
-fn rfc3339(secs: u64) -> String {
+pub fn rfc3339(secs: u64) -> String {
     let days = (secs / 86400) as i64;
     let rem = secs % 86400;
     // Civil date from days (Howard Hinnant's algorithm).

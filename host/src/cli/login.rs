@@ -122,7 +122,7 @@ fn kubeconfig(credential: &IssuedCredential, path: Option<PathBuf>, connector: &
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": name, "cluster": {"server": value(credential, "server")?, "certificate-authority-data": value(credential, "certificate_authority")?}}],
-        "users": [{"name": name, "user": {"token": value(credential, "token")?}}],
+        "users": [{"name": name, "user": kube_user(credential)?}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
     });
@@ -180,6 +180,17 @@ fn azure(credential: &IssuedCredential, path: Option<PathBuf>, connector: &str) 
     write_private(&path, token)?;
     eprintln!("Wrote an Azure access token to {} (0600); send it as `Authorization: Bearer`.", path.display());
     Ok(())
+}
+
+/// A kubeconfig user: a bearer token, or a client certificate and key.
+fn kube_user(credential: &IssuedCredential) -> anyhow::Result<serde_json::Value> {
+    if let Ok(token) = value(credential, "token") {
+        return Ok(serde_json::json!({ "token": token }));
+    }
+    Ok(serde_json::json!({
+        "client-certificate-data": value(credential, "client_certificate")?,
+        "client-key-data": value(credential, "client_key")?,
+    }))
 }
 
 fn value<'a>(credential: &'a IssuedCredential, name: &str) -> anyhow::Result<&'a str> {
