@@ -413,3 +413,66 @@ async fn login_writes_a_sas_url_the_azure_sdk_uses() {
     assert_eq!(String::from_utf8_lossy(&skopeo.stdout).trim(), "00000000-0000-0000-0000-000000000000");
     assert!(!server.log_text().contains(entra::CLIENT_SECRET), "the client secret reached the server log");
 }
+
+#[tokio::test]
+async fn auto_configure_reads_the_azure_cli_files_and_environment() {
+    use airlock::autoconfigure::local_input;
+    let (runtime, plugin) = azure_plugin().await;
+    let home = tempfile::tempdir().unwrap();
+    let azure_dir = home.path().join(".azure");
+    std::fs::create_dir_all(&azure_dir).unwrap();
+    let auto = |env: Vec<(&'static str, &'static str)>, method: Option<&str>| {
+        let input = local_input(&plugin.spec, method.map(str::to_string), None, None, home.path(), &|k| {
+            env.iter().find(|(name, _)| *name == k).map(|(_, v)| v.to_string())
+        });
+        let (runtime, plugin) = (&runtime, &plugin);
+        async move { runtime.auto_configure(plugin, &input).await }
+    };
+    let value = |config: &airlock::runtime::bindings::AutoConfiguration, name: &str| {
+        config.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    };
+
+    let err = auto(vec![], None).await.unwrap_err();
+    assert!(err.to_string().contains("msal_token_cache.json") && err.to_string().contains("az login"), "{err}");
+
+    // The Azure SDKs' variables: a service principal.
+    let sp_env = vec![
+        ("AZURE_CLIENT_ID", entra::CLIENT_ID),
+        ("AZURE_CLIENT_SECRET", entra::CLIENT_SECRET),
+        ("AZURE_TENANT_ID", entra::TENANT),
+    ];
+    let config = auto(sp_env.clone(), None).await.unwrap();
+    assert_eq!(config.auth_method, "service-principal");
+    assert_eq!(value(&config, "client_secret").as_deref(), Some(entra::CLIENT_SECRET));
+    assert_eq!(value(&config, "tenant_id").as_deref(), Some(entra::TENANT));
+    let err = auto(sp_env, Some("storage-account-key")).await.unwrap_err();
+    assert!(err.to_string().contains("cannot be auto-configured"), "{err}");
+
+    // `az login`: the default subscription (the CLI writes a byte-order mark) and the newest
+    // unexpired management token from the token cache.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let profile = serde_json::json!({"subscriptions": [
+        {"id": "11111111-1111-1111-1111-111111111111", "tenantId": entra::TENANT, "isDefault": false, "name": "Other"},
+        {"id": arm::SUBSCRIPTION, "tenantId": entra::TENANT, "isDefault": true, "name": "Airlock Dev"},
+    ]});
+    std::fs::write(azure_dir.join("azureProfile.json"), format!("\u{feff}{profile}")).unwrap();
+    let entry = |secret: &str, expires: u64| serde_json::json!({"credential_type": "AccessToken", "secret": secret, "realm": entra::TENANT, "target": "https://management.core.windows.net//.default https://management.core.windows.net//user_impersonation", "expires_on": expires.to_string()});
+    let cache = serde_json::json!({"AccessToken": {
+        "a": entry("expired-token", now - 10),
+        "b": entry("fresh-token", now + 3000),
+        "c": {"secret": "graph-token", "realm": entra::TENANT, "target": "https://graph.microsoft.com/.default", "expires_on": (now + 3500).to_string()},
+    }});
+    std::fs::write(azure_dir.join("msal_token_cache.json"), cache.to_string()).unwrap();
+    let config = auto(vec![], None).await.unwrap();
+    assert_eq!(config.auth_method, "access-token");
+    assert_eq!(value(&config, "token").as_deref(), Some("fresh-token"));
+    assert_eq!(value(&config, "subscription_id").as_deref(), Some(arm::SUBSCRIPTION));
+    assert_eq!(config.expires_at, Some(now + 3000));
+
+    // A service principal the CLI logged in as wins over the cached user token.
+    let entries = serde_json::json!([{"client_id": entra::CLIENT_ID, "tenant": entra::TENANT, "client_secret": entra::CLIENT_SECRET}]);
+    std::fs::write(azure_dir.join("service_principal_entries.json"), entries.to_string()).unwrap();
+    let config = auto(vec![], None).await.unwrap();
+    assert_eq!(config.auth_method, "service-principal");
+    assert_eq!(value(&config, "client_id").as_deref(), Some(entra::CLIENT_ID));
+}

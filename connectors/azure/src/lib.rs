@@ -8,6 +8,7 @@
 
 mod account;
 mod arm;
+mod autoconf;
 mod clients;
 mod ids;
 mod sas;
@@ -80,6 +81,10 @@ impl Connector for AzureConnector {
             .egress(arm::MANAGEMENT)
             .egress("https://*.blob.core.windows.net")
             .egress("https://*.azurecr.io")
+            .auto_configure(
+                &[autoconf::PROFILE, autoconf::SERVICE_PRINCIPALS, autoconf::TOKEN_CACHE],
+                &["AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"],
+            )
             .resource_type(
                 spec::resource_type(GENERIC, "Generic Azure resource")
                     .emoji("🇦")
@@ -211,6 +216,10 @@ impl Connector for AzureConnector {
                 clients::docker(&arm, &registry)
             }
         }
+    }
+
+    fn auto_configure(input: airlock_sdk::AutoConfigureInput) -> Result<airlock_sdk::AutoConfiguration> {
+        autoconf::from_local(input)
     }
 }
 

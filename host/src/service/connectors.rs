@@ -635,10 +635,19 @@ impl Service {
         connector: &str,
         instance: &Instance,
     ) -> Result<Vec<String>, ServiceError> {
-        for used in instance.take_binding_uses() {
-            let status = used.status.map(|s| s.to_string()).unwrap_or_else(|| "no response".into());
-            let detail = format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin);
-            self.store.audit(actor.name(), "binding.use", connector, "ok", &detail).await?;
+        // Queued together, the rows share one group commit instead of one commit each.
+        let details: Vec<String> = instance
+            .take_binding_uses()
+            .into_iter()
+            .map(|used| {
+                let status = used.status.map(|s| s.to_string()).unwrap_or_else(|| "no response".into());
+                format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin)
+            })
+            .collect();
+        let audits =
+            details.iter().map(|detail| self.store.audit(actor.name(), "binding.use", connector, "ok", detail));
+        for written in futures::future::join_all(audits).await {
+            written?;
         }
         Ok(instance.take_warnings())
     }
