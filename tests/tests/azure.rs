@@ -476,3 +476,25 @@ async fn auto_configure_reads_the_azure_cli_files_and_environment() {
     assert_eq!(config.auth_method, "service-principal");
     assert_eq!(value(&config, "client_id").as_deref(), Some(entra::CLIENT_ID));
 }
+
+/// A configured token's expiry bounds what is issued from it: the connector's `expires_at`
+/// becomes the client's, since the token itself reports none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_never_outlives_the_connectors_own_token() {
+    use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
+    let azurite = azurite().await;
+    let (_, arm) = principal_world(&azurite).await;
+    let server = Server::start(StoreKind::Sqlite);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let body = serde_json::json!({
+        "name": "az-token", "connector_type": "azure", "auth_method": "access-token", "resource_type": "azure-generic",
+        "expires_at": now + 1800,
+        "configuration": {"token": entra::ACCESS_TOKEN, "management_endpoint_url": arm.url},
+    });
+    let (status, registered) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await;
+    assert_eq!(status, 201, "{registered}");
+    let (status, issued) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/az-token/client", Some(serde_json::json!({}))).await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(issued["credential"]["expires_at"], now + 1800, "{issued}");
+}

@@ -116,13 +116,17 @@ impl Service {
         };
         let result = self.runtime.issue_client(&plugin, instance.clone(), &request, self.policy.release).await;
         let warnings = self.settle_calls(actor, &row.name, &instance).await?;
-        let credential = match result {
+        let mut credential = match result {
             Ok(credential) => credential,
             Err(e) => {
                 self.store.audit(actor.name(), "client.issue", &row.name, "failed", e.code()).await?;
                 return Err(e.into());
             }
         };
+        // A credential never outlives the connector's own (a configured token's `expires_at`).
+        if let Some(limit) = row.expires_at.and_then(|e| u64::try_from(e).ok()) {
+            credential.expires_at = Some(credential.expires_at.map_or(limit, |e| e.min(limit)));
+        }
 
         let id = new_id();
         let credential_expires_at = credential.expires_at.map(|e| e as i64);
