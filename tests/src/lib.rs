@@ -10,6 +10,7 @@ pub mod fixture_server;
 pub mod gcs;
 pub mod google;
 pub mod moto;
+pub mod oauth2;
 pub mod oci;
 pub mod probe;
 pub mod registry;
