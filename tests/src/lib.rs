@@ -16,22 +16,63 @@ pub mod probe;
 pub mod registry;
 pub mod server;
 
+use airlock::credentials::{IssuedCredential, ReleasePolicy};
 use airlock::egress::{AddressPolicy, EgressPolicy};
 use airlock::instance::{ConnectorConfig, Instance};
-use airlock::runtime::{Plugin, Runtime, RuntimeOptions};
+use airlock::runtime::bindings::ClientRequest;
+use airlock::runtime::{CallError, MemoryAudit, Plugin, Runtime, RuntimeOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A runtime that may reach loopback, with one built-in connector loaded.
 pub async fn builtin_plugin(name: &str) -> (Runtime, Plugin) {
+    builtin_with(name, None).await
+}
+
+/// The same with a memory audit: every guest memory is kept for [`in_memories`].
+pub async fn audited_builtin(name: &str) -> (Runtime, Plugin, MemoryAudit) {
+    let audit = MemoryAudit::default();
+    let (runtime, plugin) = builtin_with(name, Some(audit.clone())).await;
+    (runtime, plugin, audit)
+}
+
+async fn builtin_with(name: &str, memory_audit: Option<MemoryAudit>) -> (Runtime, Plugin) {
     let options = RuntimeOptions {
         address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
+        memory_audit,
         ..Default::default()
     };
     let runtime = Runtime::new(options).unwrap();
     let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == name).expect("a built-in connector").1;
     let plugin = runtime.load(wasm).await.unwrap();
     (runtime, plugin)
+}
+
+/// Whether any of the audited memories holds `needle`.
+pub fn in_memories(memories: &[Vec<u8>], needle: &str) -> bool {
+    memories.iter().any(|m| m.windows(needle.len()).any(|w| w == needle.as_bytes()))
+}
+
+/// Issue a client credential for one resource, releasing secrets as the auth method declares.
+pub async fn issue(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    inst: Arc<Instance>,
+    resource_type: &str,
+    resource_id: Option<&str>,
+    expiration_seconds: Option<u64>,
+) -> Result<IssuedCredential, CallError> {
+    let request = ClientRequest {
+        resource_type: resource_type.into(),
+        resource_id: resource_id.map(str::to_string),
+        expiration_seconds,
+    };
+    runtime.issue_client(plugin, inst, &request, ReleasePolicy::AsDeclared).await
+}
+
+/// The value of one attribute of an issued credential (panics when it has none).
+pub fn attr<'a>(credential: &'a IssuedCredential, name: &str) -> &'a str {
+    &credential.attributes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no attribute `{name}`")).1.value
 }
 
 /// A prepared instance of `plugin` (panics on an invalid configuration).

@@ -2,12 +2,13 @@
 //! CLI; and what moto does not enforce (session policies, lifetime bounds, region checks, id
 //! formats) checked directly.
 
-use airlock::credentials::{IssuedCredential, ReleasePolicy};
+use airlock::credentials::ReleasePolicy;
 use airlock::egress::{AddressPolicy, EgressPolicy};
 use airlock::instance::{ConnectorConfig, Instance};
 use airlock::runtime::bindings::ClientRequest;
 use airlock::runtime::{CallError, Plugin, Runtime, RuntimeOptions};
 use airlock_tests::moto::{BUCKET, CLUSTER, Moto, REGION, aws};
+use airlock_tests::{attr, issue};
 use std::sync::Arc;
 
 async fn aws_plugin() -> (Runtime, Plugin) {
@@ -25,23 +26,6 @@ fn keys(moto: &Moto) -> Vec<(&str, &str)> {
         ("aws_access_key_id", moto.access_key_id.as_str()),
         ("aws_secret_access_key", moto.secret_access_key.as_str()),
     ]
-}
-
-fn attr<'a>(credential: &'a IssuedCredential, name: &str) -> &'a str {
-    &credential.attributes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1.value
-}
-
-async fn issue(
-    runtime: &Runtime,
-    plugin: &Plugin,
-    inst: Arc<Instance>,
-    rt: &str,
-    id: Option<&str>,
-    expiration: Option<u64>,
-) -> Result<IssuedCredential, CallError> {
-    let request =
-        ClientRequest { resource_type: rt.into(), resource_id: id.map(str::to_string), expiration_seconds: expiration };
-    runtime.issue_client(plugin, inst, &request, ReleasePolicy::AsDeclared).await
 }
 
 async fn moto() -> Moto {

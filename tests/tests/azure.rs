@@ -1,13 +1,12 @@
 //! The Azure connector against Azurite (the real Blob service, used through Azure's Python SDK)
 //! and a faithful fake of Entra ID's token endpoint (`airlock_tests::entra`).
 
-use airlock::credentials::{IssuedCredential, ReleasePolicy};
 use airlock::instance::Instance;
-use airlock::runtime::bindings::ClientRequest;
 use airlock::runtime::{CallError, Plugin, Runtime};
 use airlock_tests::arm::{self, FakeArm};
 use airlock_tests::azurite::{ACCOUNT, ACCOUNT_KEY, Azurite, BLOB, CONTAINER, OTHER_CONTAINER};
 use airlock_tests::entra;
+use airlock_tests::{attr, issue};
 use std::sync::Arc;
 
 async fn azure_plugin() -> (Runtime, Plugin) {
@@ -20,23 +19,6 @@ fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instan
 
 async fn azurite() -> Azurite {
     tokio::task::spawn_blocking(Azurite::start).await.unwrap()
-}
-
-fn attr<'a>(credential: &'a IssuedCredential, name: &str) -> &'a str {
-    &credential.attributes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1.value
-}
-
-async fn issue(
-    runtime: &Runtime,
-    plugin: &Plugin,
-    inst: Arc<Instance>,
-    rt: &str,
-    id: Option<&str>,
-    expiration: Option<u64>,
-) -> Result<IssuedCredential, CallError> {
-    let request =
-        ClientRequest { resource_type: rt.into(), resource_id: id.map(str::to_string), expiration_seconds: expiration };
-    runtime.issue_client(plugin, inst, &request, ReleasePolicy::AsDeclared).await
 }
 
 fn code(err: &CallError) -> String {
@@ -282,19 +264,9 @@ async fn resource_ids_follow_azures_naming_rules() {
 /// The account key and the client secret never enter the azure component's memory.
 #[tokio::test]
 async fn the_account_key_and_client_secret_never_enter_the_azure_components_memory() {
-    use airlock::egress::AddressPolicy;
-    use airlock::runtime::{MemoryAudit, RuntimeOptions};
     let azurite = azurite().await;
     let (authority, arm) = principal_world(&azurite).await;
-    let audit = MemoryAudit::default();
-    let runtime = Runtime::new(RuntimeOptions {
-        address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
-        memory_audit: Some(audit.clone()),
-        ..Default::default()
-    })
-    .unwrap();
-    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "azure").unwrap().1;
-    let plugin = runtime.load(wasm).await.unwrap();
+    let (runtime, plugin, audit) = airlock_tests::audited_builtin("azure").await;
     let key = instance(&plugin, "storage-account-key", &key_attrs(&azurite, ACCOUNT_KEY));
     runtime.verify(&plugin, key.clone(), None, None).await.unwrap();
     let sas = issue(&runtime, &plugin, key, "blob-container", Some(CONTAINER), None).await.unwrap();
@@ -303,7 +275,7 @@ async fn the_account_key_and_client_secret_never_enter_the_azure_components_memo
     let sp_sas = issue(&runtime, &plugin, sp, "blob-container", Some(CONTAINER), None).await.unwrap();
 
     let memories = audit.take();
-    let contains = |needle: &str| memories.iter().any(|m| m.windows(needle.len()).any(|w| w == needle.as_bytes()));
+    let contains = |needle: &str| airlock_tests::in_memories(&memories, needle);
     // The control: the SAS tokens the component returned are in its memory.
     assert!(contains(attr(&sas, "sas_token")) && contains(attr(&sp_sas, "sas_token")), "the scan sees guest data");
     assert!(!contains(ACCOUNT_KEY), "the account key reached the azure component's memory");

@@ -4,12 +4,13 @@
 //! verifies: the assertion's RS256 signature, the client secret and refresh token, token expiry.
 
 use airlock::autoconfigure::local_input;
-use airlock::credentials::{IssuedCredential, ReleasePolicy};
+use airlock::credentials::ReleasePolicy;
 use airlock::instance::Instance;
 use airlock::runtime::bindings::ClientRequest;
 use airlock::runtime::{CallError, Plugin, Runtime};
 use airlock_tests::gcs::{BUCKET, Gcs, OBJECT, OTHER_BUCKET};
 use airlock_tests::google::{self, CLUSTER, DOCKER_REPO, FakeGoogle, PROJECT, TARGET_SA, USER_TOKEN};
+use airlock_tests::{attr, issue};
 use std::sync::Arc;
 
 async fn gcp_plugin() -> (Runtime, Plugin) {
@@ -22,23 +23,6 @@ fn instance(plugin: &Plugin, method: &str, attrs: &[(&str, &str)]) -> Arc<Instan
 
 async fn gcs() -> Gcs {
     tokio::task::spawn_blocking(|| Gcs::start(PROJECT)).await.unwrap()
-}
-
-fn attr<'a>(credential: &'a IssuedCredential, name: &str) -> &'a str {
-    &credential.attributes.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1.value
-}
-
-async fn issue(
-    runtime: &Runtime,
-    plugin: &Plugin,
-    inst: Arc<Instance>,
-    rt: &str,
-    id: Option<&str>,
-    expiration: Option<u64>,
-) -> Result<IssuedCredential, CallError> {
-    let request =
-        ClientRequest { resource_type: rt.into(), resource_id: id.map(str::to_string), expiration_seconds: expiration };
-    runtime.issue_client(plugin, inst, &request, ReleasePolicy::AsDeclared).await
 }
 
 fn now() -> u64 {
@@ -524,18 +508,8 @@ async fn login_configures_kubectl_skopeo_and_the_google_library() {
 /// runtime's memory audit and searched. The access tokens it minted are there (the control).
 #[tokio::test]
 async fn long_lived_secrets_never_enter_the_gcp_components_memory() {
-    use airlock::egress::AddressPolicy;
-    use airlock::runtime::{MemoryAudit, RuntimeOptions};
     let (fake, gcs) = (FakeGoogle::start().await, gcs().await);
-    let audit = MemoryAudit::default();
-    let runtime = Runtime::new(RuntimeOptions {
-        address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
-        memory_audit: Some(audit.clone()),
-        ..Default::default()
-    })
-    .unwrap();
-    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "gcp").unwrap().1;
-    let plugin = runtime.load(wasm).await.unwrap();
+    let (runtime, plugin, audit) = airlock_tests::audited_builtin("gcp").await;
 
     let mut sa = endpoints(&fake, &gcs);
     sa.push(("service_account_json", fake.service_account_json.as_str()));
@@ -551,7 +525,7 @@ async fn long_lived_secrets_never_enter_the_gcp_components_memory() {
 
     let memories = audit.take();
     assert!(memories.len() >= 4, "every call's memories are audited ({} seen)", memories.len());
-    let contains = |needle: &str| memories.iter().any(|m| m.windows(needle.len()).any(|w| w == needle.as_bytes()));
+    let contains = |needle: &str| airlock_tests::in_memories(&memories, needle);
     // The control: tokens the component minted and returned are in its memory.
     assert!(
         contains(attr(&bucket_client, "token")) && contains(attr(&user_client, "token")),

@@ -28,18 +28,8 @@ async fn api_accepts(api: &str, token: &str) -> bool {
 
 #[tokio::test]
 async fn grants_issue_short_lived_tokens_the_api_accepts_and_secrets_stay_on_the_host() {
-    use airlock::egress::AddressPolicy;
-    use airlock::runtime::{MemoryAudit, RuntimeOptions};
     let fake = FakeOAuth2::start().await;
-    let audit = MemoryAudit::default();
-    let runtime = Runtime::new(RuntimeOptions {
-        address_policy: AddressPolicy::allowing(AddressPolicy::parse_cidrs("127.0.0.0/8").unwrap()),
-        memory_audit: Some(audit.clone()),
-        ..Default::default()
-    })
-    .unwrap();
-    let wasm = airlock::builtin::BUILTIN.iter().find(|(n, _)| *n == "oauth2").unwrap().1;
-    let plugin = runtime.load(wasm).await.unwrap();
+    let (runtime, plugin, audit) = airlock_tests::audited_builtin("oauth2").await;
     let token_url = format!("{}/oauth/token", fake.url);
     let base = [
         ("api_url", fake.url.as_str()),
@@ -90,7 +80,7 @@ async fn grants_issue_short_lived_tokens_the_api_accepts_and_secrets_stay_on_the
 
     // The client secret and the refresh token never entered the component's memory.
     let memories = audit.take();
-    let contains = |needle: &str| memories.iter().any(|m| m.windows(needle.len()).any(|w| w == needle.as_bytes()));
+    let contains = |needle: &str| airlock_tests::in_memories(&memories, needle);
     assert!(contains(&token(&issued)), "the scan sees guest data");
     assert!(!contains(CLIENT_SECRET) && !contains(REFRESH_TOKEN), "a long-lived secret reached the component's memory");
 }
