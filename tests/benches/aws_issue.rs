@@ -4,7 +4,7 @@
 //!
 //! Run with `cargo bench --profile dev -p airlock-tests --bench aws_issue`.
 
-use airlock_tests::bench::{measure, ms, pct};
+use airlock_tests::bench::fresh_mints_beside;
 use airlock_tests::moto::{Moto, REGION};
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use aws_credential_types::Credentials;
@@ -52,38 +52,18 @@ async fn main() {
     let (status, registered) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await;
     assert_eq!(status, 201, "{registered}");
 
-    for clients in [1, 8] {
-        let client = reqwest::Client::new();
-        let m = moto.clone();
-        let (raw, raw_rate) = measure(clients, WINDOW, move || {
-            let (client, m) = (client.clone(), m.clone());
+    let client = reqwest::Client::new();
+    fresh_mints_beside(
+        &server.url,
+        ADMIN_TOKEN,
+        "aws-bench",
+        serde_json::json!({"reuse": false, "expiration_seconds": 900}),
+        "raw STS GetSessionToken to moto",
+        WINDOW,
+        move || {
+            let (client, m) = (client.clone(), moto.clone());
             async move { raw_sts(&client, &m).await }
-        })
-        .await;
-        let client = reqwest::Client::new();
-        let url = format!("{}/api/v1/connectors/aws-bench/client", server.url);
-        let (ours, our_rate) = measure(clients, WINDOW, move || {
-            let (client, url) = (client.clone(), url.clone());
-            async move {
-                let response = client
-                    .post(&url)
-                    .bearer_auth(ADMIN_TOKEN)
-                    .json(&serde_json::json!({"reuse": false, "expiration_seconds": 900}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            }
-        })
-        .await;
-        println!(
-            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s) | raw STS GetSessionToken to moto p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
-            ms(pct(&ours, 0.5)),
-            ms(pct(&ours, 0.99)),
-            ms(pct(&raw, 0.5)),
-            ms(pct(&raw, 0.99)),
-            ms(pct(&ours, 0.5).saturating_sub(pct(&raw, 0.5))),
-        );
-    }
+        },
+    )
+    .await;
 }

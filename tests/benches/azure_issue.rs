@@ -6,7 +6,7 @@
 //! Run with `cargo bench --profile dev -p airlock-tests --bench azure_issue`.
 
 use airlock_tests::azurite::{ACCOUNT, ACCOUNT_KEY, Azurite, CONTAINER};
-use airlock_tests::bench::{measure, ms, pct};
+use airlock_tests::bench::fresh_mints_beside;
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,37 +61,18 @@ async fn main() {
     let (status, registered) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await;
     assert_eq!(status, 201, "{registered}");
 
-    for clients in [1, 8] {
-        let (client, endpoint) = (reqwest::Client::new(), azurite.url.clone());
-        let (raw, raw_rate) = measure(clients, WINDOW, move || {
-            let (client, endpoint) = (client.clone(), endpoint.clone());
+    let client = reqwest::Client::new();
+    fresh_mints_beside(
+        &server.url,
+        ADMIN_TOKEN,
+        "azure-bench",
+        serde_json::json!({"reuse": false}),
+        "raw listing + signing",
+        WINDOW,
+        move || {
+            let (client, endpoint) = (client.clone(), azurite.url.clone());
             async move { raw_mint(&client, &endpoint).await }
-        })
-        .await;
-        let client = reqwest::Client::new();
-        let url = format!("{}/api/v1/connectors/azure-bench/client", server.url);
-        let (ours, our_rate) = measure(clients, WINDOW, move || {
-            let (client, url) = (client.clone(), url.clone());
-            async move {
-                let response = client
-                    .post(&url)
-                    .bearer_auth(ADMIN_TOKEN)
-                    .json(&serde_json::json!({"reuse": false}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            }
-        })
-        .await;
-        println!(
-            "{clients} client(s): airlock fresh SAS p50 {} p99 {} ({our_rate:.0}/s) | raw listing + signing p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
-            ms(pct(&ours, 0.5)),
-            ms(pct(&ours, 0.99)),
-            ms(pct(&raw, 0.5)),
-            ms(pct(&raw, 0.99)),
-            ms(pct(&ours, 0.5).saturating_sub(pct(&raw, 0.5))),
-        );
-    }
+        },
+    )
+    .await;
 }

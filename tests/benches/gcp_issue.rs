@@ -5,7 +5,7 @@
 //!
 //! Run with `cargo bench --profile dev -p airlock-tests --bench gcp_issue`.
 
-use airlock_tests::bench::{measure, ms, pct};
+use airlock_tests::bench::fresh_mints_beside;
 use airlock_tests::google::{CLIENT_EMAIL, FakeGoogle, PRIVATE_KEY_ID};
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use std::sync::Arc;
@@ -43,37 +43,18 @@ async fn main() {
     let key = Arc::new(jsonwebtoken::EncodingKey::from_rsa_pem(fake.private_key_pem.as_bytes()).unwrap());
     let token_url = format!("{}/token", fake.url);
 
-    for clients in [1, 8] {
-        let (client, key, url) = (reqwest::Client::new(), key.clone(), token_url.clone());
-        let (raw, raw_rate) = measure(clients, WINDOW, move || {
-            let (client, key, url) = (client.clone(), key.clone(), url.clone());
+    let client = reqwest::Client::new();
+    fresh_mints_beside(
+        &server.url,
+        ADMIN_TOKEN,
+        "gcp-bench",
+        serde_json::json!({"reuse": false}),
+        "raw JWT-bearer grant",
+        WINDOW,
+        move || {
+            let (client, key, url) = (client.clone(), key.clone(), token_url.clone());
             async move { raw_grant(&client, &url, &key).await }
-        })
-        .await;
-        let client = reqwest::Client::new();
-        let url = format!("{}/api/v1/connectors/gcp-bench/client", server.url);
-        let (ours, our_rate) = measure(clients, WINDOW, move || {
-            let (client, url) = (client.clone(), url.clone());
-            async move {
-                let response = client
-                    .post(&url)
-                    .bearer_auth(ADMIN_TOKEN)
-                    .json(&serde_json::json!({"reuse": false}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            }
-        })
-        .await;
-        println!(
-            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s) | raw JWT-bearer grant p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
-            ms(pct(&ours, 0.5)),
-            ms(pct(&ours, 0.99)),
-            ms(pct(&raw, 0.5)),
-            ms(pct(&raw, 0.99)),
-            ms(pct(&ours, 0.5).saturating_sub(pct(&raw, 0.5))),
-        );
-    }
+        },
+    )
+    .await;
 }

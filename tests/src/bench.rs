@@ -41,3 +41,42 @@ where
     let rate = all.len() as f64 / window.as_secs_f64();
     (all, rate)
 }
+
+/// For 1 and 8 clients: fresh client credentials of `connector` through the server (`request`
+/// is the issuance body, with lease reuse off) beside `raw`, the same upstream work done
+/// directly, each for `window`; prints one line per load with the p50 overhead.
+pub async fn fresh_mints_beside<F>(
+    server_url: &str,
+    token: &str,
+    connector: &str,
+    request: serde_json::Value,
+    raw_label: &str,
+    window: Duration,
+    raw: impl Fn() -> F + Clone + Send + 'static,
+) where
+    F: Future<Output = ()> + Send,
+{
+    for clients in [1, 8] {
+        let (raw_latencies, raw_rate) = measure(clients, window, raw.clone()).await;
+        let client = reqwest::Client::new();
+        let url = format!("{server_url}/api/v1/connectors/{connector}/client");
+        let (token, request) = (token.to_string(), request.clone());
+        let (ours, our_rate) = measure(clients, window, move || {
+            let (client, url, token, request) = (client.clone(), url.clone(), token.clone(), request.clone());
+            async move {
+                let response = client.post(&url).bearer_auth(&token).json(&request).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+            }
+        })
+        .await;
+        println!(
+            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
+            ms(pct(&ours, 0.5)),
+            ms(pct(&ours, 0.99)),
+            ms(pct(&raw_latencies, 0.5)),
+            ms(pct(&raw_latencies, 0.99)),
+            ms(pct(&ours, 0.5).saturating_sub(pct(&raw_latencies, 0.5))),
+        );
+    }
+}
