@@ -5,7 +5,6 @@
 use crate::require_tool;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Azurite's well-known development account and key.
 pub const ACCOUNT: &str = "devstoreaccount1";
@@ -31,11 +30,7 @@ impl Azurite {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "azurite-blob did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::wait_for_port(port, "azurite-blob");
         let azurite = Azurite { url: format!("http://127.0.0.1:{port}/{ACCOUNT}"), child };
         let seed = "from azure.storage.blob import BlobServiceClient; import os\n\
                     svc = BlobServiceClient(os.environ['URL'], credential={'account_name': os.environ['ACCOUNT'], 'account_key': os.environ['KEY']})\n\

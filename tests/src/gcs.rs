@@ -5,7 +5,6 @@
 use crate::require_tool;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub const BUCKET: &str = "airlock-data";
 pub const OTHER_BUCKET: &str = "airlock-other";
@@ -27,11 +26,7 @@ impl Gcs {
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "gcp-storage-emulator did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::wait_for_port(port, "gcp-storage-emulator");
         let gcs = Gcs { url, child };
         for bucket in [BUCKET, OTHER_BUCKET] {
             gcs.python(

@@ -147,3 +147,23 @@ pub fn require_tool(name: &str) -> PathBuf {
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
         .unwrap_or_else(|| panic!("`{name}` is not installed; `.ci/run` installs it (see README)"))
 }
+
+/// Wait until something listens on 127.0.0.1:`port` (a service a test just started).
+pub fn wait_for_port(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "{what} did not start on port {port}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The kubeconfig at `path` as the real `kubectl` reads it (`kubectl config view --raw`).
+pub fn kubectl_view(path: &std::path::Path) -> serde_json::Value {
+    let view = std::process::Command::new(require_tool("kubectl"))
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(view.status.success(), "kubectl: {}", String::from_utf8_lossy(&view.stderr));
+    serde_json::from_slice(&view.stdout).unwrap()
+}

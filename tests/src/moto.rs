@@ -5,7 +5,6 @@
 use crate::require_tool;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub const REGION: &str = "us-east-1";
 pub const BUCKET: &str = "airlock-data";
@@ -67,11 +66,7 @@ impl Moto {
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::wait_for_port(port, "moto_server");
         let setup = ("setup", "setup", None);
         ok_json(aws(&url, setup, &["iam", "create-user", "--user-name", "alice"]));
         let allow_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;

@@ -308,13 +308,7 @@ async fn login_writes_a_kubeconfig_kubectl_reads() {
         &["connector", "login", "eks", "--resource-id", CLUSTER, "--kubeconfig", kubeconfig.to_str().unwrap()],
     );
     assert!(login.status.success(), "{}", out(&login).1);
-    let view = std::process::Command::new(airlock_tests::require_tool("kubectl"))
-        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .output()
-        .unwrap();
-    assert!(view.status.success(), "{}", String::from_utf8_lossy(&view.stderr));
-    let parsed: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    let parsed = airlock_tests::kubectl_view(&kubeconfig);
     assert_eq!(parsed["current-context"], format!("arn:aws:eks:{REGION}:123456789012:cluster/{CLUSTER}"));
     assert!(parsed["users"][0]["user"]["token"].as_str().unwrap().starts_with("k8s-aws-v1."));
     assert!(parsed["clusters"][0]["cluster"]["server"].as_str().unwrap().starts_with("https://"));

@@ -349,13 +349,7 @@ async fn login_writes_a_sas_url_the_azure_sdk_uses() {
         ],
     );
     assert!(login.status.success(), "{}", out(&login).1);
-    let view = std::process::Command::new(airlock_tests::require_tool("kubectl"))
-        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .output()
-        .unwrap();
-    assert!(view.status.success(), "{}", String::from_utf8_lossy(&view.stderr));
-    let parsed: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    let parsed = airlock_tests::kubectl_view(&kubeconfig);
     assert_eq!(parsed["current-context"], arm::CLUSTER);
     assert_eq!(parsed["users"][0]["user"]["token"], arm::USER_TOKEN);
     let docker_dir = server.data_dir.join("docker");

@@ -451,13 +451,7 @@ async fn login_configures_kubectl_skopeo_and_the_google_library() {
         ],
     );
     assert!(login.status.success(), "{}", out(&login).1);
-    let view = std::process::Command::new(airlock_tests::require_tool("kubectl"))
-        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .output()
-        .unwrap();
-    assert!(view.status.success(), "{}", String::from_utf8_lossy(&view.stderr));
-    let parsed: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    let parsed = airlock_tests::kubectl_view(&kubeconfig);
     assert_eq!(parsed["current-context"], format!("gke_{PROJECT}_{CLUSTER}"));
     assert_eq!(parsed["clusters"][0]["cluster"]["server"], "https://34.78.12.34");
     let token = parsed["users"][0]["user"]["token"].as_str().unwrap();
