@@ -20,7 +20,8 @@ pub fn local_input(
         .filter_map(|declared| {
             let path = match (declared.strip_prefix("~/"), declared.strip_prefix('$')) {
                 (Some(rest), _) => home.join(rest),
-                (_, Some(variable)) => Path::new(&env(variable)?).to_path_buf(),
+                // A list (KUBECONFIG=a:b) yields its first file, as the first one read wins.
+                (_, Some(variable)) => std::env::split_paths(&env(variable)?).find(|p| p.is_file())?,
                 _ => Path::new(declared).to_path_buf(),
             };
             std::fs::read(&path).ok().map(|contents| LocalFile { path: declared.clone(), contents })

@@ -37,7 +37,9 @@ fn lists_and_describes_the_built_in_types_without_a_server() {
 fn bad_arguments_are_explained() {
     let (ok, _, stderr) = airlock(&["connector", "describe-type", "nope"]);
     assert!(
-        !ok && stderr.contains("unknown built-in connector type `nope` (available: aws, azure, docker, gcp, oauth2)"),
+        !ok && stderr.contains(
+            "unknown built-in connector type `nope` (available: aws, azure, docker, gcp, kubernetes, oauth2)"
+        ),
         "{stderr}"
     );
     let (ok, _, stderr) = airlock(&["connector", "describe-type", "docker", "-a", "oauth"]);

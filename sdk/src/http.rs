@@ -7,7 +7,7 @@
 use crate::bindings::airlock::connector::http as raw;
 use crate::{ConnectorError, Result};
 
-pub use raw::{AwsSigning, CredentialUse, HttpError, JwtAssertion, Method, TemporaryAwsCredentials};
+pub use raw::{AwsSigning, CredentialUse, HttpError, JwtAssertion, Method, TemporaryAwsCredentials, TlsSettings};
 
 /// A request under construction.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub struct Request {
     inner: raw::Request,
     /// A bearer token the connector minted itself ([`Request::minted_bearer`]).
     token: Option<String>,
+    /// The instance's own TLS settings ([`Request::tls`]).
+    tls: Option<TlsSettings>,
 }
 
 impl Request {
@@ -23,6 +25,7 @@ impl Request {
         Request {
             inner: raw::Request { method, url: url.into(), headers: Vec::new(), body: Vec::new(), credential: None },
             token: None,
+            tls: None,
         }
     }
 
@@ -92,11 +95,24 @@ impl Request {
         self
     }
 
+    /// Use TLS settings from this instance's configuration (attribute and binding names): a
+    /// private CA, `insecure`, a client certificate whose key the host holds.
+    pub fn tls(mut self, settings: TlsSettings) -> Self {
+        self.tls = Some(settings);
+        self
+    }
+
     /// Send and wait for the whole response.
     pub fn send(self) -> Result<Response> {
-        match &self.token {
-            Some(token) => raw::send_with_token(&self.inner, token),
-            None => raw::send(&self.inner),
+        match (&self.token, &self.tls) {
+            (Some(_), Some(_)) => {
+                return Err(ConnectorError::InvalidConfig(
+                    "a request carries either a minted token or TLS settings, not both".into(),
+                ));
+            }
+            (Some(token), None) => raw::send_with_token(&self.inner, token),
+            (None, Some(tls)) => raw::send_tls(&self.inner, tls),
+            (None, None) => raw::send(&self.inner),
         }
         .map(Response)
         .map_err(ConnectorError::from)

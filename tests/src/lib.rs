@@ -9,6 +9,7 @@ pub mod entra;
 pub mod fixture_server;
 pub mod gcs;
 pub mod google;
+pub mod kubernetes;
 pub mod moto;
 pub mod oauth2;
 pub mod oci;

@@ -118,10 +118,17 @@ fn kubeconfig(credential: &IssuedCredential, path: Option<PathBuf>, connector: &
         None => home()?.join(format!(".kube/airlock-{connector}.config")),
     };
     let name = value(credential, "cluster_name")?;
+    let mut cluster = serde_json::json!({ "server": value(credential, "server")? });
+    if let Ok(ca) = value(credential, "certificate_authority") {
+        cluster["certificate-authority-data"] = kube_data(ca).into();
+    }
+    if value(credential, "insecure").is_ok_and(|v| v == "true") {
+        cluster["insecure-skip-tls-verify"] = true.into();
+    }
     let config = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": value(credential, "server")?, "certificate-authority-data": value(credential, "certificate_authority")?}}],
+        "clusters": [{"name": name, "cluster": cluster}],
         "users": [{"name": name, "user": kube_user(credential)?}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
@@ -182,15 +189,34 @@ fn azure(credential: &IssuedCredential, path: Option<PathBuf>, connector: &str) 
     Ok(())
 }
 
-/// A kubeconfig user: a bearer token, or a client certificate and key.
+/// A kubeconfig user: a bearer token, a client certificate and key (with or without a token),
+/// or a username and password.
 fn kube_user(credential: &IssuedCredential) -> anyhow::Result<serde_json::Value> {
+    let mut user = serde_json::Map::new();
     if let Ok(token) = value(credential, "token") {
-        return Ok(serde_json::json!({ "token": token }));
+        user.insert("token".into(), token.into());
     }
-    Ok(serde_json::json!({
-        "client-certificate-data": value(credential, "client_certificate")?,
-        "client-key-data": value(credential, "client_key")?,
-    }))
+    if let (Ok(certificate), Ok(key)) = (value(credential, "client_certificate"), value(credential, "client_key")) {
+        user.insert("client-certificate-data".into(), kube_data(certificate).into());
+        user.insert("client-key-data".into(), kube_data(key).into());
+    }
+    if let (Ok(username), Ok(password)) = (value(credential, "username"), value(credential, "password")) {
+        user.insert("username".into(), username.into());
+        user.insert("password".into(), password.into());
+    }
+    if user.is_empty() {
+        bail!("the issued kubernetes credential holds no token, client certificate or username and password");
+    }
+    Ok(user.into())
+}
+
+/// A kubeconfig `*-data` value (base64 PEM) from PEM or from data already in that form.
+fn kube_data(value: &str) -> String {
+    let value = value.trim();
+    match value.starts_with("-----BEGIN") {
+        true => base64::engine::general_purpose::STANDARD.encode(value),
+        false => value.to_string(),
+    }
 }
 
 fn value<'a>(credential: &'a IssuedCredential, name: &str) -> anyhow::Result<&'a str> {

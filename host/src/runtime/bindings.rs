@@ -3,7 +3,8 @@
 wasmtime::component::bindgen!({
     world: "connector",
     path: "../wit",
-    imports: { "airlock:connector/http.send": async, "airlock:connector/http.send-with-token": async },
+    imports: { "airlock:connector/http.send": async, "airlock:connector/http.send-with-token": async,
+               "airlock:connector/http.send-tls": async },
     exports: { default: async },
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema],
 });

@@ -1,7 +1,8 @@
 //! The host side of the imports a connector may use: config, log and HTTP.
 
-use super::bindings::airlock::connector::http::{self, HttpError, PresignRequest, Request, Response};
+use super::bindings::airlock::connector::http::{self, HttpError, PresignRequest, Request, Response, TlsSettings};
 use super::bindings::airlock::connector::{config, log, types};
+use super::outbound::Extras;
 use super::state::{CallState, truncate};
 use crate::credentials;
 use crate::egress::Origin;
@@ -56,11 +57,15 @@ impl log::Host for CallState {
 
 impl http::Host for CallState {
     async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        self.send_with(request, None).await
+        self.send_with(request, Extras::default()).await
     }
 
     async fn send_with_token(&mut self, request: Request, token: String) -> Result<Response, HttpError> {
-        self.send_with(request, Some(token)).await
+        self.send_with(request, Extras { token: Some(token), ..Default::default() }).await
+    }
+
+    async fn send_tls(&mut self, request: Request, tls: TlsSettings) -> Result<Response, HttpError> {
+        self.send_with(request, Extras { tls: Some(tls), ..Default::default() }).await
     }
 
     fn presign(&mut self, request: PresignRequest) -> Result<String, HttpError> {
@@ -108,10 +113,10 @@ impl http::Host for CallState {
 }
 
 impl CallState {
-    /// Send through the gate, with a bearer token the guest minted when given.
-    async fn send_with(&mut self, request: Request, token: Option<String>) -> Result<Response, HttpError> {
+    /// Send through the gate, with a minted bearer token or TLS settings when given.
+    async fn send_with(&mut self, request: Request, extras: Extras) -> Result<Response, HttpError> {
         let outbound = self.outbound.clone();
-        let result = outbound.send(&self.instance, &mut self.budget, request, token).await;
+        let result = outbound.send(&self.instance, &mut self.budget, request, extras).await;
         if let Err(HttpError::Denied(reason)) = &result {
             self.budget.denied(reason);
         }

@@ -13,6 +13,7 @@ pub mod outbound;
 mod pool;
 pub(crate) mod state;
 mod stderr;
+mod tls;
 
 pub use cache::CompileCache;
 pub use error::{CallError, LoadError};

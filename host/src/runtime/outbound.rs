@@ -2,9 +2,10 @@
 //! host only towards the origin the guest addressed, budgets enforced, and responses that echo a
 //! secret withheld.
 
-use super::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response};
+use super::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response, TlsSettings};
 use super::limits::LimitExceeded;
 use super::state::CallBudget;
+use super::tls::{ResolvedTls, TlsClients};
 use crate::credentials::{self, AppliedCredential, headers};
 use crate::egress::{AddressPolicy, GatedResolver, Origin};
 use crate::instance::{BindingUse, Instance};
@@ -23,6 +24,18 @@ const MIN_REFLECTION_LEN: usize = 8;
 pub struct Outbound {
     client: reqwest::Client,
     addresses: Arc<AddressPolicy>,
+    resolver: Arc<GatedResolver>,
+    /// Clients with an instance's own TLS settings (private CA, client certificate).
+    tls_clients: TlsClients,
+}
+
+/// What a guest's request carries besides the request itself.
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// A bearer token the guest minted itself, sent like a binding: to the first origin only.
+    pub token: Option<String>,
+    /// TLS settings for the first origin.
+    pub tls: Option<TlsSettings>,
 }
 
 impl Outbound {
@@ -30,25 +43,21 @@ impl Outbound {
     /// names to addresses (tests, split-horizon setups).
     pub fn new(addresses: AddressPolicy, dns_overrides: HashMap<String, Vec<IpAddr>>) -> Result<Self, reqwest::Error> {
         let addresses = Arc::new(addresses);
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GatedResolver::new(addresses.clone(), dns_overrides)))
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .user_agent(concat!("airlock/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Outbound { client, addresses })
+        let resolver = Arc::new(GatedResolver::new(addresses.clone(), dns_overrides));
+        let client = builder(&resolver).build()?;
+        Ok(Outbound { client, addresses, resolver, tls_clients: TlsClients::default() })
     }
 
-    /// Send a guest's request for `instance`, following redirects through the gate. `token` is
-    /// a bearer token the guest minted itself, sent like a binding: to the first origin only.
+    /// Send a guest's request for `instance`, following redirects through the gate. A minted
+    /// token and TLS settings in `extras` apply to the first origin only, like bindings.
     pub(crate) async fn send(
         &self,
         instance: &Instance,
         budget: &mut CallBudget,
         request: Request,
-        token: Option<String>,
+        extras: Extras,
     ) -> Result<Response, HttpError> {
+        let Extras { token, tls } = extras;
         if token.is_some() && request.credential.is_some() {
             return Err(HttpError::InvalidRequest(
                 "a request carries either a minted token or a credential binding, not both".into(),
@@ -61,6 +70,13 @@ impl Outbound {
             )));
         }
         let first = self.gate(instance, &url)?;
+        let tls = match &tls {
+            Some(settings) => {
+                let resolved = ResolvedTls::resolve(settings, instance, &first)?;
+                Some((self.tls_clients.client(&resolved, || builder(&self.resolver))?, resolved.key_binding))
+            }
+            None => None,
+        };
         let mut method = request.method;
         let mut body = request.body;
         for _hop in 0..=MAX_REDIRECTS {
@@ -71,7 +87,7 @@ impl Outbound {
             // After a 303 turned the request into a GET, body-borne credentials have nowhere to go.
             let body_gone = hop_body.is_empty()
                 && matches!(request.credential, Some(CredentialUse::BodyPlaceholder(_) | CredentialUse::Jwt(_)));
-            let applied = match (&request.credential, here == first && !body_gone) {
+            let mut applied = match (&request.credential, here == first && !body_gone) {
                 _ if here == first && token.is_some() => minted_bearer(token.as_deref().unwrap_or_default())?,
                 (Some(credential), true) => credentials::apply(
                     credential,
@@ -84,8 +100,15 @@ impl Outbound {
                 )?,
                 _ => AppliedCredential::default(),
             };
+            let client = match &tls {
+                Some((client, key_binding)) if here == first => {
+                    applied.bindings.extend(key_binding.iter().cloned());
+                    client
+                }
+                _ => &self.client,
+            };
             let (window, window_limit) = budget.host_call_window();
-            let exchange = self.exchange(budget, method, &url, &request.headers, &applied, hop_body);
+            let exchange = Self::exchange(client, budget, method, &url, &request.headers, &applied, hop_body);
             let outcome = tokio::time::timeout(window, exchange).await;
             if !applied.bindings.is_empty() {
                 let status = match &outcome {
@@ -140,7 +163,7 @@ impl Outbound {
 
     /// One HTTP exchange, reading the body within the response-bytes budget.
     async fn exchange(
-        &self,
+        client: &reqwest::Client,
         budget: &mut CallBudget,
         method: Method,
         url: &Url,
@@ -149,7 +172,7 @@ impl Outbound {
         body: Vec<u8>,
     ) -> Result<Response, HttpError> {
         let method = reqwest::Method::from_bytes(method_name(method).as_bytes()).expect("valid method");
-        let mut builder = self.client.request(method, url.clone());
+        let mut builder = client.request(method, url.clone());
         for (name, value) in headers.iter().chain(applied.headers.iter()) {
             builder = builder.header(name, value);
         }
@@ -175,6 +198,17 @@ impl Outbound {
         }
         Ok(Response { status, headers, body })
     }
+}
+
+/// The settings every outbound client shares: no proxy, no automatic redirects (each hop is
+/// gated), names resolved through the address policy.
+fn builder(resolver: &Arc<GatedResolver>) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(resolver.clone())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("airlock/", env!("CARGO_PKG_VERSION")))
 }
 
 /// The method's name on the wire.
@@ -247,7 +281,12 @@ fn transport_error(url: &Url, error: reqwest::Error) -> HttpError {
     } else {
         "failed talking to"
     };
-    let detail = error.source().map(|s| format!(": {s}")).unwrap_or_default();
+    // The innermost cause says what went wrong (a certificate error, a refused connection).
+    let mut innermost = error.source();
+    while let Some(next) = innermost.and_then(|c| c.source()) {
+        innermost = Some(next);
+    }
+    let detail = innermost.map(|s| format!(": {s}")).unwrap_or_default();
     HttpError::Connection(format!("{kind} `{origin}`{detail}"))
 }
 
