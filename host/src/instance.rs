@@ -2,7 +2,7 @@
 //! type's spec and split into non-secret config and credential bindings.
 
 use crate::credentials::Bindings;
-use crate::egress::{Allowlist, EgressPolicy, Origin, OriginPattern};
+use crate::egress::{Allowlist, EgressPolicy, Origin, OriginPattern, SshHost};
 use crate::runtime::bindings::{AttributeKind, AttributeSpec, AuthMethodSpec, ConnectorSpec};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -56,6 +56,9 @@ pub struct Instance {
     pub config: BTreeMap<String, String>,
     pub bindings: Bindings,
     pub egress: Allowlist,
+    /// Hosts this instance may reach over SSH: the `host[:port]` items of its egress list
+    /// attributes (empty when admin policy refuses config-named hosts).
+    pub ssh_hosts: Vec<SshHost>,
     /// Secrets the auth method hands to clients.
     pub releases: Vec<String>,
     /// Every use the host made of a binding during calls with this instance (for the audit).
@@ -85,6 +88,7 @@ impl Instance {
         let mut plain = BTreeMap::new();
         let mut secrets = BTreeMap::new();
         let mut config_origins = Vec::new();
+        let mut ssh_hosts = Vec::new();
         let mut attributes = config.attributes;
         if let Some(unknown) = attributes.keys().find(|k| !method.attributes.iter().any(|a| &a.name == *k)) {
             return Err(ConfigError::UnknownAttribute {
@@ -109,7 +113,20 @@ impl Instance {
                 Some(normalised) => SecretString::from(normalised),
                 None => value,
             };
-            if attr.egress && user_given {
+            if attr.egress && user_given && attr.kind == AttributeKind::TextList {
+                // A list names several hosts: `http(s)://` items are web origins, the rest SSH hosts.
+                for item in text_list(value.expose_secret()) {
+                    let invalid = |reason: String| ConfigError::InvalidValue {
+                        attribute: attr.name.clone(),
+                        kind: "list of hosts".into(),
+                        reason,
+                    };
+                    match item.contains("://") && !item.starts_with("ssh://") {
+                        true => config_origins.push(Origin::from_config_value(&item).map_err(invalid)?),
+                        false => ssh_hosts.push(SshHost::parse(&item).map_err(invalid)?),
+                    }
+                }
+            } else if attr.egress && user_given {
                 config_origins.push(Origin::from_config_value(value.expose_secret()).map_err(|reason| {
                     ConfigError::InvalidValue { attribute: attr.name.clone(), kind: "URL or host".into(), reason }
                 })?);
@@ -126,6 +143,7 @@ impl Instance {
             config: plain,
             bindings: Bindings::new(secrets, config_origins.clone()),
             egress: Allowlist::new(patterns(&spec.egress_hosts)?, policy, config_origins),
+            ssh_hosts: if policy.allow_config_hosts { ssh_hosts } else { Vec::new() },
             releases: method.releases_secrets.clone(),
             binding_uses: Mutex::default(),
             warnings: Mutex::default(),
@@ -141,6 +159,7 @@ impl Instance {
             config: BTreeMap::new(),
             bindings: Bindings::default(),
             egress: Allowlist::default(),
+            ssh_hosts: Vec::new(),
             releases: Vec::new(),
             binding_uses: Mutex::default(),
             warnings: Mutex::default(),
@@ -190,6 +209,14 @@ fn auth_method<'a>(spec: &'a ConnectorSpec, requested: Option<&str>) -> Result<&
 
 fn patterns(origins: &[String]) -> Result<Vec<OriginPattern>, ConfigError> {
     origins.iter().map(|o| OriginPattern::parse(o).map_err(ConfigError::InvalidSpec)).collect()
+}
+
+/// The items of a text-list value: a JSON array of strings, or comma-separated.
+fn text_list(value: &str) -> Vec<String> {
+    match serde_json::from_str::<Vec<String>>(value) {
+        Ok(items) => items,
+        Err(_) => value.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+    }
 }
 
 /// Check a value against its attribute's kind; a JSON value given as a JSON string or as base64

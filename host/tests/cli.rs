@@ -38,7 +38,7 @@ fn bad_arguments_are_explained() {
     let (ok, _, stderr) = airlock(&["connector", "describe-type", "nope"]);
     assert!(
         !ok && stderr.contains(
-            "unknown built-in connector type `nope` (available: aws, azure, docker, gcp, kubernetes, oauth2)"
+            "unknown built-in connector type `nope` (available: aws, azure, docker, gcp, hyperai, kubernetes, oauth2)"
         ),
         "{stderr}"
     );

@@ -56,6 +56,7 @@ pub mod http;
 pub mod log;
 pub mod resource_id;
 pub mod spec;
+pub mod ssh;
 pub mod time;
 
 pub use bindings::airlock::connector::types::{
@@ -115,7 +116,7 @@ pub fn listing(resource_type: &str, resource_ids: Vec<String>) -> ResourceListin
 pub mod prelude {
     pub use crate::{
         ClientCredential, ClientRequest, Connector, ConnectorError, ConnectorSpec, CredentialValue, ResourceListing,
-        Result, config, http, listing, log, resource_id, spec, time,
+        Result, config, http, listing, log, resource_id, spec, ssh, time,
     };
 }
 

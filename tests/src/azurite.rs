@@ -3,7 +3,6 @@
 //! (`azure-storage-blob`), which the tests also use with the SAS tokens the connector issues.
 
 use crate::require_tool;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
 /// Azurite's well-known development account and key.
@@ -22,7 +21,7 @@ pub struct Azurite {
 
 impl Azurite {
     pub fn start() -> Azurite {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::free_port();
         let child = Command::new(require_tool("azurite-blob"))
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args(["--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent"])

@@ -3,7 +3,6 @@
 //! library (`google-cloud-storage` for Python) to use issued tokens against it.
 
 use crate::require_tool;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
 pub const BUCKET: &str = "airlock-data";
@@ -18,7 +17,7 @@ pub struct Gcs {
 impl Gcs {
     /// Start the emulator and create the buckets (each with one object).
     pub fn start(project: &str) -> Gcs {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::free_port();
         let child = Command::new(require_tool("gcp-storage-emulator"))
             .args(["start", "--host", "127.0.0.1", "--port", &port.to_string(), "--in-memory", "-q"])
             .stdout(Stdio::null())

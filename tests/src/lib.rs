@@ -16,6 +16,7 @@ pub mod oci;
 pub mod probe;
 pub mod registry;
 pub mod server;
+pub mod sshd;
 
 use airlock::credentials::{IssuedCredential, ReleasePolicy};
 use airlock::egress::{AddressPolicy, EgressPolicy};
@@ -147,6 +148,11 @@ pub fn require_tool(name: &str) -> PathBuf {
     std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
         .unwrap_or_else(|| panic!("`{name}` is not installed; `.ci/run` installs it (see README)"))
+}
+
+/// A loopback port that is free right now (for a service a test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Wait until something listens on 127.0.0.1:`port` (a service a test just started).

@@ -2,7 +2,6 @@
 //! loopback port, started per test and stopped on drop.
 
 use crate::require_tool;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ impl Registry {
         let out = Command::new(htpasswd).args(["-Bbn", username, password]).output().unwrap();
         assert!(out.status.success(), "htpasswd failed");
         std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::free_port();
         let config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\n\
              http:\n  addr: 127.0.0.1:{port}\n  secret: airlock-test-secret\nauth:\n  htpasswd:\n    realm: airlock-test\n    path: {htpasswd}\n",

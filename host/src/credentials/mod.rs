@@ -78,6 +78,14 @@ impl Bindings {
         Ok(binding.value.expose_secret())
     }
 
+    /// The secret value of a binding the host uses itself, where the value travels nowhere: an
+    /// SSH private key authenticating to a host from the instance's own configuration (the
+    /// caller checks the destination), an SSH CA key signing a certificate.
+    pub fn for_host_use(&self, name: &str) -> Result<&str, BindingError> {
+        let binding = self.by_name.get(name).ok_or_else(|| BindingError::Unknown(name.into()))?;
+        Ok(binding.value.expose_secret())
+    }
+
     /// The value a reference (`name` or `name#field`) stands for in a request to `origin`:
     /// the binding, or one string field of a JSON binding, under [`Bindings::for_sending`]'s rules.
     pub fn field_for_sending(&self, reference: &str, origin: &Origin) -> Result<String, BindingError> {

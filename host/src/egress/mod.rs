@@ -8,10 +8,12 @@
 mod address;
 mod origin;
 mod resolver;
+mod ssh_host;
 
 pub use address::{AddressPolicy, DeniedAddress};
 pub use origin::{Origin, OriginPattern};
 pub use resolver::{GatedResolver, ResolvedToDenied};
+pub use ssh_host::SshHost;
 
 use url::Url;
 

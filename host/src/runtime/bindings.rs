@@ -4,7 +4,7 @@ wasmtime::component::bindgen!({
     world: "connector",
     path: "../wit",
     imports: { "airlock:connector/http.send": async, "airlock:connector/http.send-with-token": async,
-               "airlock:connector/http.send-tls": async },
+               "airlock:connector/http.send-tls": async, "airlock:connector/ssh.run": async },
     exports: { default: async },
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema],
 });

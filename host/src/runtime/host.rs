@@ -1,6 +1,7 @@
 //! The host side of the imports a connector may use: config, log and HTTP.
 
 use super::bindings::airlock::connector::http::{self, HttpError, PresignRequest, Request, Response, TlsSettings};
+use super::bindings::airlock::connector::ssh::{self, CommandOutput, SshError, SshTarget, UserCertificate};
 use super::bindings::airlock::connector::{config, log, types};
 use super::outbound::Extras;
 use super::state::{CallState, truncate};
@@ -109,6 +110,27 @@ impl http::Host for CallState {
             status: None,
         });
         Ok(signature)
+    }
+}
+
+impl ssh::Host for CallState {
+    async fn run(&mut self, target: SshTarget, command: Option<String>) -> Result<CommandOutput, SshError> {
+        let outbound = self.outbound.clone();
+        let result = super::ssh::run(&outbound, &self.instance, &mut self.budget, target, command).await;
+        if let Err(SshError::Denied(reason)) = &result {
+            self.budget.denied(reason);
+        }
+        result
+    }
+
+    fn issue_user_certificate(
+        &mut self,
+        ca_key: String,
+        principals: Vec<String>,
+        valid_seconds: u64,
+        key_id: String,
+    ) -> Result<UserCertificate, SshError> {
+        super::ssh::issue_user_certificate(&self.instance, &ca_key, &principals, valid_seconds, &key_id)
     }
 }
 

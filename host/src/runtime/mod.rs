@@ -11,6 +11,7 @@ pub mod limits;
 mod memory_audit;
 pub mod outbound;
 mod pool;
+mod ssh;
 pub(crate) mod state;
 mod stderr;
 mod tls;

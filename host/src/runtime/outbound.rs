@@ -3,6 +3,7 @@
 //! secret withheld.
 
 use super::bindings::airlock::connector::http::{CredentialUse, HttpError, Method, Request, Response, TlsSettings};
+use super::bindings::airlock::connector::ssh::SshError;
 use super::limits::LimitExceeded;
 use super::state::CallBudget;
 use super::tls::{ResolvedTls, TlsClients};
@@ -144,6 +145,25 @@ impl Outbound {
             return Ok(response);
         }
         Err(HttpError::Connection(format!("more than {MAX_REDIRECTS} redirects")))
+    }
+
+    /// The addresses `host` resolves to that the address policy allows, with `port` (for SSH,
+    /// which does not go through the HTTP client).
+    pub(crate) async fn resolve(&self, host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, SshError> {
+        use reqwest::dns::Resolve as _;
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            self.addresses.check(ip).map_err(|e| SshError::Denied(format!("`{host}`: {e}")))?;
+            return Ok(vec![std::net::SocketAddr::new(ip, port)]);
+        }
+        let name: reqwest::dns::Name =
+            host.parse().map_err(|_| SshError::InvalidRequest(format!("`{host}` is not a host name")))?;
+        match self.resolver.resolve(name).await {
+            Ok(addresses) => Ok(addresses.map(|a| std::net::SocketAddr::new(a.ip(), port)).collect()),
+            Err(e) if e.downcast_ref::<crate::egress::ResolvedToDenied>().is_some() => {
+                Err(SshError::Denied(e.to_string()))
+            }
+            Err(e) => Err(SshError::Connection(format!("cannot resolve `{host}`: {e}"))),
+        }
     }
 
     /// Check a URL against the instance's allowlist and, for IP literals, the address policy
