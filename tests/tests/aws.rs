@@ -254,7 +254,8 @@ async fn login_writes_an_aws_cli_profile_the_aws_cli_uses() {
     );
     assert!(register.status.success(), "{}", out(&register).1);
     assert!(out(&register).0.contains(&format!("s3://{BUCKET}")), "{}", out(&register).0);
-    let login = server.cli(ADMIN_TOKEN, &["connector", "login", "aws-dev", "-r", "s3-bucket", "--resource-id", BUCKET]);
+    let login = server
+        .cli(ADMIN_TOKEN, &["connector", "login", "--static", "aws-dev", "-r", "s3-bucket", "--resource-id", BUCKET]);
     assert!(login.status.success(), "{}", out(&login).1);
     let credentials = server.data_dir.join(".aws/credentials");
     use std::os::unix::fs::PermissionsExt;
@@ -305,7 +306,16 @@ async fn login_writes_a_kubeconfig_kubectl_reads() {
     let kubeconfig = server.data_dir.join("kube.config");
     let login = server.cli(
         ADMIN_TOKEN,
-        &["connector", "login", "eks", "--resource-id", CLUSTER, "--kubeconfig", kubeconfig.to_str().unwrap()],
+        &[
+            "connector",
+            "login",
+            "--static",
+            "eks",
+            "--resource-id",
+            CLUSTER,
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ],
     );
     assert!(login.status.success(), "{}", out(&login).1);
     let parsed = airlock_tests::kubectl_view(&kubeconfig);

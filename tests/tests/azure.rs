@@ -309,8 +309,10 @@ async fn login_writes_a_sas_url_the_azure_sdk_uses() {
     );
     assert!(register.status.success(), "{}", out(&register).1);
     assert!(out(&register).0.contains(&format!("az://{CONTAINER}")), "{}", out(&register).0);
-    let login =
-        server.cli(ADMIN_TOKEN, &["connector", "login", "blobs", "-r", "blob-container", "--resource-id", CONTAINER]);
+    let login = server.cli(
+        ADMIN_TOKEN,
+        &["connector", "login", "--static", "blobs", "-r", "blob-container", "--resource-id", CONTAINER],
+    );
     assert!(login.status.success(), "{}", out(&login).1);
     let file = server.data_dir.join(".config/airlock/azure/blobs.sas");
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
@@ -339,6 +341,7 @@ async fn login_writes_a_sas_url_the_azure_sdk_uses() {
         &[
             "connector",
             "login",
+            "--static",
             "az-sp",
             "-r",
             "kubernetes-cluster",
@@ -359,6 +362,7 @@ async fn login_writes_a_sas_url_the_azure_sdk_uses() {
         &[
             "connector",
             "login",
+            "--static",
             "az-sp",
             "-r",
             "docker-registry",

@@ -441,6 +441,7 @@ async fn login_configures_kubectl_skopeo_and_the_google_library() {
         &[
             "connector",
             "login",
+            "--static",
             "gcp-dev",
             "-r",
             "kubernetes-cluster",
@@ -464,6 +465,7 @@ async fn login_configures_kubectl_skopeo_and_the_google_library() {
         &[
             "connector",
             "login",
+            "--static",
             "gcp-dev",
             "-r",
             "docker-registry",
@@ -483,8 +485,8 @@ async fn login_configures_kubectl_skopeo_and_the_google_library() {
     assert!(skopeo.status.success(), "skopeo: {}", String::from_utf8_lossy(&skopeo.stderr));
     assert_eq!(String::from_utf8_lossy(&skopeo.stdout).trim(), "oauth2accesstoken");
 
-    let login =
-        server.cli(ADMIN_TOKEN, &["connector", "login", "gcp-dev", "-r", "gcs-bucket", "--resource-id", BUCKET]);
+    let login = server
+        .cli(ADMIN_TOKEN, &["connector", "login", "--static", "gcp-dev", "-r", "gcs-bucket", "--resource-id", BUCKET]);
     assert!(login.status.success(), "{}", out(&login).1);
     assert!(out(&login).1.contains("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"), "{}", out(&login).1);
     let token_file = server.data_dir.join(".config/airlock/gcp/gcp-dev.token");

@@ -358,8 +358,10 @@ async fn login_writes_a_kubeconfig_kubectl_uses_with_a_minted_token() {
     assert!(out(&register).0.contains(CLUSTER), "{}", out(&register).0);
 
     let kubeconfig = server.data_dir.join("kube/airlock.config");
-    let login = server
-        .cli(AIRLOCK_ADMIN, &["connector", "login", "k8s", "-r", RT, "--kubeconfig", kubeconfig.to_str().unwrap()]);
+    let login = server.cli(
+        AIRLOCK_ADMIN,
+        &["connector", "login", "--static", "k8s", "-r", RT, "--kubeconfig", kubeconfig.to_str().unwrap()],
+    );
     assert!(login.status.success(), "{}", out(&login).1);
     assert_eq!(std::fs::metadata(&kubeconfig).unwrap().permissions().mode() & 0o777, 0o600);
     let view = airlock_tests::kubectl_view(&kubeconfig);

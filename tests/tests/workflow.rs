@@ -119,7 +119,7 @@ fn workflow(store: StoreKind) {
     // login writes a docker config that skopeo uses.
     let skopeo = require_tool("skopeo");
     let docker_dir = dir.path().join("docker");
-    let login = cli(&["connector", "login", "reg", "--docker-config", docker_dir.to_str().unwrap()]);
+    let login = cli(&["connector", "login", "--static", "reg", "--docker-config", docker_dir.to_str().unwrap()]);
     assert!(login.status.success(), "{}", out(&login).1);
     let auth_file = docker_dir.join("config.json");
     use std::os::unix::fs::PermissionsExt;

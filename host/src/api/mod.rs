@@ -62,7 +62,7 @@ fn api_routes() -> OpenApiRouter<Arc<Service>> {
         .routes(routes!(routes::issue_client))
         .routes(routes!(routes::all_resources))
         .routes(routes!(routes::list_leases))
-        .routes(routes!(routes::revoke_lease))
+        .routes(routes!(routes::get_lease, routes::revoke_lease))
         .routes(routes!(routes::list_users, routes::create_user))
         .routes(routes!(routes::delete_user))
         .routes(routes!(routes::list_tokens, routes::create_token))

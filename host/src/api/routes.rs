@@ -304,6 +304,14 @@ pub async fn list_leases(State(s): Svc, Caller(a): Caller) -> Reply {
     ok(s.list_leases(&a).await?)
 }
 
+/// One lease: whether it was revoked and until when its credential is handed out.
+#[utoipa::path(get, path = "/api/v1/leases/{lease_id}", tag = "leases",
+    params(("lease_id" = String, Path, description = "Lease id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses((status = 200, body = LeaseRow), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
+pub async fn get_lease(State(s): Svc, Caller(a): Caller, PathText(lease): PathText) -> Reply {
+    ok(s.lease(&a, &lease).await?)
+}
+
 /// Revoke a lease so its credential is not handed out again.
 #[utoipa::path(delete, path = "/api/v1/leases/{lease_id}", tag = "leases",
     params(("lease_id" = String, Path, description = "Lease id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),

@@ -50,6 +50,11 @@ impl ServerArgs {
         )
     }
 
+    /// The server URL commands go to.
+    pub fn url(&self) -> String {
+        self.resolve().0.unwrap_or_else(|| "http://127.0.0.1:8900".into()).trim_end_matches('/').to_string()
+    }
+
     /// Whether a server has been configured anywhere.
     pub fn configured(&self) -> bool {
         self.resolve().0.is_some()
@@ -57,8 +62,8 @@ impl ServerArgs {
 
     /// A client for the configured (or default) server.
     pub fn client(&self) -> anyhow::Result<Client> {
-        let (url, token) = self.resolve();
-        let url = url.unwrap_or_else(|| "http://127.0.0.1:8900".into()).trim_end_matches('/').to_string();
+        let (_, token) = self.resolve();
+        let url = self.url();
         let token =
             token.ok_or_else(|| anyhow!("no API token: pass --token, set AIRLOCK_TOKEN or run `airlock configure`"))?;
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(180)).build()?;
@@ -74,6 +79,17 @@ pub struct Client {
 }
 
 impl Client {
+    /// The server's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A digest of the token (for cache keys; the token itself is never written).
+    pub fn token_digest(&self) -> String {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(self.token.as_bytes()))
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         self.send(self.http.get(self.endpoint(path))).await
     }

@@ -8,7 +8,7 @@ use crate::egress::EgressPolicy;
 use crate::instance::{ConnectorConfig, Instance};
 use crate::runtime::bindings::{ClientRequest, ConnectorSpec, ResourceListing};
 use crate::service::{ConnectorResources, ConnectorView, IssuedClient};
-use anyhow::{anyhow, bail};
+use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -309,7 +309,12 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
         }
         ConnectorCommand::Login { connector, scope, targets } => {
             let issued = issue(&server.client()?, &connector, &scope, None, false).await?;
-            login::configure(&connector, &issued.credential, targets)
+            let helper = login::Helper {
+                program: std::env::current_exe().context("cannot find the airlock executable")?,
+                url: server.url(),
+                connector,
+            };
+            login::configure(&helper, &issued.credential, targets)
         }
         ConnectorCommand::VerifyLocal { target, output } => {
             let (runtime, plugin, instance) = prepare_local(&target).await?;
@@ -345,7 +350,7 @@ async fn types(server: &ServerArgs) -> anyhow::Result<Vec<ConnectorSpec>> {
     Ok(embedded::load_all(&embedded::runtime("")?).await?.into_iter().map(|p| p.spec).collect())
 }
 
-async fn issue(
+pub(super) async fn issue(
     api: &super::client::Client,
     connector: &str,
     scope: &Scope,

@@ -4,9 +4,11 @@
 
 mod admin;
 mod attrs;
+mod cache;
 mod client;
 mod connector;
 mod embedded;
+mod helper;
 mod logging;
 mod login;
 mod output;
@@ -60,6 +62,15 @@ enum Command {
         #[command(flatten)]
         output: output::OutputArgs,
     },
+    /// Credential helpers local tools run (configured by `connector login`): AWS
+    /// credential_process, the kubectl exec plugin, the docker credential helper.
+    #[command(subcommand)]
+    Credential(helper::CredentialCommand),
+    /// Remove what `connector login` wrote and the cached credentials (one connector, or all).
+    Logout {
+        /// The connector [default: every connector logged in].
+        connector: Option<String>,
+    },
     /// Server maintenance that runs against the data directory directly.
     #[command(subcommand)]
     Admin(serve::AdminCommand),
@@ -67,7 +78,12 @@ enum Command {
 
 /// Run the CLI and map errors to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Run as `docker-credential-airlock <action>`: the docker credential helper.
+    if args.first().and_then(|a| std::path::Path::new(a).file_name()).is_some_and(|n| n == helper::DOCKER_HELPER) {
+        args.splice(0..1, ["airlock", "credential", "docker"].map(Into::into));
+    }
+    let cli = Cli::parse_from(args);
     logging::init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let server = cli.server;
@@ -81,6 +97,8 @@ pub fn main() -> ExitCode {
             Command::Token(command) => admin::token(command, &server).await,
             Command::Lease(command) => admin::lease(command, &server).await,
             Command::Audit { limit, output } => admin::audit(limit, output, &server).await,
+            Command::Credential(command) => helper::run(command, &server).await,
+            Command::Logout { connector } => login::logout(connector.as_deref()),
             Command::Admin(command) => serve::admin(command).await,
         }
     });

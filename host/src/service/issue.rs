@@ -165,17 +165,22 @@ impl Service {
         Ok(self.store.list_leases(user).await?)
     }
 
-    /// Revoke a lease so its credential is not handed out again.
-    pub async fn revoke_lease(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+    /// One lease (the caller's own, or any for admins): credential helpers ask whether the
+    /// credential they cached was revoked.
+    pub async fn lease(&self, actor: &Actor, id: &str) -> Result<LeaseRow, ServiceError> {
         if !crate::store::is_id(id) {
             return Err(not_found("lease", id));
         }
-        let lease = self
-            .store
+        self.store
             .get_lease(id)
             .await?
             .filter(|l| actor.is_admin() || l.user_id == actor.user.id)
-            .ok_or_else(|| not_found("lease", id))?;
+            .ok_or_else(|| not_found("lease", id))
+    }
+
+    /// Revoke a lease so its credential is not handed out again.
+    pub async fn revoke_lease(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+        let lease = self.lease(actor, id).await?;
         self.store.revoke_lease(&lease.id).await?;
         self.store.audit(actor.name(), "lease.revoke", &lease.id, "ok", "").await?;
         Ok(())
