@@ -13,6 +13,7 @@ pub mod cli;
 pub mod credentials;
 pub mod egress;
 pub mod instance;
+pub mod metrics;
 pub mod runtime;
 pub mod server;
 pub mod service;

@@ -34,6 +34,8 @@ pub fn router(service: Arc<Service>) -> Router {
     let doc = Arc::new(doc);
     router
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(routes::ready))
+        .route("/metrics", get(routes::metrics))
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(axum::middleware::from_fn(middleware::json_errors))

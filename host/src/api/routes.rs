@@ -304,6 +304,25 @@ pub async fn list_leases(State(s): Svc, Caller(a): Caller) -> Reply {
     ok(s.list_leases(&a).await?)
 }
 
+/// Readiness: 200 when the store answers, 503 otherwise (`/healthz` only says the process is up).
+pub async fn ready(State(s): Svc) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match s.ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "the store does not answer").into_response()
+        }
+    }
+}
+
+/// Prometheus metrics in the text exposition format (admins).
+pub async fn metrics(State(s): Svc, Caller(a): Caller) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let text = s.metrics(&a).await?;
+    Ok(([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}
+
 /// One lease: whether it was revoked and until when its credential is handed out.
 #[utoipa::path(get, path = "/api/v1/leases/{lease_id}", tag = "leases",
     params(("lease_id" = String, Path, description = "Lease id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),

@@ -14,6 +14,8 @@ use wasmtime::Store;
 pub(super) trait Export: Send + 'static {
     /// What the export returns on success.
     type Output: Serialize + Send + 'static;
+    /// The export's WIT name (a metrics label).
+    const NAME: &'static str;
 
     /// Call the export on a fresh instance.
     fn invoke<'a>(
@@ -28,6 +30,7 @@ pub(super) struct Describe;
 
 impl Export for Describe {
     type Output = ConnectorSpec;
+    const NAME: &'static str = "describe";
 
     async fn invoke(
         self,
@@ -46,6 +49,7 @@ pub(super) struct CanonicalResourceId {
 
 impl Export for CanonicalResourceId {
     type Output = String;
+    const NAME: &'static str = "canonical-resource-id";
 
     async fn invoke(
         self,
@@ -64,6 +68,7 @@ pub(super) struct Verify {
 
 impl Export for Verify {
     type Output = Vec<ResourceListing>;
+    const NAME: &'static str = "verify";
 
     async fn invoke(
         self,
@@ -79,6 +84,7 @@ pub(super) struct IssueClient(pub ClientRequest);
 
 impl Export for IssueClient {
     type Output = ClientCredential;
+    const NAME: &'static str = "issue-client";
 
     async fn invoke(
         self,
@@ -94,6 +100,7 @@ pub(super) struct AutoConfigure(pub AutoConfigureInput);
 
 impl Export for AutoConfigure {
     type Output = AutoConfiguration;
+    const NAME: &'static str = "auto-configure";
 
     async fn invoke(
         self,

@@ -271,7 +271,7 @@ impl Runtime {
         };
         let spun = task.spun.clone();
         let outcome = self.pool.run_offloading(task.run(export, max_result_bytes), spun).await;
-        match outcome {
+        let result = match outcome {
             Ok(Ok((value, call_warnings))) => {
                 instance.warn(call_warnings);
                 Ok(value)
@@ -279,7 +279,14 @@ impl Runtime {
             Ok(Err(e)) => Err(e),
             Err(e) if e.is_panic() => Err(CallError::Trap("the host task running the connector panicked".into())),
             Err(_) => Err(CallError::Trap("the call was cancelled".into())),
-        }
+        };
+        let (code, limit) = match &result {
+            Ok(_) => ("ok", None),
+            Err(CallError::Limit(l)) => ("limit-exceeded", Some(l.limit.to_string())),
+            Err(e) => (e.code(), None),
+        };
+        crate::metrics::plugin_call(&plugin.spec.connector_type, E::NAME, code, limit.as_deref());
+        result
     }
 }
 

@@ -109,8 +109,10 @@ impl Outbound {
                 _ => &self.client,
             };
             let (window, window_limit) = budget.host_call_window();
+            let started = std::time::Instant::now();
             let exchange = Self::exchange(client, budget, method, &url, &request.headers, &applied, hop_body);
             let outcome = tokio::time::timeout(window, exchange).await;
+            crate::metrics::upstream(&instance.connector_type, started);
             if !applied.bindings.is_empty() {
                 let status = match &outcome {
                     Ok(Ok(response)) => Some(response.status),

@@ -96,6 +96,7 @@ impl CallBudget {
 
     /// Record an egress denial; only the first few are kept, each cut to a bounded length.
     pub(crate) fn denied(&mut self, reason: &str) {
+        crate::metrics::egress_denied(reason);
         self.denial_count += 1;
         if self.denials.len() < MAX_DENIALS_KEPT {
             self.denials.push(truncate(reason, MAX_DENIAL_LEN));

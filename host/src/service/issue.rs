@@ -77,6 +77,7 @@ impl Service {
                         &format!("lease={} resource_type={resource_type}", lease.id),
                     )
                     .await?;
+                crate::metrics::issuance(&row.connector_type, "reused");
                 let issued =
                     IssuedClient { lease_id: lease.id, reused: true, lease_expires_at: lease.expires_at, credential };
                 return Ok(Warned { value: issued, warnings: Vec::new() });
@@ -119,6 +120,7 @@ impl Service {
         let mut credential = match result {
             Ok(credential) => credential,
             Err(e) => {
+                crate::metrics::issuance(&row.connector_type, "failed");
                 self.store.audit(actor.name(), "client.issue", &row.name, "failed", e.code()).await?;
                 return Err(e.into());
             }
@@ -155,6 +157,7 @@ impl Service {
                 &format!("lease={id} resource_type={}", lease.resource_type),
             )
             .await?;
+        crate::metrics::issuance(&row.connector_type, "minted");
         let issued = IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential };
         Ok(Warned { value: issued, warnings })
     }

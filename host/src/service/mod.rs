@@ -103,4 +103,16 @@ impl Service {
     pub fn store(&self) -> &Store {
         &self.store
     }
+
+    /// The Prometheus metrics text (admins).
+    pub async fn metrics(&self, actor: &Actor) -> Result<String, ServiceError> {
+        actor.check_admin("read the metrics")?;
+        Ok(crate::metrics::render(self.store.count_active_leases().await?))
+    }
+
+    /// Whether the store answers (readiness).
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        self.store.count_active_leases().await?;
+        Ok(())
+    }
 }

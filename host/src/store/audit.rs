@@ -111,7 +111,7 @@ impl Store {
         };
         let (done, committed) = oneshot::channel();
         self.audit.queue.send((row, done)).await.map_err(|_| anyhow::anyhow!("the audit writer stopped"))?;
-        committed
+        crate::metrics::store("audit", committed)
             .await
             .map_err(|_| anyhow::anyhow!("the audit writer stopped"))?
             .map_err(|e| anyhow::anyhow!("writing the audit log: {e}"))

@@ -190,13 +190,12 @@ impl Store {
             Lookup::Id(id) => ("id", id),
             Lookup::Name(name) => ("name", name),
         };
-        let rows: Vec<RecordWithSecret> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {columns}, s.name FROM connectors c LEFT JOIN secrets s ON s.connector_id = c.id
              WHERE c.{column} = $1 ORDER BY s.name"
-        ))
-        .bind(key)
-        .fetch_all(self.pool())
-        .await?;
+        );
+        let query = sqlx::query_as(&sql).bind(key).fetch_all(self.pool());
+        let rows: Vec<RecordWithSecret> = crate::metrics::store("get_connector", query).await?;
         let secrets = rows.iter().filter_map(|r| r.1.clone()).collect();
         Ok(rows.into_iter().next().map(|RecordWithSecret(row, _)| ConnectorRow { secrets, ..row }))
     }

@@ -48,36 +48,42 @@ fn lease(t: LeaseTuple) -> LeaseRow {
 
 impl Store {
     pub async fn insert_lease(&self, row: &LeaseRow) -> anyhow::Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(&row.id)
-        .bind(&row.connector_id)
-        .bind(&row.user_id)
-        .bind(&row.resource_type)
-        .bind(&row.resource_id)
-        .bind(&row.scope)
-        .bind(row.expires_at)
-        .bind(row.credential_expires_at)
-        .bind(row.revoked as i64)
-        .bind(&row.sealed.key_id)
-        .bind(&row.sealed.sealed)
-        .bind(row.created_at)
-        .execute(self.pool())
-        .await?;
+        let sql = format!("INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+        let insert = sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.connector_id)
+            .bind(&row.user_id)
+            .bind(&row.resource_type)
+            .bind(&row.resource_id)
+            .bind(&row.scope)
+            .bind(row.expires_at)
+            .bind(row.credential_expires_at)
+            .bind(row.revoked as i64)
+            .bind(&row.sealed.key_id)
+            .bind(&row.sealed.sealed)
+            .bind(row.created_at)
+            .execute(self.pool());
+        crate::metrics::store("insert_lease", insert).await?;
         Ok(())
     }
 
     /// The newest unrevoked lease for `scope` still valid at `valid_until`.
     pub async fn reusable_lease(&self, scope: &str, valid_until: i64) -> anyhow::Result<Option<LeaseRow>> {
-        let row: Option<LeaseTuple> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {COLUMNS} FROM leases WHERE scope = $1 AND revoked = 0 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1"
-        ))
-        .bind(scope)
-        .bind(valid_until)
-        .fetch_optional(self.pool())
-        .await?;
+        );
+        let query = sqlx::query_as(&sql).bind(scope).bind(valid_until).fetch_optional(self.pool());
+        let row: Option<LeaseTuple> = crate::metrics::store("reusable_lease", query).await?;
         Ok(row.map(lease))
+    }
+
+    /// How many leases are neither revoked nor expired.
+    pub async fn count_active_leases(&self) -> anyhow::Result<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM leases WHERE revoked = 0 AND expires_at > $1")
+            .bind(now())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(count)
     }
 
     /// Leases, newest first; only `user_id`'s when given.
