@@ -1,6 +1,6 @@
 //! The connector instance's non-secret configuration.
 
-use crate::bindings::airlock::connector::config as raw;
+use crate::host::config as raw;
 use crate::{ConnectorError, Result};
 
 /// The auth method this instance uses.

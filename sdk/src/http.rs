@@ -4,7 +4,7 @@
 //! host applies it (header injection, body placeholders, AWS SigV4, JWT assertions) only towards
 //! the hosts that binding may reach.
 
-use crate::bindings::airlock::connector::http as raw;
+use crate::host::http as raw;
 use crate::{ConnectorError, Result};
 
 pub use raw::{AwsSigning, CredentialUse, HttpError, JwtAssertion, Method, TemporaryAwsCredentials, TlsSettings};

@@ -36,6 +36,43 @@
 //!
 //! airlock_sdk::export_connector!(Echo);
 //! ```
+//!
+//! # Guide
+//!
+//! **The contract.** A connector exports `describe` (its [`ConnectorSpec`]: resource types with
+//! id formats, auth methods with typed attributes, expiry bounds, the secrets a method hands to
+//! clients, the origins it may always reach), `canonical-resource-id`, `verify`, `issue-client`
+//! and optionally `auto-configure` — the methods of [`Connector`], registered with
+//! [`export_connector!`]. What `describe` returns at install is what an admin approves: egress,
+//! bindings and releases are enforced from that approved spec, so a connector cannot widen them
+//! later.
+//!
+//! **Bindings.** Attributes built with [`spec::secret`] never enter the component. Name them in a
+//! request ([`http::Request::bearer`], [`http::Request::basic`], [`http::Request::body_placeholders`],
+//! [`http::Request::aws_sigv4`], [`http::Request::jwt`], [`http::Request::tls`] for a client
+//! certificate key, [`ssh::Target::new`] for an SSH key) and the host applies them, only towards
+//! the origins the binding may reach. A client credential refers to a long-lived secret with
+//! [`CredentialValue::Binding`]; the host fills it in only where admin policy releases it. Prefer
+//! minting a short-lived credential and returning it as [`CredentialValue::Secret`].
+//!
+//! **Egress.** Requests go to the origins in the spec's `egress_hosts` and the origins of
+//! attributes marked [`spec::AttributeBuilder::egress`] (an endpoint, a registry), and only to
+//! addresses the server's policy allows; a denial is [`ConnectorError::EgressDenied`].
+//!
+//! **Errors.** Return the [`ConnectorError`] kind that says what went wrong: `invalid-config`
+//! for bad input, `unauthorized` when the upstream refused the credentials, `not-found`,
+//! `upstream`, `unsupported`. [`http::Response::ok`] maps HTTP statuses. Never put a secret in
+//! a message; the host redacts what it knows, but only the connector knows what it minted.
+//!
+//! **Testing.** [`testing::MockHost`] runs connector code natively in `cargo test`: script the
+//! configuration, the bindings (by name) and HTTP responses, then assert the requests and the
+//! credential uses the connector asked for. `airlock plugin new <name>` writes a crate with such
+//! tests.
+//!
+//! **Publishing.** `cargo build --release --target wasm32-wasip2` builds the component; sign it
+//! with `wasmsign2` for servers that require signatures, and `airlock plugin push <file>
+//! <registry>/<repo>:<tag>` publishes it as a Wasm OCI artifact that `airlock plugin install`
+//! pulls.
 
 #![deny(missing_docs)]
 
@@ -52,11 +89,14 @@ pub mod bindings {
 }
 
 pub mod config;
+mod host;
 pub mod http;
 pub mod log;
 pub mod resource_id;
 pub mod spec;
 pub mod ssh;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod time;
 
 pub use bindings::airlock::connector::types::{

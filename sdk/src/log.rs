@@ -1,6 +1,6 @@
 //! Logging into the host's log.
 
-use crate::bindings::airlock::connector::log::{self as raw, Level};
+use crate::host::log::{self as raw, Level};
 
 /// Log at debug level.
 pub fn debug(message: impl AsRef<str>) {

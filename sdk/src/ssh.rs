@@ -2,7 +2,7 @@
 //! checks the server's host key against the admin's pinned keys, authenticates with the key
 //! (which never enters the component) and runs only the command asked for.
 
-use crate::bindings::airlock::connector::ssh as raw;
+use crate::host::ssh as raw;
 use crate::{ConnectorError, Result};
 
 pub use raw::{CommandOutput, SshError, SshTarget, UserCertificate};

@@ -94,6 +94,15 @@ pub fn guest_component(name: &str) -> Vec<u8> {
     std::fs::read(path).expect("the guest was built by build.rs")
 }
 
+/// `wasm` signed with `key` (a wasmsign2 signature section).
+pub fn sign_component(wasm: &[u8], key: &wasmsign2::KeyPair) -> Vec<u8> {
+    let module = wasmsign2::Module::deserialize(&mut std::io::Cursor::new(wasm)).unwrap();
+    let signed = key.sk.sign(module, None).unwrap();
+    let mut bytes = Vec::new();
+    signed.serialize(&mut bytes).unwrap();
+    bytes
+}
+
 /// The probe guest component: tries every escape the sandbox must stop.
 pub fn probe_component() -> Vec<u8> {
     guest_component("probe")

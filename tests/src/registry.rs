@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 pub struct Registry {
     pub host: String,
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Registry {
@@ -42,7 +42,13 @@ impl Registry {
             assert!(Instant::now() < deadline, "docker-registry did not start on {host}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Registry { host, child, _dir: dir }
+        Registry { host, child, dir }
+    }
+
+    /// The file a blob is stored in (to tamper with it in a test).
+    pub fn blob_file(&self, digest: &str) -> std::path::PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
     }
 
     /// `http://127.0.0.1:<port>`.

@@ -2,18 +2,9 @@
 //! manifest is shown, it is pinned by SHA-256, and signed components are verified against
 //! trusted publisher keys.
 
-use airlock_tests::probe_component;
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, out};
+use airlock_tests::{probe_component, sign_component as sign};
 use serde_json::json;
-use std::io::Cursor;
-
-fn sign(wasm: &[u8], key: &wasmsign2::KeyPair) -> Vec<u8> {
-    let module = wasmsign2::Module::deserialize(&mut Cursor::new(wasm)).unwrap();
-    let signed = key.sk.sign(module, None).unwrap();
-    let mut bytes = Vec::new();
-    signed.serialize(&mut bytes).unwrap();
-    bytes
-}
 
 #[tokio::test]
 async fn an_uploaded_plugin_waits_for_approval_and_is_removable() {

@@ -96,27 +96,38 @@ pub async fn describe_plugin(State(s): Svc, Caller(a): Caller, PathText(connecto
     ok(s.describe_plugin(&a, &connector_type).await?)
 }
 
+/// Where an uploaded component came from.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSource {
+    /// The OCI reference the CLI pulled the component from (`registry/repo:tag`).
+    #[param(max_length = 512, pattern = "^[!-~]{1,512}$")]
+    pub source: Option<String>,
+}
+
 /// Upload a connector component (admins); a new type waits for approval.
-#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins",
+#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", params(PluginSource),
     request_body(content((WasmUpload = "application/wasm"), (WasmUpload = "application/octet-stream"))),
     responses((status = 201, body = PluginView), (status = "default", body = ErrorBody)))]
-pub async fn install_plugin(State(s): Svc, Caller(a): Caller, body: Bytes) -> Reply {
-    created(s.install_plugin(&a, &body, None).await?)
+pub async fn install_plugin(State(s): Svc, Caller(a): Caller, Params(q): Params<PluginSource>, body: Bytes) -> Reply {
+    created(s.install_plugin(&a, &body, None, q.source.as_deref()).await?)
 }
 
 /// Replace the component of a type (admins); it needs approval again. A component of another
 /// type is refused and changes nothing.
 #[utoipa::path(put, path = "/api/v1/plugins/{connector_type}", tag = "plugins",
-    params(("connector_type" = String, Path, pattern = "^[A-Za-z0-9-]{1,64}$")),
+    params(("connector_type" = String, Path, pattern = "^[A-Za-z0-9-]{1,64}$"), PluginSource),
     request_body(content((WasmUpload = "application/wasm"), (WasmUpload = "application/octet-stream"))),
     responses((status = 200, body = PluginView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 pub async fn replace_plugin(
     State(s): Svc,
     Caller(a): Caller,
     PathText(connector_type): PathText,
+    Params(q): Params<PluginSource>,
     body: Bytes,
 ) -> Reply {
-    ok(s.install_plugin(&a, &body, Some(&connector_type)).await?)
+    ok(s.install_plugin(&a, &body, Some(&connector_type), q.source.as_deref()).await?)
 }
 
 /// Approve a plugin's manifest (admins).

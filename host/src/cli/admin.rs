@@ -1,7 +1,7 @@
 //! `airlock plugin|user|token|lease|audit ...`: administration through the server.
 
-use super::client::ServerArgs;
-use super::output;
+use super::client::{Client, ServerArgs};
+use super::{oci, output, scaffold};
 use crate::service::{NewToken, PluginView};
 use crate::store::{AuditRow, LeaseRow, Role, TokenRow, UserRow};
 use anyhow::Context;
@@ -10,14 +10,41 @@ use serde_json::json;
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Upload a connector component; it waits for approval.
+    /// Install a connector component from a `.wasm` file or an OCI registry
+    /// (`registry/repo:tag` or `@sha256:…`, pulled and checked by the CLI); it waits for approval.
     Install {
-        file: std::path::PathBuf,
+        /// A `.wasm` file, or an OCI reference when no such file exists.
+        source: String,
         /// Replace the installed component of the same type.
         #[arg(long)]
         replace: bool,
         #[command(flatten)]
+        registry: oci::RegistryArgs,
+        #[command(flatten)]
         output: output::OutputArgs,
+    },
+    /// Write a new connector crate (one resource type, one auth method, tests on the SDK's
+    /// test kit) to start a plugin from.
+    New(scaffold::NewArgs),
+    /// Push a component to an OCI registry as a Wasm artifact (`registry/repo:tag`).
+    Push {
+        file: std::path::PathBuf,
+        reference: String,
+        #[command(flatten)]
+        registry: oci::RegistryArgs,
+    },
+    /// Compare installed plugins pulled from a registry with what their tags point at now.
+    Outdated {
+        #[command(flatten)]
+        registry: oci::RegistryArgs,
+        #[command(flatten)]
+        output: output::OutputArgs,
+    },
+    /// Pull a plugin's tag again and replace it if it changed (it then needs approval again).
+    Update {
+        connector_type: String,
+        #[command(flatten)]
+        registry: oci::RegistryArgs,
     },
     /// List installed plugins.
     List {
@@ -84,24 +111,73 @@ pub enum LeaseCommand {
 }
 
 pub async fn plugin(command: PluginCommand, server: &ServerArgs) -> anyhow::Result<()> {
+    if let PluginCommand::Push { file, reference, registry } = &command {
+        let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let target = oci::reference(reference)?;
+        let api = registry.registry_connector.as_ref().map(|_| server.client()).transpose()?;
+        let url = oci::push(api.as_ref(), wasm, &target, registry).await?;
+        eprintln!("Pushed `{target}` ({url}).");
+        return Ok(());
+    }
+    if let PluginCommand::New(args) = &command {
+        let dir = scaffold::create(args)?;
+        eprintln!(
+            "Created the `{}` connector crate in {}: `cargo test` runs its tests, `cargo build --release --target wasm32-wasip2` builds the component.",
+            args.name,
+            dir.display()
+        );
+        return Ok(());
+    }
     let api = server.client()?;
     match command {
-        PluginCommand::Install { file, replace, output } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let view: PluginView = match replace {
-                true => {
-                    let installed: Vec<PluginView> = api.get("/plugins").await?;
-                    let current = installed.iter().map(|p| p.connector_type.clone()).collect::<Vec<_>>();
-                    let target = probe_type(&bytes, &current).await?;
-                    api.put_bytes(&format!("/plugins/{target}"), bytes, true).await?
+        PluginCommand::Push { .. } | PluginCommand::New(_) => unreachable!("handled above"),
+        PluginCommand::Install { source, replace, registry, output } => {
+            let (bytes, from) = match std::path::Path::new(&source).is_file() {
+                true => (std::fs::read(&source).with_context(|| format!("reading {source}"))?, None),
+                false => {
+                    let reference = oci::reference(&source)?;
+                    let pulled = oci::pull(Some(&api), &reference, &registry).await?;
+                    eprintln!("Pulled `{reference}` ({}).", pulled.digest);
+                    (pulled.wasm, Some(reference.whole()))
                 }
-                false => api.put_bytes("/plugins", bytes, false).await?,
             };
+            let view = upload(&api, bytes, replace, from.as_deref()).await?;
             eprintln!(
                 "Installed `{}`; approve it with `airlock plugin approve {}`.",
                 view.connector_type, view.connector_type
             );
             output.print(&view, || output::plugin_table(&view))
+        }
+        PluginCommand::Outdated { registry, output } => {
+            let plugins: Vec<PluginView> = api.get("/plugins").await?;
+            let mut rows = Vec::new();
+            for plugin in plugins.iter().filter(|p| p.source.is_some()) {
+                let source = plugin.source.as_deref().unwrap_or_default();
+                let installed = format!("sha256:{}", plugin.sha256);
+                let (available, status) =
+                    match oci::current_digest(Some(&api), &oci::reference(source)?, &registry).await {
+                        Ok(digest) if digest == installed => (digest, "up to date".to_string()),
+                        Ok(digest) => (digest, "update available".to_string()),
+                        Err(e) => (String::new(), format!("{e:#}")),
+                    };
+                rows.push(json!({"connector_type": plugin.connector_type, "source": source, "installed": installed, "available": available, "status": status}));
+            }
+            output.print(&rows, || output::outdated_table(&rows))
+        }
+        PluginCommand::Update { connector_type, registry } => {
+            let current: PluginView = api.get(&format!("/plugins/{connector_type}")).await?;
+            let source = current.source.context(format!("`{connector_type}` was not installed from a registry"))?;
+            let pulled = oci::pull(Some(&api), &oci::reference(&source)?, &registry).await?;
+            if pulled.digest == format!("sha256:{}", current.sha256) {
+                eprintln!("`{connector_type}` is up to date ({}).", pulled.digest);
+                return Ok(());
+            }
+            let view = upload(&api, pulled.wasm, true, Some(&source)).await?;
+            eprintln!(
+                "Updated `{}` to {}; it needs approval again: `airlock plugin approve {}`.",
+                view.connector_type, pulled.digest, view.connector_type
+            );
+            Ok(())
         }
         PluginCommand::List { output } => {
             let plugins: Vec<PluginView> = api.get("/plugins").await?;
@@ -122,6 +198,21 @@ pub async fn plugin(command: PluginCommand, server: &ServerArgs) -> anyhow::Resu
             Ok(())
         }
     }
+}
+
+/// Upload a component (a new type, or replacing the installed one of its type), recording
+/// the OCI reference it came from.
+async fn upload(api: &Client, bytes: Vec<u8>, replace: bool, source: Option<&str>) -> anyhow::Result<PluginView> {
+    let query = source
+        .map(|s| format!("?source={}", form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()))
+        .unwrap_or_default();
+    if !replace {
+        return api.put_bytes(&format!("/plugins{query}"), bytes, false).await;
+    }
+    let installed: Vec<PluginView> = api.get("/plugins").await?;
+    let current = installed.iter().map(|p| p.connector_type.clone()).collect::<Vec<_>>();
+    let target = probe_type(&bytes, &current).await?;
+    api.put_bytes(&format!("/plugins/{target}{query}"), bytes, true).await
 }
 
 /// The connector type a component declares (read by running its `describe` locally).

@@ -11,8 +11,10 @@ mod embedded;
 mod helper;
 mod logging;
 mod login;
+mod oci;
 mod output;
 mod prompt;
+mod scaffold;
 mod serve;
 
 use clap::{Parser, Subcommand};

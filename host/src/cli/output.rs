@@ -298,6 +298,22 @@ pub fn plugins_table(plugins: &[PluginView]) -> String {
     t.to_string()
 }
 
+/// `plugin outdated`: installed digests against what the tags point at now.
+pub fn outdated_table(rows: &[serde_json::Value]) -> String {
+    let mut t = table(&["TYPE", "SOURCE", "INSTALLED", "AVAILABLE", "STATUS"]);
+    let short = |v: &serde_json::Value| v.as_str().unwrap_or_default().chars().take(19).collect::<String>();
+    for row in rows {
+        t.add_row(vec![
+            row["connector_type"].as_str().unwrap_or_default().to_string(),
+            row["source"].as_str().unwrap_or_default().to_string(),
+            short(&row["installed"]),
+            short(&row["available"]),
+            row["status"].as_str().unwrap_or_default().to_string(),
+        ]);
+    }
+    t.to_string()
+}
+
 /// `plugin describe`: the manifest an admin reviews.
 pub fn plugin_table(p: &PluginView) -> String {
     let mut t = table(&["PROPERTY", "VALUE"]);
@@ -307,6 +323,7 @@ pub fn plugin_table(p: &PluginView) -> String {
         ("TYPE", p.connector_type.clone()),
         ("NAME", p.name.clone()),
         ("SHA-256", p.sha256.clone()),
+        ("SOURCE", p.source.clone().unwrap_or_else(|| "uploaded file".into())),
         ("BUILT-IN", yes_no(p.builtin).to_string()),
         ("APPROVED", yes_no(p.approved).to_string()),
         ("SIGNER", p.signer.clone().unwrap_or_else(|| "unsigned".into())),

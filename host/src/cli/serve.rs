@@ -30,7 +30,7 @@ pub struct ServeArgs {
     #[arg(long, env = "AIRLOCK_TRUSTED_KEYS")]
     trusted_keys: Option<PathBuf>,
     /// Refuse unsigned plugin uploads.
-    #[arg(long)]
+    #[arg(long, env = "AIRLOCK_REQUIRE_SIGNED_PLUGINS")]
     require_signed_plugins: bool,
     /// Narrow every plugin's declared egress to these origins (comma-separated
     /// `scheme://host[:port]`, `*.` wildcards).

@@ -41,6 +41,8 @@ pub struct PluginView {
     #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub releases_secrets: Vec<(String, Vec<String>)>,
     pub installed_by: Option<String>,
+    /// The OCI reference the component was pulled from (`registry/repo:tag`), if any.
+    pub source: Option<String>,
     pub updated_at: i64,
     pub spec: ConnectorSpec,
 }
@@ -64,6 +66,7 @@ impl PluginView {
                 .map(|m| (m.auth_method.clone(), m.releases_secrets.clone()))
                 .collect(),
             installed_by: row.installed_by.clone(),
+            source: row.source.clone(),
             updated_at: row.updated_at,
             spec,
         }
@@ -100,6 +103,7 @@ impl Service {
                 approved: true,
                 signer: None,
                 installed_by: None,
+                source: None,
                 created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
                 updated_at: now(),
             };
@@ -192,8 +196,12 @@ impl Service {
         actor: &Actor,
         wasm: &[u8],
         replacing: Option<&str>,
+        source: Option<&str>,
     ) -> Result<PluginView, ServiceError> {
         actor.check_admin("install plugins")?;
+        if let Some(source) = source {
+            check_source(source)?;
+        }
         self.ensure_builtin_plugins().await?;
         let signer = self.check_signature(wasm)?;
         let plugin = self.runtime.load(wasm).await?;
@@ -220,12 +228,19 @@ impl Service {
             approved: false,
             signer,
             installed_by: Some(actor.name().into()),
+            source: source.map(str::to_string),
             created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
             updated_at: now(),
         };
         self.store.put_plugin(&row).await?;
         self.store
-            .audit(actor.name(), "plugin.install", &connector_type, "ok", &format!("sha256={}", row.sha256))
+            .audit(
+                actor.name(),
+                "plugin.install",
+                &connector_type,
+                "ok",
+                &format!("sha256={}{}", row.sha256, source.map(|s| format!(" source={s}")).unwrap_or_default()),
+            )
             .await?;
         let view = PluginView::of(&row, plugin.spec.clone());
         self.plugins.lock().unwrap().insert(row.sha256, Arc::new(plugin));
@@ -287,4 +302,12 @@ impl Service {
             )),
         }
     }
+}
+
+/// An OCI reference as the CLI records it: printable, no spaces, at most 512 characters.
+fn check_source(source: &str) -> Result<(), ServiceError> {
+    if source.is_empty() || source.len() > 512 || !source.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ServiceError::Invalid("`source` must be an OCI reference such as registry/repo:tag".into()));
+    }
+    Ok(())
 }

@@ -15,11 +15,13 @@ pub struct PluginRow {
     pub approved: bool,
     pub signer: Option<String>,
     pub installed_by: Option<String>,
+    /// The OCI reference it was pulled from (`registry/repo:tag`), if any.
+    pub source: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-type PluginTuple = (String, String, String, String, i64, i64, Option<String>, Option<String>, i64, i64);
+type PluginTuple = (String, String, String, String, i64, i64, Option<String>, Option<String>, i64, i64, Option<String>);
 
 fn plugin(t: PluginTuple) -> anyhow::Result<PluginRow> {
     Ok(PluginRow {
@@ -33,19 +35,20 @@ fn plugin(t: PluginTuple) -> anyhow::Result<PluginRow> {
         installed_by: t.7,
         created_at: t.8,
         updated_at: t.9,
+        source: t.10,
     })
 }
 
 const COLUMNS: &str =
-    "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, updated_at";
+    "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, updated_at, source";
 
 impl Store {
     /// Insert or replace the plugin for its connector type.
     pub async fn put_plugin(&self, row: &PluginRow) -> anyhow::Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (connector_type) DO UPDATE SET sha256 = $2, component = $3, spec = $4, builtin = $5,
-             approved = $6, signer = $7, installed_by = $8, updated_at = $10"
+             approved = $6, signer = $7, installed_by = $8, updated_at = $10, source = $11"
         ))
         .bind(&row.connector_type)
         .bind(&row.sha256)
@@ -57,6 +60,7 @@ impl Store {
         .bind(&row.installed_by)
         .bind(row.created_at)
         .bind(now())
+        .bind(&row.source)
         .execute(self.pool())
         .await?;
         Ok(())
