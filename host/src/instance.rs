@@ -59,6 +59,8 @@ pub struct Instance {
     /// Hosts this instance may reach over SSH: the `host[:port]` items of its egress list
     /// attributes (empty when admin policy refuses config-named hosts).
     pub ssh_hosts: Vec<SshHost>,
+    /// Names of the auth method's boolean attributes (what [`Instance::flag`] may read).
+    flags: Vec<String>,
     /// Secrets the auth method hands to clients.
     pub releases: Vec<String>,
     /// Every use the host made of a binding during calls with this instance (for the audit).
@@ -144,6 +146,12 @@ impl Instance {
             bindings: Bindings::new(secrets, config_origins.clone()),
             egress: Allowlist::new(patterns(&spec.egress_hosts)?, policy, config_origins),
             ssh_hosts: if policy.allow_config_hosts { ssh_hosts } else { Vec::new() },
+            flags: method
+                .attributes
+                .iter()
+                .filter(|a| a.kind == AttributeKind::Boolean)
+                .map(|a| a.name.clone())
+                .collect(),
             releases: method.releases_secrets.clone(),
             binding_uses: Mutex::default(),
             warnings: Mutex::default(),
@@ -160,10 +168,22 @@ impl Instance {
             bindings: Bindings::default(),
             egress: Allowlist::default(),
             ssh_hosts: Vec::new(),
+            flags: Vec::new(),
             releases: Vec::new(),
             binding_uses: Mutex::default(),
             warnings: Mutex::default(),
         }
+    }
+
+    /// Whether `name` is a boolean attribute of this instance's auth method set to true (`true`,
+    /// `1`, `yes`). Switches that weaken a check (`insecure`, unknown SSH host keys) are read only
+    /// this way, so a connector cannot point them at some other attribute.
+    pub fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+            && self
+                .config
+                .get(name)
+                .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
     }
 
     /// The secret attribute names of `spec`'s auth method `auth_method`.
@@ -273,5 +293,58 @@ fn json_document(value: &str) -> Result<Option<String>, String> {
                 .map(|_| Some(decoded))
                 .map_err(|e| format!("base64-decoded, but not JSON ({})", position(e)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::bindings::{AttributeSpec, AuthMethodSpec};
+
+    fn attribute(name: &str, kind: AttributeKind) -> AttributeSpec {
+        AttributeSpec {
+            name: name.into(),
+            description: String::new(),
+            kind,
+            secret: false,
+            required: false,
+            default_value: None,
+            secret_hosts: Vec::new(),
+            egress: false,
+        }
+    }
+
+    #[test]
+    fn a_flag_is_read_from_a_declared_boolean_only() {
+        let method = AuthMethodSpec {
+            auth_method: "m".into(),
+            name: "m".into(),
+            description: String::new(),
+            attributes: vec![
+                attribute("insecure", AttributeKind::Boolean),
+                attribute("retries", AttributeKind::Integer),
+            ],
+            expiration: None,
+            releases_secrets: Vec::new(),
+        };
+        let spec = ConnectorSpec {
+            connector_type: "t".into(),
+            name: "t".into(),
+            description: String::new(),
+            emoji: String::new(),
+            logo_url: None,
+            docs_url: None,
+            resource_types: Vec::new(),
+            auth_methods: vec![method],
+            supports_auto_configuration: false,
+            auto_configure_files: Vec::new(),
+            auto_configure_env: Vec::new(),
+            egress_hosts: Vec::new(),
+        };
+        let config = ConnectorConfig::new(Some("m"), [("insecure", "yes"), ("retries", "1")]);
+        let instance = Instance::prepare(&spec, config, &EgressPolicy::default()).unwrap();
+        assert!(instance.flag("insecure"));
+        assert!(!instance.flag("retries"), "an integer attribute set to 1 is not a switch");
+        assert!(!instance.flag("missing"));
     }
 }

@@ -140,12 +140,13 @@ pub fn upstream(connector_type: &str, started: Instant) {
 
 /// An egress denial, classified from the gate's reason.
 pub fn egress_denied(reason: &str) {
+    // Address denials name the setting that allows the range; the others are about origins.
     let kind = if reason.contains("redirect") {
         "redirect"
-    } else if reason.contains("allowlist") || reason.contains("admin policy") || reason.contains("configured hosts") {
-        "origin"
-    } else {
+    } else if reason.contains("AIRLOCK_EGRESS_ALLOW_CIDRS") {
         "address"
+    } else {
+        "origin"
     };
     METRICS.egress_denials.get_or_create(&DenialKind { kind: kind.into() }).inc();
 }

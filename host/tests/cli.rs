@@ -82,3 +82,37 @@ fn configure_saves_the_server_and_token_privately() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the Airlock server at http://127.0.0.1:9"));
 }
+
+/// A token configured for one server is not sent to another: the URL a credential helper pins
+/// (`--url`) differs from `AIRLOCK_URL`, so `AIRLOCK_TOKEN` is withheld.
+#[test]
+fn a_token_is_not_sent_to_a_server_it_was_not_configured_for() {
+    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["--url", "http://127.0.0.1:9", "lease", "list"])
+        .env("AIRLOCK_URL", "http://airlock.internal:8900")
+        .env("AIRLOCK_TOKEN", "a-token-for-airlock-internal")
+        .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("no API token"), "{stderr}");
+}
+
+/// With a configured server that cannot be reached, `list-types` falls back to the built-in
+/// types and says why.
+#[test]
+fn list_types_falls_back_to_the_built_in_types_when_the_server_is_down() {
+    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["connector", "list-types"])
+        .env("AIRLOCK_URL", "http://127.0.0.1:9")
+        .env("AIRLOCK_TOKEN", "a-token-for-a-server-that-is-down")
+        .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("kubernetes-cluster"), "{stdout}");
+    assert!(stderr.contains("cannot reach the Airlock server") && stderr.contains("built-in"), "{stderr}");
+}

@@ -27,3 +27,18 @@ pub fn entries() -> Vec<(String, String)> {
 pub fn has_binding(name: &str) -> bool {
     raw::bindings().iter().any(|b| b == name)
 }
+
+/// The items of a text-list attribute (a JSON array of strings, or comma-separated); empty when
+/// it is not set.
+pub fn list(name: &str) -> Vec<String> {
+    let Some(value) = raw::get(name) else { return Vec::new() };
+    match serde_json::from_str::<Vec<String>>(&value) {
+        Ok(items) => items,
+        Err(_) => value.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+    }
+}
+
+/// Whether a boolean attribute is set to true (`true`, `1` or `yes`, as the host accepts them).
+pub fn flag(name: &str) -> bool {
+    raw::get(name).is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+}

@@ -174,11 +174,7 @@ fn check_resource_type(rt: &str) -> Result<()> {
 
 /// The configured hosts.
 fn hostnames() -> Result<Vec<String>> {
-    let value = config::require("hostnames")?;
-    let hosts: Vec<String> = match serde_json::from_str::<Vec<String>>(&value) {
-        Ok(list) => list,
-        Err(_) => value.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-    };
+    let hosts = config::list("hostnames");
     if hosts.is_empty() {
         return Err(ConnectorError::InvalidConfig("`hostnames` lists no host".into()));
     }

@@ -11,7 +11,9 @@ fn request(method: http::Method, path: &str) -> Result<Request> {
     let mut request = Request::new(method, format!("{}{path}", server.trim_end_matches('/')))
         .header("accept", "application/json")
         .tls(TlsSettings {
-            certificate_authority: config::get("certificate_authority").map(|_| "certificate_authority".into()),
+            certificate_authority: config::get("certificate_authority")
+                .filter(|ca| !ca.trim().is_empty())
+                .map(|_| "certificate_authority".into()),
             insecure: Some("insecure".into()),
             client_certificate: config::has_binding("client_key")
                 .then(|| ("client_certificate".into(), "client_key".into())),
@@ -86,8 +88,9 @@ pub fn token_request(namespace: &str, account: &str, seconds: u64) -> Result<(St
         }
     }
     let mut spec = json!({"expirationSeconds": seconds});
-    if let Some(audiences) = config::get("token_audiences").filter(|a| !a.trim().is_empty()) {
-        spec["audiences"] = json!(text_list(&audiences));
+    let audiences = config::list("token_audiences");
+    if !audiences.is_empty() {
+        spec["audiences"] = json!(audiences);
     }
     let answer = post(
         &format!("/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token"),
@@ -153,12 +156,4 @@ fn is_dns_subdomain(name: &str) -> bool {
                 && alphanumeric(bytes[bytes.len() - 1])
                 && bytes.iter().all(|&b| alphanumeric(b) || b == b'-')
         })
-}
-
-/// A comma-separated list or a JSON array of strings.
-fn text_list(value: &str) -> Vec<String> {
-    match serde_json::from_str::<Vec<String>>(value) {
-        Ok(list) => list,
-        Err(_) => value.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-    }
 }

@@ -72,7 +72,7 @@ pub fn check_config() -> Result<()> {
 
 /// Whether the API server's certificate goes unverified.
 pub fn insecure() -> bool {
-    config::get("insecure").is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    config::flag("insecure")
 }
 
 /// What every client of this cluster carries: its name, server and how to trust it.

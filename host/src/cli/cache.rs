@@ -66,11 +66,12 @@ pub fn forget(connector: Option<&str>) -> anyhow::Result<usize> {
     let mut removed = 0;
     for file in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
         let path = file.path();
+        let leftover = path.extension().is_some_and(|e| e.to_string_lossy().starts_with("airlock-tmp"));
         let matches = match connector {
             None => true,
             Some(name) => read(&path).is_some_and(|e| e.connector == name),
         };
-        if matches && path.extension().is_some_and(|e| e == "json") {
+        if leftover || (matches && path.extension().is_some_and(|e| e == "json")) {
             remove(&path);
             removed += 1;
         }

@@ -41,13 +41,30 @@ impl ClientConfig {
 }
 
 impl ServerArgs {
-    fn resolve(&self) -> (Option<String>, Option<String>) {
+    /// The URL and token. A token from the environment or the config file belongs to the URL
+    /// configured beside it: it is not sent to another server (a credential helper pins the
+    /// server `login` used, which may not be the one configured now).
+    fn resolve(&self) -> (Option<String>, Option<(String, String)>) {
         let file = ClientConfig::load();
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        (
-            self.url.clone().or_else(|| env("AIRLOCK_URL")).or(file.url),
-            self.token.clone().or_else(|| env("AIRLOCK_TOKEN")).or(file.token),
-        )
+        let env_url = env("AIRLOCK_URL");
+        let url = self.url.clone().or_else(|| env_url.clone()).or_else(|| file.url.clone());
+        let normal = |u: &str| u.trim_end_matches('/').to_string();
+        let same_server = |configured: &Option<String>| match (configured, &url) {
+            (Some(configured), Some(url)) => normal(configured) == normal(url),
+            _ => true,
+        };
+        let file_source = || match ClientConfig::path() {
+            Some(path) => format!("the config file {}", path.display()),
+            None => "the config file".into(),
+        };
+        let token = self
+            .token
+            .clone()
+            .map(|t| (t, "--token".to_string()))
+            .or_else(|| env("AIRLOCK_TOKEN").filter(|_| same_server(&env_url)).map(|t| (t, "AIRLOCK_TOKEN".into())))
+            .or_else(|| file.token.clone().filter(|_| same_server(&file.url)).map(|t| (t, file_source())));
+        (url, token)
     }
 
     /// The server URL commands go to.
@@ -64,10 +81,11 @@ impl ServerArgs {
     pub fn client(&self) -> anyhow::Result<Client> {
         let (_, token) = self.resolve();
         let url = self.url();
-        let token =
-            token.ok_or_else(|| anyhow!("no API token: pass --token, set AIRLOCK_TOKEN or run `airlock configure`"))?;
+        let (token, token_source) = token.ok_or_else(|| {
+            anyhow!("no API token for {url}: pass --token, set AIRLOCK_TOKEN or run `airlock configure --url {url} --token-stdin`")
+        })?;
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(180)).build()?;
-        Ok(Client { url, token, http })
+        Ok(Client { url, token, token_source, http })
     }
 }
 
@@ -75,6 +93,8 @@ impl ServerArgs {
 pub struct Client {
     url: String,
     token: String,
+    /// Where the token came from (`--token`, `AIRLOCK_TOKEN`, the config file), for errors.
+    token_source: String,
     http: reqwest::Client,
 }
 
@@ -126,6 +146,14 @@ impl Client {
             eprintln!("warning: {}", String::from_utf8_lossy(warning.as_bytes()));
         }
         let bytes = response.bytes().await?;
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            bail!(
+                "the server at {} refused the API token from {} [unauthenticated]: pass a valid one with --token or AIRLOCK_TOKEN, or save it with `airlock configure --url {} --token-stdin`",
+                self.url,
+                self.token_source,
+                self.url
+            );
+        }
         if !status.is_success() {
             let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             let error = &body["error"];

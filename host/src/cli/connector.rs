@@ -344,9 +344,15 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
 /// Connector types from the server, or the built-in ones when no server is configured.
 async fn types(server: &ServerArgs) -> anyhow::Result<Vec<ConnectorSpec>> {
     if server.configured() {
-        return server.client()?.get("/connector-types").await;
+        match server.client()?.get("/connector-types").await {
+            Err(e) if e.to_string().starts_with("cannot reach the Airlock server") => {
+                eprintln!("({e:#}: showing the built-in connector types)");
+            }
+            answer => return answer,
+        }
+    } else {
+        eprintln!("(no server configured: showing the built-in connector types)");
     }
-    eprintln!("(no server configured: showing the built-in connector types)");
     Ok(embedded::load_all(&embedded::runtime("")?).await?.into_iter().map(|p| p.spec).collect())
 }
 

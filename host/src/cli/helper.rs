@@ -211,7 +211,8 @@ pub fn registry_key(server_url: &str) -> String {
     }
 }
 
-/// `2026-11-29T15:04:05Z`.
+/// `2026-11-29T15:04:05Z` (the server caps expiries at the end of year 9999).
 fn rfc3339(unix: u64) -> String {
+    let unix = unix.min(253_402_300_799);
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix)).to_string()
 }

@@ -36,7 +36,12 @@ pub fn create(args: &NewArgs) -> anyhow::Result<PathBuf> {
         Some(path) => {
             let path = std::fs::canonicalize(path)
                 .with_context(|| format!("the SDK path {} does not exist", path.display()))?;
-            format!("{{ path = {:?} }}", path.display().to_string())
+            let path = path.display().to_string();
+            if path.contains(['\'', '\n', '\r']) {
+                bail!("the SDK path {path} has a quote or line break; move the checkout");
+            }
+            // A TOML literal string: taken as it is, no escapes.
+            format!("{{ path = '{path}' }}")
         }
         None => format!("{:?}", env!("CARGO_PKG_VERSION")),
     };

@@ -12,7 +12,9 @@ pub struct AddressPolicy {
 
 /// An address the policy refused.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("address {ip} is {range} and not allowed")]
+#[error(
+    "address {ip} is {range} and not allowed (an admin decision: AIRLOCK_EGRESS_ALLOW_CIDRS allows private and loopback ranges, e.g. 10.0.0.0/8)"
+)]
 pub struct DeniedAddress {
     pub ip: IpAddr,
     pub range: &'static str,

@@ -60,8 +60,12 @@ impl Allowlist {
         let permitted = self.policy.as_ref().is_none_or(|ps| ps.iter().any(|p| p.matches(&origin)));
         match (declared, permitted) {
             (true, true) => Ok(origin),
-            (true, false) => Err(format!("`{origin}` is declared by the plugin but not allowed by admin policy")),
-            (false, _) => Err(format!("`{origin}` is not in this connector's egress allowlist")),
+            (true, false) => Err(format!(
+                "`{origin}` is declared by the plugin but not allowed by admin policy (an admin adds it to --egress-allow-origins / AIRLOCK_EGRESS_ALLOW_ORIGINS)"
+            )),
+            (false, _) => Err(format!(
+                "`{origin}` is not in this connector's egress allowlist: the plugin does not declare it and no attribute of this connector names it"
+            )),
         }
     }
 

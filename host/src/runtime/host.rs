@@ -94,6 +94,7 @@ impl http::Host for CallState {
     }
 
     fn sign_hmac_sha256(&mut self, binding: String, message: String, origin: String) -> Result<String, HttpError> {
+        self.budget.take_request().map_err(|e| HttpError::LimitExceeded(e.to_string()))?;
         let url = super::outbound::parse_url(&origin)?;
         if let Err(reason) = self.instance.egress.check(&url) {
             self.budget.denied(&reason);
@@ -130,7 +131,8 @@ impl ssh::Host for CallState {
         valid_seconds: u64,
         key_id: String,
     ) -> Result<UserCertificate, SshError> {
-        super::ssh::issue_user_certificate(&self.instance, &ca_key, &principals, valid_seconds, &key_id)
+        let instance = self.instance.clone();
+        super::ssh::issue_user_certificate(&instance, &mut self.budget, &ca_key, &principals, valid_seconds, &key_id)
     }
 }
 

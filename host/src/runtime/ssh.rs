@@ -20,6 +20,8 @@ use zeroize::Zeroizing;
 const MAX_CERTIFICATE_SECS: u64 = 86_400;
 /// Certificates are valid from this long before they are signed (clock skew between hosts).
 const BACKDATE_SECS: u64 = 60;
+/// Principals one certificate may name.
+const MAX_PRINCIPALS: usize = 32;
 
 /// Connect to `target` for `instance`, authenticate and run `command` if given.
 pub(crate) async fn run(
@@ -51,6 +53,15 @@ pub(crate) async fn run(
             }
         })?;
         let hash = session.best_supported_rsa_hash().await.ok().flatten().flatten();
+        let mut bindings = vec![target.key.clone()];
+        bindings.extend(target.passphrase.clone());
+        // The key is used from here on: audited whether or not the server accepts it.
+        instance.binding_uses.lock().unwrap_or_else(|e| e.into_inner()).push(BindingUse {
+            bindings,
+            method: "SSH",
+            origin: format!("ssh://{host}"),
+            status: None,
+        });
         let auth = session
             .authenticate_publickey(&target.username, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
             .await
@@ -65,16 +76,7 @@ pub(crate) async fn run(
         let _ = session.disconnect(Disconnect::ByApplication, "", "en").await;
         Ok(output)
     };
-    let result = tokio::time::timeout(window, session).await;
-    let mut bindings = vec![target.key.clone()];
-    bindings.extend(target.passphrase.clone());
-    instance.binding_uses.lock().unwrap_or_else(|e| e.into_inner()).push(BindingUse {
-        bindings,
-        method: "SSH",
-        origin: format!("ssh://{host}"),
-        status: None,
-    });
-    match result {
+    match tokio::time::timeout(window, session).await {
         Ok(result) => result,
         Err(_) => Err(SshError::Timeout(budget.timed_out(window_limit).to_string())),
     }
@@ -83,6 +85,7 @@ pub(crate) async fn run(
 /// A fresh Ed25519 key pair with a user certificate signed by the CA key in `ca_binding`.
 pub(crate) fn issue_user_certificate(
     instance: &Instance,
+    budget: &mut CallBudget,
     ca_binding: &str,
     principals: &[String],
     valid_seconds: u64,
@@ -93,9 +96,15 @@ pub(crate) fn issue_user_certificate(
             "a user certificate is valid 1 to {MAX_CERTIFICATE_SECS} seconds"
         )));
     }
+    budget.take_request().map_err(|e| SshError::LimitExceeded(e.to_string()))?;
     let printable = |s: &str| !s.is_empty() && s.len() <= 256 && s.chars().all(|c| c.is_ascii_graphic());
-    if principals.is_empty() || !principals.iter().all(|p| printable(p) && !p.contains(',')) {
-        return Err(SshError::InvalidRequest("a certificate needs one or more principals (user names)".into()));
+    if principals.is_empty()
+        || principals.len() > MAX_PRINCIPALS
+        || !principals.iter().all(|p| printable(p) && !p.contains(','))
+    {
+        return Err(SshError::InvalidRequest(format!(
+            "a certificate needs 1 to {MAX_PRINCIPALS} principals (user names without commas)"
+        )));
     }
     if !printable(key_id) {
         return Err(SshError::InvalidRequest("the key id must be 1 to 256 printable characters".into()));
@@ -125,10 +134,12 @@ pub(crate) fn issue_user_certificate(
         builder.valid_principal(principal.clone()).map_err(signing_error)?;
     }
     let certificate = builder.sign(&ca).map_err(signing_error)?;
+    let mut named = principals.join(",");
+    named.truncate(200);
     instance.binding_uses.lock().unwrap_or_else(|e| e.into_inner()).push(BindingUse {
         bindings: vec![ca_binding.to_string()],
         method: "SSH-CERT",
-        origin: format!("principals {}", principals.join(",")),
+        origin: format!("principals {named}"),
         status: None,
     });
     let text = |r: Result<String, ssh_key::Error>| r.map_err(signing_error);
@@ -252,11 +263,7 @@ impl HostKeyCheck {
             None => None,
         };
         let accepted = known.as_deref().map(|k| parse_known_hosts(k, host)).transpose()?.unwrap_or_default();
-        let accept_unknown = target
-            .accept_unknown_host_keys
-            .as_ref()
-            .and_then(|name| instance.config.get(name))
-            .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+        let accept_unknown = target.accept_unknown_host_keys.as_deref().is_some_and(|name| instance.flag(name));
         Ok(HostKeyCheck { host: host.clone(), accepted, accept_unknown, outcome: Arc::default() })
     }
 

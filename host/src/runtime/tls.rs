@@ -42,11 +42,7 @@ impl ResolvedTls {
             Some(name) => Some(pem(name, &text(name)?)?.to_vec()),
             None => None,
         };
-        let insecure = settings
-            .insecure
-            .as_ref()
-            .and_then(|name| instance.config.get(name))
-            .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+        let insecure = settings.insecure.as_deref().is_some_and(|name| instance.flag(name));
         if insecure && ca.is_some() {
             return Err(HttpError::InvalidRequest(
                 "a certificate authority and `insecure` together are refused (as kubectl refuses them): drop one"

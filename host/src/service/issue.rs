@@ -11,6 +11,9 @@ use crate::store::{ConnectorRow, LeaseRow, new_id, now};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The latest expiry kept (9999-12-31T23:59:59Z).
+const MAX_EXPIRES_AT: u64 = 253_402_300_799;
+
 /// What a client asks for.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +128,8 @@ impl Service {
                 return Err(e.into());
             }
         };
+        // An expiry past any calendar a client can print is a connector's mistake: cap it.
+        credential.expires_at = credential.expires_at.map(|e| e.min(MAX_EXPIRES_AT));
         // A credential never outlives the connector's own (a configured token's `expires_at`).
         if let Some(limit) = row.expires_at.and_then(|e| u64::try_from(e).ok()) {
             credential.expires_at = Some(credential.expires_at.map_or(limit, |e| e.min(limit)));

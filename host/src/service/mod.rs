@@ -112,7 +112,6 @@ impl Service {
 
     /// Whether the store answers (readiness).
     pub async fn ready(&self) -> Result<(), ServiceError> {
-        self.store.count_active_leases().await?;
-        Ok(())
+        Ok(self.store.ping().await?)
     }
 }

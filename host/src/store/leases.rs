@@ -77,6 +77,12 @@ impl Store {
         Ok(row.map(lease))
     }
 
+    /// Whether the store answers (a query that reads nothing).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// How many leases are neither revoked nor expired.
     pub async fn count_active_leases(&self) -> anyhow::Result<i64> {
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM leases WHERE revoked = 0 AND expires_at > $1")

@@ -32,6 +32,9 @@ pub fn configure(
         if let Ok(token) = value(credential, "aws_session_token") {
             keys.push(("aws_session_token", token));
         }
+        for (name, value) in &keys {
+            check_ini_value(name, value)?;
+        }
         write_private(&credentials_path, &replace_ini_section(&existing_credentials, &section, &keys))?;
         written.push(Written::IniSection { path: credentials_path.clone(), header: section });
     } else {
@@ -44,6 +47,9 @@ pub fn configure(
         settings.push(("credential_process", command.join(" ")));
     }
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (name, value) in &settings {
+        check_ini_value(name, value)?;
+    }
     let existing = std::fs::read_to_string(&config_path).unwrap_or_default();
     write_private(&config_path, &replace_ini_section(&existing, &config_header, &settings))?;
     match write_static {
@@ -57,6 +63,15 @@ pub fn configure(
         ),
     }
     Ok(written)
+}
+
+/// A value from an issued credential must stay one INI value: a line break would let it add
+/// settings (a `credential_process` of its own) to the user's AWS config.
+fn check_ini_value(name: &str, value: &str) -> anyhow::Result<()> {
+    if value.contains(['\r', '\n']) || value.trim_start().starts_with(['[', ';', '#']) {
+        anyhow::bail!("the issued credential's `{name}` is not a single-line value; nothing was written");
+    }
+    Ok(())
 }
 
 /// Replace (or add) one `[section]` of an INI file, keeping the rest.
