@@ -33,3 +33,51 @@ fn a_refused_token_and_an_egress_denial_say_how_to_fix_them() {
     assert!(!denied.status.success(), "{stderr}");
     assert!(stderr.contains("AIRLOCK_EGRESS_ALLOW_CIDRS") && stderr.contains("admin decision"), "{stderr}");
 }
+
+/// Options after the attributes are options (`--no-verify` last), ZenML's underscores and `-ri`
+/// are understood, and a bare unknown `--name` is reported as neither option nor attribute.
+#[test]
+fn options_are_accepted_anywhere_with_zenml_spellings() {
+    let server = Server::start(StoreKind::Sqlite);
+    // Nothing listens on port 9: registering only works if --no-verify is honoured.
+    let registered = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "late",
+            "-t",
+            "docker",
+            "--username=u",
+            "--password=p-0123456789",
+            "--registry=http://127.0.0.1:9",
+            "--no-verify",
+        ],
+    );
+    assert!(registered.status.success(), "{}", out(&registered).1);
+    let underscored = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "under",
+            "-t",
+            "docker",
+            "--auth_method=password",
+            "--username=u",
+            "--password=p-0123456789",
+            "--registry=http://127.0.0.1:9",
+            "--no_verify",
+        ],
+    );
+    assert!(underscored.status.success(), "{}", out(&underscored).1);
+    let described = server.cli(ADMIN_TOKEN, &["connector", "describe", "late", "-ri", "127.0.0.1:9", "-o", "json"]);
+    assert!(described.status.success(), "{}", out(&described).1);
+    let unknown =
+        server.cli(ADMIN_TOKEN, &["connector", "register", "x", "-t", "docker", "--username=u", "--nonexistent"]);
+    let stderr = out(&unknown).1;
+    assert!(
+        !unknown.status.success() && stderr.contains("`--nonexistent` is not an option of this command"),
+        "{stderr}"
+    );
+}

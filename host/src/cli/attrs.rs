@@ -13,7 +13,9 @@ pub fn parse(args: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                 bail!("unexpected argument `{arg}`: attributes are given as --name=value, after all other options");
             };
             let Some((key, value)) = pair.split_once('=') else {
-                bail!("attribute `--{pair}` has no value: use --{pair}=value or --{pair}=@file");
+                bail!(
+                    "`--{pair}` is not an option of this command, and an attribute needs a value: --{pair}=VALUE or --{pair}=@file"
+                );
             };
             if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 bail!("`{key}` is not an attribute name (letters, digits and underscores)");
@@ -61,7 +63,7 @@ mod tests {
     #[test]
     fn malformed_attributes_are_explained() {
         assert!(parse(&["username=alice".into()]).unwrap_err().to_string().contains("--name=value"));
-        assert!(parse(&["--username".into()]).unwrap_err().to_string().contains("has no value"));
+        assert!(parse(&["--username".into()]).unwrap_err().to_string().contains("an attribute needs a value"));
         assert!(parse(&["--user-name=x".into()]).unwrap_err().to_string().contains("not an attribute name"));
         assert!(
             parse(&["--password=@/nonexistent/file".into()])

@@ -3,6 +3,7 @@
 //! own sandbox).
 
 mod admin;
+mod argv;
 mod attrs;
 mod cache;
 mod client;
@@ -17,7 +18,7 @@ mod prompt;
 mod scaffold;
 mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Brokers access to cloud and infrastructure resources through sandboxed service connectors.
@@ -85,7 +86,7 @@ pub fn main() -> ExitCode {
     if args.first().and_then(|a| std::path::Path::new(a).file_name()).is_some_and(|n| n == helper::DOCKER_HELPER) {
         args.splice(0..1, ["airlock", "credential", "docker"].map(Into::into));
     }
-    let cli = Cli::parse_from(args);
+    let cli = Cli::parse_from(argv::normalise(args, &Cli::command()));
     logging::init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let server = cli.server;
