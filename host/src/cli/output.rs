@@ -191,7 +191,7 @@ pub fn credential_table(c: &IssuedCredential, show_secrets: bool) -> String {
     t.add_row(vec!["AUTH METHOD", &c.auth_method]);
     t.add_row(vec!["RESOURCE TYPE", &c.resource_type]);
     t.add_row(vec!["RESOURCE NAME", c.resource_id.as_deref().unwrap_or("<multiple>")]);
-    t.add_row(vec!["EXPIRES AT", &c.expires_at.map(|e| e.to_string()).unwrap_or_else(|| "never".into())]);
+    t.add_row(vec!["EXPIRES AT", &c.expires_at.map(|e| time(e as i64)).unwrap_or_else(|| "never".into())]);
     for (name, value) in &c.attributes {
         let shown =
             if value.secret && !show_secrets { "[HIDDEN] (use --show-secrets)".into() } else { value.value.clone() };
@@ -201,7 +201,26 @@ pub fn credential_table(c: &IssuedCredential, show_secrets: bool) -> String {
 }
 
 fn when(t: Option<i64>) -> String {
-    t.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+    t.map(time).unwrap_or_else(|| "-".into())
+}
+
+/// A time for people: `2026-11-29 14:03 UTC (in 59m)`, `(5m ago)`. JSON output keeps Unix seconds.
+fn time(unix: i64) -> String {
+    let Some(at) = u64::try_from(unix).ok().filter(|s| *s <= 253_402_300_799) else { return unix.to_string() };
+    let stamp =
+        humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at)).to_string();
+    let stamp = format!("{} UTC", stamp[..16].replace('T', " "));
+    let now = crate::store::now();
+    let relative = |secs: i64| match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h{}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d", secs / 86_400),
+    };
+    match unix - now {
+        d if d >= 0 => format!("{stamp} (in {})", relative(d)),
+        d => format!("{stamp} ({} ago)", relative(-d)),
+    }
 }
 
 /// `connector list`.
@@ -238,7 +257,7 @@ pub fn connector_table(c: &ConnectorView) -> String {
         ("EXPIRES SKEW TOLERANCE", c.expires_skew_tolerance.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
         ("OWNER", c.owner_id.clone()),
         ("SHARED", yes_no(c.shared).into()),
-        ("CREATED AT", c.created_at.to_string()),
+        ("CREATED AT", time(c.created_at)),
         ("UPDATED AT", c.updated_at.to_string()),
     ] {
         props.add_row(vec![k.to_string(), v]);
@@ -278,7 +297,7 @@ pub fn issued_table(issued: &IssuedClient, show_secrets: bool) -> String {
         "{}\nLease {} ({reuse}), valid until {}",
         credential_table(&issued.credential, show_secrets),
         issued.lease_id,
-        issued.lease_expires_at
+        time(issued.lease_expires_at)
     )
 }
 
@@ -341,7 +360,7 @@ pub fn plugin_table(p: &PluginView) -> String {
 pub fn users_table(users: &[UserRow]) -> String {
     let mut t = table(&["NAME", "ROLE", "ID", "CREATED AT"]);
     for u in users {
-        t.add_row(vec![u.name.clone(), u.role.as_str().into(), u.id.clone(), u.created_at.to_string()]);
+        t.add_row(vec![u.name.clone(), u.role.as_str().into(), u.id.clone(), time(u.created_at)]);
     }
     t.to_string()
 }
@@ -349,7 +368,7 @@ pub fn users_table(users: &[UserRow]) -> String {
 pub fn tokens_table(tokens: &[TokenRow]) -> String {
     let mut t = table(&["NAME", "ID", "CREATED AT"]);
     for tok in tokens {
-        t.add_row(vec![tok.name.clone(), tok.id.clone(), tok.created_at.to_string()]);
+        t.add_row(vec![tok.name.clone(), tok.id.clone(), time(tok.created_at)]);
     }
     t.to_string()
 }
@@ -363,7 +382,7 @@ pub fn leases_table(leases: &[LeaseRow]) -> String {
             l.user_id.clone(),
             l.resource_type.clone(),
             l.resource_id.clone().unwrap_or_default(),
-            l.expires_at.to_string(),
+            time(l.expires_at),
             yes_no(l.revoked).into(),
         ]);
     }
@@ -374,7 +393,7 @@ pub fn audit_table(rows: &[AuditRow]) -> String {
     let mut t = table(&["AT", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"]);
     for r in rows {
         t.add_row(vec![
-            r.at.to_string(),
+            time(r.at),
             r.actor.clone(),
             r.action.clone(),
             r.target.clone(),
@@ -383,4 +402,18 @@ pub fn audit_table(rows: &[AuditRow]) -> String {
         ]);
     }
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_dates_with_how_far_away_they_are() {
+        assert_eq!(time(1_764_424_980).split(" (").next().unwrap(), "2025-11-29 14:03 UTC");
+        let now = crate::store::now();
+        assert!(time(now + 3_600).ends_with("(in 1h0m)"), "{}", time(now + 3_600));
+        assert!(time(now - 300).ends_with("(5m ago)"), "{}", time(now - 300));
+        assert!(time(now + 3 * 86_400).ends_with("(in 3d)"));
+    }
 }
