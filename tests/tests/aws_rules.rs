@@ -334,7 +334,10 @@ async fn autoconf(
     let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let input =
         local_input(&plugin.spec, method.map(str::to_string), None, None, home.path(), &|k| env.get(k).cloned());
-    assert!(input.files.iter().all(|f| f.path.starts_with("~/.aws/")), "only declared files are handed in");
+    assert!(
+        input.files.iter().all(|f| f.path.starts_with("~/.aws/") || f.path.starts_with("$AWS_")),
+        "only declared files are handed in"
+    );
     runtime.auto_configure(&plugin, &input).await
 }
 
@@ -399,4 +402,22 @@ async fn auto_configure_handles_each_profile_shape() {
     assert!(err.to_string().contains("no AWS region found"), "{err}");
     let err = autoconf(&[(".aws/config", config)], &[], None).await.unwrap_err();
     assert!(err.to_string().contains("no AWS credentials found for profile `default`"), "{err}");
+    assert!(err.to_string().contains("~/.aws/credentials and ~/.aws/config"), "the error names the files read: {err}");
+
+    // AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE win over ~/.aws, as for the AWS CLI.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (creds_path, config_path) = (elsewhere.path().join("creds"), elsewhere.path().join("conf"));
+    std::fs::write(&creds_path, "[default]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other-secret\n")
+        .unwrap();
+    std::fs::write(&config_path, "[default]\nregion = ca-central-1\n").unwrap();
+    let (creds_env, config_env) = (creds_path.display().to_string(), config_path.display().to_string());
+    let env = [("AWS_SHARED_CREDENTIALS_FILE", creds_env.as_str()), ("AWS_CONFIG_FILE", config_env.as_str())];
+    let found = autoconf(&files, &env, None).await.unwrap();
+    assert_eq!(
+        (attrs(&found)["aws_access_key_id"].as_str(), attrs(&found)["region"].as_str()),
+        ("AKIAOTHER", "ca-central-1")
+    );
+    let missing = [("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")];
+    let err = autoconf(&files, &missing, None).await.unwrap_err();
+    assert!(err.to_string().contains("AWS_SHARED_CREDENTIALS_FILE names `/nonexistent/aws-credentials`"), "{err}");
 }

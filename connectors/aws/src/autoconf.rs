@@ -1,6 +1,7 @@
-//! Auto-configuration from the user's `~/.aws/credentials`, `~/.aws/config` and `AWS_*`
-//! variables (read by the host and handed in; this component sees no file system). Like ZenML,
-//! long-lived keys become the `session-token` method rather than `secret-key`.
+//! Auto-configuration from the user's credentials and config files (`AWS_SHARED_CREDENTIALS_FILE`
+//! and `AWS_CONFIG_FILE`, else `~/.aws/credentials` and `~/.aws/config`) and `AWS_*` variables
+//! (read by the host and handed in; this component sees no file system). Like ZenML, long-lived
+//! keys become the `session-token` method rather than `secret-key`. Errors name the files read.
 
 use airlock_sdk::{AutoConfiguration, AutoConfigureInput, ConnectorError, Result};
 use std::collections::BTreeMap;
@@ -42,15 +43,20 @@ fn keys_of(section: Option<&BTreeMap<String, String>>) -> Option<Keys> {
 
 pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
     let env: BTreeMap<String, String> = input.env.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-    let file = |name: &str| {
-        input
-            .files
-            .iter()
-            .find(|f| f.path == name)
-            .map(|f| parse_ini(&String::from_utf8_lossy(&f.contents)))
-            .unwrap_or_default()
+    // The file a variable names (which must exist), else the default one (which may not).
+    let file = |variable: &str, default: &str| -> Result<(String, Ini)> {
+        let read = |declared: &str| {
+            input.files.iter().find(|f| f.path == declared).map(|f| parse_ini(&String::from_utf8_lossy(&f.contents)))
+        };
+        match env.get(variable) {
+            Some(path) => read(&format!("${variable}")).map(|ini| (path.clone(), ini)).ok_or_else(|| {
+                ConnectorError::InvalidConfig(format!("{variable} names `{path}`, which cannot be read"))
+            }),
+            None => Ok((default.to_string(), read(default).unwrap_or_default())),
+        }
     };
-    let (credentials, config) = (file("~/.aws/credentials"), file("~/.aws/config"));
+    let (credentials_file, credentials) = file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")?;
+    let (config_file, config) = file("AWS_CONFIG_FILE", "~/.aws/config")?;
     let profile = env.get("AWS_PROFILE").cloned().unwrap_or_else(|| "default".into());
     let profile_config = config.get(&profile);
 
@@ -61,7 +67,7 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
         .cloned()
         .ok_or_else(|| {
             ConnectorError::InvalidConfig(format!(
-                "no AWS region found: set AWS_REGION or `region` for profile `{profile}` in ~/.aws/config"
+                "no AWS region found: set AWS_REGION or `region` for profile `{profile}` in {config_file}"
             ))
         })?;
     let endpoint = env.get("AWS_ENDPOINT_URL").or_else(|| profile_config.and_then(|c| c.get("endpoint_url"))).cloned();
@@ -80,15 +86,17 @@ pub fn from_local(input: AutoConfigureInput) -> Result<AutoConfiguration> {
         // A role profile: the long-lived keys live in its source profile.
         (None, Some(_)) => {
             let source = profile_config.and_then(|c| c.get("source_profile")).ok_or_else(|| {
-                ConnectorError::InvalidConfig(format!("profile `{profile}` has a role_arn but no source_profile"))
+                ConnectorError::InvalidConfig(format!(
+                    "profile `{profile}` in {config_file} has a role_arn but no source_profile"
+                ))
             })?;
             keys_of(credentials.get(source)).ok_or_else(|| {
-                ConnectorError::InvalidConfig(format!("source profile `{source}` has no keys in ~/.aws/credentials"))
+                ConnectorError::InvalidConfig(format!("source profile `{source}` has no keys in {credentials_file}"))
             })?
         }
         (None, None) => keys_of(credentials.get(&profile)).ok_or_else(|| {
             ConnectorError::InvalidConfig(format!(
-                "no AWS credentials found for profile `{profile}` (environment or ~/.aws/credentials)"
+                "no AWS credentials found for profile `{profile}` (read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, {credentials_file} and {config_file})"
             ))
         })?,
     };

@@ -60,8 +60,8 @@ impl Connector for AwsConnector {
             .docs_url("https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp.html")
             .egress("https://*.amazonaws.com")
             .auto_configure(
-                &["~/.aws/credentials", "~/.aws/config"],
-                &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"],
+                &["$AWS_SHARED_CREDENTIALS_FILE", "$AWS_CONFIG_FILE", "~/.aws/credentials", "~/.aws/config"],
+                &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"],
             )
             .resource_type(spec::resource_type(GENERIC, "Generic AWS resource").emoji("🔶").id_formats(&["<region>"]).description("Any AWS service, through the AWS CLI or an SDK."))
             .resource_type(
