@@ -103,7 +103,7 @@ async fn generated_session_policies_are_exactly_scoped_to_the_resource() {
         let inst = instance(&plugin, method, if method == "iam-role" { &attrs } else { &attrs[..4] });
         let request = ClientRequest {
             resource_type: "s3-bucket".into(),
-            resource_id: Some("arn:aws:s3:::my-bucket/some/key".into()),
+            resource_id: Some("arn:aws:s3:::my-bucket".into()),
             expiration_seconds: Some(900),
         };
         let issued = runtime.issue_client(&plugin, inst.clone(), &request, ReleasePolicy::AsDeclared).await.unwrap();
@@ -257,9 +257,8 @@ async fn resource_ids_are_canonicalised_and_malformed_ones_explained() {
     };
     for (rt, id, expected) in [
         ("s3-bucket", "s3://my-bucket", "s3://my-bucket"),
-        ("s3-bucket", "s3://my-bucket/path/to/key", "s3://my-bucket"),
+        ("s3-bucket", "s3://my-bucket/", "s3://my-bucket"),
         ("s3-bucket", "arn:aws:s3:::my-bucket", "s3://my-bucket"),
-        ("s3-bucket", "arn:aws:s3:::my-bucket/prefix", "s3://my-bucket"),
         ("s3-bucket", "my.bucket-1", "s3://my.bucket-1"),
         ("kubernetes-cluster", "prod-cluster_1", "prod-cluster_1"),
         ("kubernetes-cluster", "arn:aws:eks:eu-west-1:123456789012:cluster/prod", "prod"),
@@ -291,6 +290,9 @@ async fn resource_ids_are_canonicalised_and_malformed_ones_explained() {
         ("s3-bucket", "Bad_Bucket", "invalid S3 bucket id `Bad_Bucket`"),
         ("s3-bucket", "ab", "3-63 lower-case letters"),
         ("s3-bucket", "-bucket", "invalid S3 bucket id"),
+        ("s3-bucket", "s3://my-bucket/path/to/key", "names a path inside a bucket"),
+        ("s3-bucket", "arn:aws:s3:::my-bucket/prefix", "names a path inside a bucket"),
+        ("aws-generic", "us-east-1", "an aws-generic resource is the connector's region, `eu-west-1`"),
         (
             "kubernetes-cluster",
             "arn:aws:eks:us-east-1:123456789012:cluster/prod",

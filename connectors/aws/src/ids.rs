@@ -16,7 +16,10 @@ fn invalid(message: String) -> ConnectorError {
 pub fn canonical(resource_type: &str, id: &str, region: &str) -> Result<String> {
     let id = id.trim();
     match resource_type {
-        GENERIC => Ok(id.to_string()),
+        GENERIC if id == region => Ok(id.to_string()),
+        GENERIC => Err(invalid(format!(
+            "`{id}` is not this connector's region: an aws-generic resource is the connector's region, `{region}`"
+        ))),
         S3 => bucket(id).map(|b| format!("s3://{b}")),
         EKS => cluster(id, region),
         ECR => registry(id, region),
@@ -26,15 +29,18 @@ pub fn canonical(resource_type: &str, id: &str, region: &str) -> Result<String> 
     }
 }
 
-/// The bucket name of `s3://b[/...]`, `arn:aws:s3:::b[/...]` or `b`.
+/// The bucket name of `s3://b`, `arn:aws:s3:::b` or `b` (a trailing `/` allowed). A path is
+/// refused rather than dropped: a client credential covers the whole bucket, and an id that
+/// names a prefix would promise less than the credential allows.
 pub fn bucket(id: &str) -> Result<String> {
-    let name = id
-        .strip_prefix("s3://")
-        .or_else(|| id.strip_prefix("arn:aws:s3:::"))
-        .unwrap_or(id)
-        .split('/')
-        .next()
-        .unwrap_or_default();
+    let rest = id.strip_prefix("s3://").or_else(|| id.strip_prefix("arn:aws:s3:::")).unwrap_or(id);
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains('/') {
+        return Err(invalid(format!(
+            "`{id}` names a path inside a bucket: an S3 client credential covers the whole bucket, so give s3://<bucket>"
+        )));
+    }
+    let name = rest;
     let valid = (3..=63).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && name.as_bytes()[0].is_ascii_alphanumeric()
