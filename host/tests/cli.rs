@@ -116,3 +116,37 @@ fn list_types_falls_back_to_the_built_in_types_when_the_server_is_down() {
     assert!(stdout.contains("kubernetes-cluster"), "{stdout}");
     assert!(stderr.contains("cannot reach the Airlock server") && stderr.contains("built-in"), "{stderr}");
 }
+
+/// `list-types` filters like ZenML's (`-t`, `-r`, `-a`).
+#[test]
+fn list_types_filters_by_type_resource_type_and_auth_method() {
+    let names = |args: &[&str]| {
+        let mut all = vec!["connector", "list-types", "-o", "json"];
+        all.extend_from_slice(args);
+        let (ok, stdout, stderr) = airlock(&all);
+        assert!(ok, "{stderr}");
+        let specs: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+        specs.iter().map(|s| s["connector_type"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&["-t", "gcp"]), ["gcp"]);
+    assert_eq!(names(&["-r", "kubernetes-cluster"]), ["aws", "azure", "gcp", "kubernetes"]);
+    assert_eq!(names(&["-a", "ed25519-key"]), ["hyperai"]);
+    assert!(names(&["-r", "no-such-type"]).is_empty());
+}
+
+/// With the configured server down, `describe-type` describes the built-in type and says why.
+#[test]
+fn describe_type_falls_back_to_the_built_in_type_when_the_server_is_down() {
+    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["connector", "describe-type", "kubernetes", "-a", "token"])
+        .env("AIRLOCK_URL", "http://127.0.0.1:9")
+        .env("AIRLOCK_TOKEN", "a-token-for-a-server-that-is-down")
+        .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("client_key"), "{stdout}");
+    assert!(stderr.contains("describing the built-in type"), "{stderr}");
+}

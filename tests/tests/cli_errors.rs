@@ -73,6 +73,27 @@ fn options_are_accepted_anywhere_with_zenml_spellings() {
     assert!(underscored.status.success(), "{}", out(&underscored).1);
     let described = server.cli(ADMIN_TOKEN, &["connector", "describe", "late", "-ri", "127.0.0.1:9", "-o", "json"]);
     assert!(described.status.success(), "{}", out(&described).1);
+    // `verify -v` (`--verify-only`) says whether it is valid and prints no resources.
+    let registry = airlock_tests::registry::Registry::start("u", "p-0123456789");
+    let good = server.cli(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "good",
+            "-t",
+            "docker",
+            "--username=u",
+            "--password=p-0123456789",
+            &format!("--registry={}", registry.url()),
+        ],
+    );
+    assert!(good.status.success(), "{}", out(&good).1);
+    let verified = server.cli(ADMIN_TOKEN, &["connector", "verify", "good", "-v"]);
+    let (stdout, stderr) = out(&verified);
+    assert!(verified.status.success() && stdout.is_empty() && stderr.contains("is valid"), "{stdout} {stderr}");
+    let refused = server.cli(ADMIN_TOKEN, &["connector", "verify", "late", "--verify-only"]);
+    assert!(!refused.status.success() && out(&refused).0.is_empty());
     let unknown =
         server.cli(ADMIN_TOKEN, &["connector", "register", "x", "-t", "docker", "--username=u", "--nonexistent"]);
     let stderr = out(&unknown).1;

@@ -18,6 +18,15 @@ use std::sync::Arc;
 pub enum ConnectorCommand {
     /// List the connector types (the server's, or the built-in ones when no server is configured).
     ListTypes {
+        /// Only this connector type.
+        #[arg(short = 't', long = "type")]
+        connector_type: Option<String>,
+        /// Only types with this resource type.
+        #[arg(short = 'r', long)]
+        resource_type: Option<String>,
+        /// Only types with this auth method.
+        #[arg(short = 'a', long)]
+        auth_method: Option<String>,
         #[command(flatten)]
         output: output::OutputArgs,
     },
@@ -78,6 +87,9 @@ pub enum ConnectorCommand {
         connector: String,
         #[command(flatten)]
         scope: Scope,
+        /// Only say whether the credentials are valid; print no resources.
+        #[arg(short = 'v', long)]
+        verify_only: bool,
         #[command(flatten)]
         output: output::OutputArgs,
     },
@@ -231,14 +243,27 @@ pub struct LocalTarget {
 
 pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Result<()> {
     match command {
-        ConnectorCommand::ListTypes { output } => {
-            let specs = types(server).await?;
+        ConnectorCommand::ListTypes { connector_type, resource_type, auth_method, output } => {
+            let mut specs = types(server).await?;
+            specs.retain(|s| {
+                connector_type.as_ref().is_none_or(|t| *t == s.connector_type)
+                    && resource_type.as_ref().is_none_or(|rt| s.resource_types.iter().any(|r| r.resource_type == *rt))
+                    && auth_method.as_ref().is_none_or(|a| s.auth_methods.iter().any(|m| m.auth_method == *a))
+            });
             output.print(&specs, || output::types_table(&specs))
         }
         ConnectorCommand::DescribeType { connector_type, resource_type, auth_method, output } => {
+            let built_in =
+                || async { anyhow::Ok(embedded::load(&embedded::runtime("")?, &connector_type).await?.spec) };
             let spec = match server.configured() {
-                true => server.client()?.get(&format!("/connector-types/{connector_type}")).await?,
-                false => embedded::load(&embedded::runtime("")?, &connector_type).await?.spec,
+                true => match server.client()?.get(&format!("/connector-types/{connector_type}")).await {
+                    Err(e) if unreachable(&e) => {
+                        eprintln!("({e:#}: describing the built-in type)");
+                        built_in().await?
+                    }
+                    answer => answer?,
+                },
+                false => built_in().await?,
             };
             output::describe_type(&spec, resource_type.as_deref(), auth_method.as_deref(), &output)
         }
@@ -277,11 +302,14 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
             eprintln!("Deleted connector `{connector}`.");
             Ok(())
         }
-        ConnectorCommand::Verify { connector, scope, output } => {
+        ConnectorCommand::Verify { connector, scope, verify_only, output } => {
             let api = server.client()?;
             let path = format!("/connectors/{connector}/verify{}", scope.query());
             let listings: Vec<ResourceListing> = with_spinner("verifying", api.post(&path, &json!({}))).await?;
             eprintln!("Connector `{connector}` is valid.");
+            if verify_only {
+                return Ok(());
+            }
             output.print(&listings, || output::resources_table(&listings))
         }
         ConnectorCommand::ListResources { connector_type, scope, exclude_errors, output } => {
@@ -345,7 +373,7 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
 async fn types(server: &ServerArgs) -> anyhow::Result<Vec<ConnectorSpec>> {
     if server.configured() {
         match server.client()?.get("/connector-types").await {
-            Err(e) if e.to_string().starts_with("cannot reach the Airlock server") => {
+            Err(e) if unreachable(&e) => {
                 eprintln!("({e:#}: showing the built-in connector types)");
             }
             answer => return answer,
@@ -354,6 +382,11 @@ async fn types(server: &ServerArgs) -> anyhow::Result<Vec<ConnectorSpec>> {
         eprintln!("(no server configured: showing the built-in connector types)");
     }
     Ok(embedded::load_all(&embedded::runtime("")?).await?.into_iter().map(|p| p.spec).collect())
+}
+
+/// The configured server did not answer at all (as opposed to answering with an error).
+fn unreachable(error: &anyhow::Error) -> bool {
+    error.to_string().starts_with("cannot reach the Airlock server")
 }
 
 pub(super) async fn issue(
