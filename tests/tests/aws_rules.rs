@@ -309,12 +309,67 @@ async fn resource_ids_are_canonicalised_and_malformed_ones_explained() {
         ("docker-registry", "registry.example.com", "expected [https://]<account>.dkr.ecr.<region>.amazonaws.com"),
         ("docker-registry", "arn:aws:ecr:eu-west-1:123456789012:image/x", "repository[/<name>]"),
         ("gcs-bucket", "x", "has no resource type `gcs-bucket`"),
+        ("kubernetes-cluster", "arn:aws-cn:eks:eu-west-1:123456789012:cluster/prod", "is in partition `aws-cn`"),
     ] {
         let err = canonical(rt, id).await.unwrap_err();
         assert!(
             matches!(&err, CallError::Connector(e) if e.code() == "invalid-config" && e.message().contains(message)),
             "{rt} {id}: {err:?}"
         );
+    }
+
+    // Other partitions: ARNs by partition, registries under the partition's DNS suffix.
+    for (region, rt, id, expected) in [
+        ("cn-north-1", "kubernetes-cluster", "arn:aws-cn:eks:cn-north-1:123456789012:cluster/prod", Ok("prod")),
+        (
+            "cn-north-1",
+            "docker-registry",
+            "arn:aws-cn:ecr:cn-north-1:123456789012:repository/app",
+            Ok("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+        ),
+        (
+            "cn-north-1",
+            "docker-registry",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app",
+            Ok("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+        ),
+        ("cn-north-1", "s3-bucket", "arn:aws-cn:s3:::data", Ok("s3://data")),
+        (
+            "us-gov-west-1",
+            "docker-registry",
+            "arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository",
+            Ok("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"),
+        ),
+        (
+            "cn-north-1",
+            "kubernetes-cluster",
+            "arn:aws:eks:cn-north-1:123456789012:cluster/prod",
+            Err("is in partition `aws`"),
+        ),
+        (
+            "cn-north-1",
+            "docker-registry",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com",
+            Err("are under `amazonaws.com.cn`"),
+        ),
+        (
+            "us-gov-west-1",
+            "docker-registry",
+            "arn:aws:ecr:us-gov-west-1:123456789012:repository",
+            Err("partition `aws-us-gov`"),
+        ),
+    ] {
+        let inst = instance(
+            &plugin,
+            "secret-key",
+            &[("region", region), ("aws_access_key_id", "a"), ("aws_secret_access_key", "b")],
+        );
+        let result = runtime.canonical_resource_id(&plugin, inst, rt, id).await;
+        match (expected, result) {
+            (Ok(expected), Ok(canonical)) => assert_eq!(canonical, expected, "{region} {id}"),
+            (Err(message), Err(err)) => assert!(err.to_string().contains(message), "{region} {id}: {err}"),
+            (expected, result) => panic!("{region} {id}: expected {expected:?}, got {result:?}"),
+        }
     }
 }
 

@@ -33,7 +33,9 @@ pub fn canonical(resource_type: &str, id: &str, region: &str) -> Result<String> 
 /// refused rather than dropped: a client credential covers the whole bucket, and an id that
 /// names a prefix would promise less than the credential allows.
 pub fn bucket(id: &str) -> Result<String> {
-    let rest = id.strip_prefix("s3://").or_else(|| id.strip_prefix("arn:aws:s3:::")).unwrap_or(id);
+    let arn_bucket =
+        ["arn:aws:s3:::", "arn:aws-cn:s3:::", "arn:aws-us-gov:s3:::"].iter().find_map(|p| id.strip_prefix(p));
+    let rest = id.strip_prefix("s3://").or(arn_bucket).unwrap_or(id);
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains('/') {
         return Err(invalid(format!(
@@ -63,12 +65,13 @@ pub fn cluster(id: &str, region: &str) -> Result<String> {
                     "invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<account>:cluster/<name>"
                 )));
             };
-            if !partition.starts_with("aws") || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(invalid(format!(
                     "invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<12-digit account>:cluster/<name>"
                 )));
             }
             check_region(id, arn_region, region)?;
+            check_partition(id, partition, region)?;
             rest.strip_prefix("cluster/").ok_or_else(|| {
                 invalid(format!("invalid EKS cluster ARN `{id}`: the resource must be cluster/<name>"))
             })?
@@ -91,7 +94,7 @@ pub fn cluster(id: &str, region: &str) -> Result<String> {
 pub fn registry(id: &str, region: &str) -> Result<String> {
     if let Some(arn) = id.strip_prefix("arn:") {
         let parts: Vec<&str> = arn.splitn(5, ':').collect();
-        let [_, "ecr", arn_region, account, rest] = parts.as_slice() else {
+        let [partition, "ecr", arn_region, account, rest] = parts.as_slice() else {
             return Err(invalid(format!(
                 "invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<account>:repository[/<name>]"
             )));
@@ -102,7 +105,8 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
             )));
         }
         check_region(id, arn_region, region)?;
-        return Ok(format!("{account}.dkr.ecr.{region}.amazonaws.com"));
+        check_partition(id, partition, region)?;
+        return Ok(format!("{account}.dkr.ecr.{region}.{}", partition_of(region).1));
     }
     let host = id
         .strip_prefix("https://")
@@ -111,16 +115,44 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
         .split('/')
         .next()
         .unwrap_or_default();
-    let parts: Vec<&str> = host.split('.').collect();
+    let parts: Vec<&str> = host.splitn(5, '.').collect();
     match parts.as_slice() {
-        [account, "dkr", "ecr", host_region, "amazonaws", "com"]
+        [account, "dkr", "ecr", host_region, suffix]
             if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
         {
             check_region(id, host_region, region)?;
+            let expected = partition_of(region).1;
+            if *suffix != expected {
+                return Err(invalid(format!(
+                    "`{id}` ends in `{suffix}`, but ECR registries in `{region}` are under `{expected}`"
+                )));
+            }
             Ok(host.to_string())
         }
         _ => Err(invalid(format!(
-            "invalid ECR registry id `{id}`: expected [https://]<account>.dkr.ecr.<region>.amazonaws.com[/<repository>] or an ECR repository ARN"
+            "invalid ECR registry id `{id}`: expected [https://]<account>.dkr.ecr.<region>.amazonaws.com[.cn][/<repository>] or an ECR repository ARN"
+        ))),
+    }
+}
+
+/// The partition a region belongs to and its DNS suffix (`aws-cn` uses `amazonaws.com.cn`).
+fn partition_of(region: &str) -> (&'static str, &'static str) {
+    match region {
+        r if r.starts_with("cn-") => ("aws-cn", "amazonaws.com.cn"),
+        r if r.starts_with("us-gov-") => ("aws-us-gov", "amazonaws.com"),
+        r if r.starts_with("us-isob-") => ("aws-iso-b", "sc2s.sgov.gov"),
+        r if r.starts_with("us-iso-") => ("aws-iso", "c2s.ic.gov"),
+        _ => ("aws", "amazonaws.com"),
+    }
+}
+
+/// An ARN's partition must be the one of the connector's region.
+fn check_partition(id: &str, partition: &str, region: &str) -> Result<()> {
+    let expected = partition_of(region).0;
+    match partition == expected {
+        true => Ok(()),
+        false => Err(invalid(format!(
+            "`{id}` is in partition `{partition}`, but region `{region}` is in partition `{expected}`"
         ))),
     }
 }
