@@ -5,11 +5,18 @@
 use std::process::Command;
 
 fn airlock(args: &[&str]) -> (bool, String, String) {
+    airlock_with(args, &[])
+}
+
+/// `airlock <args>` with a scratch home, no configured server, and `env` set.
+fn airlock_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .args(args)
         .env_remove("AIRLOCK_URL")
+        .env_remove("AIRLOCK_TOKEN")
         .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
         .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -87,32 +94,21 @@ fn configure_saves_the_server_and_token_privately() {
 /// (`--url`) differs from `AIRLOCK_URL`, so `AIRLOCK_TOKEN` is withheld.
 #[test]
 fn a_token_is_not_sent_to_a_server_it_was_not_configured_for() {
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["--url", "http://127.0.0.1:9", "lease", "list"])
-        .env("AIRLOCK_URL", "http://airlock.internal:8900")
-        .env("AIRLOCK_TOKEN", "a-token-for-airlock-internal")
-        .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("no API token"), "{stderr}");
+    let env = [("AIRLOCK_URL", "http://airlock.internal:8900"), ("AIRLOCK_TOKEN", "a-token-for-airlock-internal")];
+    let (ok, _, stderr) = airlock_with(&["--url", "http://127.0.0.1:9", "lease", "list"], &env);
+    assert!(!ok && stderr.contains("no API token"), "{stderr}");
 }
+
+/// A configured server that does not answer.
+const SERVER_DOWN: [(&str, &str); 2] =
+    [("AIRLOCK_URL", "http://127.0.0.1:9"), ("AIRLOCK_TOKEN", "a-token-for-a-server-that-is-down")];
 
 /// With a configured server that cannot be reached, `list-types` falls back to the built-in
 /// types and says why.
 #[test]
 fn list_types_falls_back_to_the_built_in_types_when_the_server_is_down() {
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["connector", "list-types"])
-        .env("AIRLOCK_URL", "http://127.0.0.1:9")
-        .env("AIRLOCK_TOKEN", "a-token-for-a-server-that-is-down")
-        .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stdout, stderr) = airlock_with(&["connector", "list-types"], &SERVER_DOWN);
+    assert!(ok, "{stderr}");
     assert!(stdout.contains("kubernetes-cluster"), "{stdout}");
     assert!(stderr.contains("cannot reach the Airlock server") && stderr.contains("built-in"), "{stderr}");
 }
@@ -137,16 +133,8 @@ fn list_types_filters_by_type_resource_type_and_auth_method() {
 /// With the configured server down, `describe-type` describes the built-in type and says why.
 #[test]
 fn describe_type_falls_back_to_the_built_in_type_when_the_server_is_down() {
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["connector", "describe-type", "kubernetes", "-a", "token"])
-        .env("AIRLOCK_URL", "http://127.0.0.1:9")
-        .env("AIRLOCK_TOKEN", "a-token-for-a-server-that-is-down")
-        .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stdout, stderr) = airlock_with(&["connector", "describe-type", "kubernetes", "-a", "token"], &SERVER_DOWN);
+    assert!(ok, "{stderr}");
     assert!(stdout.contains("client_key"), "{stdout}");
     assert!(stderr.contains("describing the built-in type"), "{stderr}");
 }
