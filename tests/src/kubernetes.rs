@@ -230,6 +230,22 @@ fn authenticate(shared: &Shared, headers: &HeaderMap, peer: &PeerCertificate) ->
     Some(User { name: "system:anonymous".into(), groups: vec!["system:unauthenticated".into()] })
 }
 
+/// The authenticated user, or what the real server answers: 401 for credentials it does not
+/// accept, 403 for an anonymous request (RBAC grants these verbs to authenticated users only).
+fn signed_in(
+    shared: &Shared,
+    headers: &HeaderMap,
+    peer: &PeerCertificate,
+    verb: &str,
+    resource: &str,
+) -> Result<User, Box<Response>> {
+    let user = authenticate(shared, headers, peer).ok_or_else(|| Box::new(unauthorized()))?;
+    if user.name == "system:anonymous" {
+        return Err(Box::new(forbidden(&user, verb, resource)));
+    }
+    Ok(user)
+}
+
 fn admin() -> User {
     User { name: ADMIN_USER.into(), groups: vec!["system:masters".into(), "system:authenticated".into()] }
 }
@@ -272,9 +288,8 @@ async fn namespaces(
     Extension(peer): Extension<PeerCertificate>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(user) = authenticate(&shared, &headers, &peer) else { return unauthorized() };
-    if user.name == "system:anonymous" {
-        return forbidden(&user, "list", "namespaces");
+    if let Err(refused) = signed_in(&shared, &headers, &peer, "list", "namespaces") {
+        return *refused;
     }
     let namespace = |name: &str| {
         json!({"metadata": {"name": name, "uid": format!("uid-{name}"),
@@ -290,10 +305,10 @@ async fn self_subject_review(
     Extension(peer): Extension<PeerCertificate>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(user) = authenticate(&shared, &headers, &peer) else { return unauthorized() };
-    if user.name == "system:anonymous" {
-        return forbidden(&user, "create", "selfsubjectreviews");
-    }
+    let user = match signed_in(&shared, &headers, &peer, "create", "selfsubjectreviews") {
+        Ok(user) => user,
+        Err(refused) => return *refused,
+    };
     let review = json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
         "metadata": {"creationTimestamp": null},
         "status": {"userInfo": {"username": user.name, "groups": user.groups}}});

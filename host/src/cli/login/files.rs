@@ -50,6 +50,7 @@ pub fn azure(credential: &IssuedCredential, path: Option<PathBuf>, connector: &s
     let token = value(credential, "token")?;
     let path = path.unwrap_or_else(|| dir.join(format!("{connector}.token")));
     write_private(&path, token)?;
-    eprintln!("Wrote an Azure access token to {} (0600); send it as `Authorization: Bearer`.", path.display());
+    // Only the path is printed, never the credential.
+    eprintln!("Wrote the issued Azure credential to {} (0600); send it as `Authorization: Bearer`.", path.display());
     Ok(vec![Written::File { path }])
 }
