@@ -1,5 +1,5 @@
-//! A real Docker registry (Debian's `docker-registry`, distribution 2.8) with htpasswd auth on a
-//! loopback port, started per test and stopped on drop.
+//! A real Docker registry (Debian's `docker-registry`, distribution 2.8) on a loopback port, with
+//! htpasswd auth or open, started per test and stopped on drop.
 
 use crate::require_tool;
 use std::process::{Child, Command, Stdio};
@@ -14,18 +14,35 @@ pub struct Registry {
 impl Registry {
     /// Start a registry that accepts `username`/`password`.
     pub fn start(username: &str, password: &str) -> Registry {
+        Self::serve(Some((username, password)))
+    }
+
+    /// Start a registry without authentication (any credentials pass `/v2/`), for tests about
+    /// something other than registry logins.
+    pub fn open() -> Registry {
+        Self::serve(None)
+    }
+
+    fn serve(login: Option<(&str, &str)>) -> Registry {
         let registry = require_tool("docker-registry");
-        let htpasswd = require_tool("htpasswd");
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(htpasswd).args(["-Bbn", username, password]).output().unwrap();
-        assert!(out.status.success(), "htpasswd failed");
-        std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+        let auth = match login {
+            Some((username, password)) => {
+                let out = Command::new(require_tool("htpasswd")).args(["-Bbn", username, password]).output().unwrap();
+                assert!(out.status.success(), "htpasswd failed");
+                std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+                format!(
+                    "auth:\n  htpasswd:\n    realm: airlock-test\n    path: {}\n",
+                    dir.path().join("htpasswd").display()
+                )
+            }
+            None => String::new(),
+        };
         let port = crate::free_port();
         let config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\n\
-             http:\n  addr: 127.0.0.1:{port}\n  secret: airlock-test-secret\nauth:\n  htpasswd:\n    realm: airlock-test\n    path: {htpasswd}\n",
+             http:\n  addr: 127.0.0.1:{port}\n  secret: airlock-test-secret\n{auth}",
             root = dir.path().join("data").display(),
-            htpasswd = dir.path().join("htpasswd").display(),
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();

@@ -12,10 +12,11 @@ async fn user(server: &Server, name: &str, role: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-async fn register(server: &Server, token: &str, name: &str, shared: bool) -> u16 {
+/// A docker connector on `registry` (an open one: issuing checks the registry first).
+async fn register(server: &Server, token: &str, name: &str, shared: bool, registry: &str) -> u16 {
     let body = json!({
         "name": name, "connector_type": "docker", "shared": shared, "verify": false,
-        "configuration": {"username": "u", "password": "p-secret", "registry": "https://registry.example.com"},
+        "configuration": {"username": "u", "password": "p-secret", "registry": registry},
     });
     server.json(token, "POST", "/api/v1/connectors", Some(body)).await.0
 }
@@ -45,6 +46,8 @@ fn allowed(role: &str, verb: &str, shared: bool) -> bool {
 #[tokio::test]
 async fn each_role_may_do_exactly_what_it_is_allowed() {
     let server = Server::start(StoreKind::Sqlite);
+    let registry = airlock_tests::registry::Registry::open();
+    let registry = registry.url();
     let owner = user(&server, "owner", "member").await;
     let tokens = [
         ("admin", ADMIN_TOKEN.to_string()),
@@ -57,7 +60,7 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
             for (verb, method, path, body) in verbs() {
                 // A fresh connector per attempt, so deletes and updates do not interfere.
                 let name = format!("c-{role}-{verb}-{shared}");
-                assert_eq!(register(&server, &owner, &name, shared).await, 201);
+                assert_eq!(register(&server, &owner, &name, shared, &registry).await, 201);
                 let (status, response) = server.json(token, method, &path.replace("{c}", &name), body).await;
                 let expect = allowed(role, verb, shared);
                 // Upstream failures (the registry does not exist) still prove access was granted.
@@ -78,7 +81,7 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
     }
 
     // The owner may do everything with their own private connector.
-    assert_eq!(register(&server, &owner, "mine", false).await, 201);
+    assert_eq!(register(&server, &owner, "mine", false, &registry).await, 201);
     for (verb, method, path, body) in verbs() {
         let (status, response) = server.json(&owner, method, &path.replace("{c}", "mine"), body).await;
         assert!(
@@ -97,7 +100,7 @@ async fn each_role_may_do_exactly_what_it_is_allowed() {
     // Role-wide verbs.
     let consumer = &tokens[2].1;
     let member = &tokens[1].1;
-    assert_eq!(register(&server, consumer, "consumers-cannot", false).await, 403);
+    assert_eq!(register(&server, consumer, "consumers-cannot", false, &registry).await, 403);
     for token in [consumer, member] {
         assert_eq!(server.json(token, "GET", "/api/v1/plugins", None).await.0, 403);
         assert_eq!(

@@ -45,10 +45,11 @@ async fn user(server: &Server, name: &str, role: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-async fn register(server: &Server, token: &str, name: &str) -> Value {
+/// A docker connector on `registry` (an open one: issuing checks the registry first).
+async fn register(server: &Server, token: &str, name: &str, registry: &str) -> Value {
     let body = json!({
         "name": name, "connector_type": "docker", "verify": false,
-        "configuration": {"username": "u", "password": "first-password", "registry": "https://registry.example.com"},
+        "configuration": {"username": "u", "password": "first-password", "registry": registry},
     });
     let (status, created) = server.json(token, "POST", "/api/v1/connectors", Some(body)).await;
     assert_eq!(status, 201, "{created}");
@@ -71,8 +72,9 @@ async fn patch(server: &Server, name: &str, body: Value, if_match: Option<&str>)
 }
 
 async fn concurrent_edits_lose_nothing(store: StoreKind) {
+    let registry = airlock_tests::registry::Registry::open();
     let server = Arc::new(Server::start(store));
-    register(&server, ADMIN_TOKEN, "edited").await;
+    register(&server, ADMIN_TOKEN, "edited", &registry.url()).await;
 
     // Disjoint fields, all at once: a label each, the description and a password rotation.
     let mut edits: Vec<Value> = (0..10).map(|i| json!({"labels": {format!("k{i}"): format!("v{i}")}})).collect();
@@ -132,12 +134,13 @@ async fn concurrent_edits_lose_nothing(store: StoreKind) {
 }
 
 async fn ids_and_names_never_stand_for_each_other(store: StoreKind) {
+    let registry = airlock_tests::registry::Registry::open();
     let server = Server::start(store);
     let alice = user(&server, "alice", "member").await;
     let mallory = user(&server, "mallory", "member").await;
-    let target = register(&server, &alice, "alices").await;
+    let target = register(&server, &alice, "alices", &registry.url()).await;
     let target_id = target["id"].as_str().unwrap();
-    register(&server, &mallory, "mallorys").await;
+    register(&server, &mallory, "mallorys", &registry.url()).await;
 
     // A name in the form of an id is refused on register and on rename.
     let body = json!({"name": target_id, "connector_type": "docker", "verify": false,
@@ -190,6 +193,7 @@ async fn ids_and_names_never_stand_for_each_other(store: StoreKind) {
 }
 
 async fn refused_requests_change_nothing(store: StoreKind) {
+    let registry = airlock_tests::registry::Registry::open();
     let server = Server::start(store);
     let (_, before) = server.json(ADMIN_TOKEN, "GET", "/api/v1/plugins/docker", None).await;
     let response = reqwest::Client::new()
@@ -213,7 +217,7 @@ async fn refused_requests_change_nothing(store: StoreKind) {
     assert_eq!(probe["error"]["code"], "not-found");
 
     // A refused update leaves the connector as it was.
-    register(&server, ADMIN_TOKEN, "kept").await;
+    register(&server, ADMIN_TOKEN, "kept", &registry.url()).await;
     let (_, before) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors/kept", None).await;
     let bad = json!({"description": "changed", "labels": {"bad key!": "x"}, "verify": false});
     assert_eq!(server.json(ADMIN_TOKEN, "PATCH", "/api/v1/connectors/kept", Some(bad)).await.0, 400);
@@ -222,8 +226,9 @@ async fn refused_requests_change_nothing(store: StoreKind) {
 }
 
 async fn bad_text_is_a_json_400_everywhere(store: StoreKind) {
+    let registry = airlock_tests::registry::Registry::open();
     let server = Server::start(store);
-    register(&server, ADMIN_TOKEN, "textual").await;
+    register(&server, ADMIN_TOKEN, "textual", &registry.url()).await;
     let docker = |extra: Value| {
         let mut body = json!({"name": "t", "connector_type": "docker", "verify": false,
             "configuration": {"username": "u", "password": "p"}});
@@ -342,6 +347,7 @@ async fn early_answers_close_the_connection() {
 /// their share; another member's fresh issuance stays fast.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_user_cannot_starve_the_others() {
+    let registry = airlock_tests::registry::Registry::open();
     let hole = airlock_tests::black_hole().await;
     let env = vec![("AIRLOCK_CALL_WALL_TIME".to_string(), "4".to_string())];
     let server = Arc::new(Server::start_with(StoreKind::Sqlite, tempfile::tempdir().unwrap().keep(), env));
@@ -350,7 +356,7 @@ async fn one_user_cannot_starve_the_others() {
     let body = json!({"name": "hole", "connector_type": "docker", "verify": false,
         "configuration": {"username": "u", "password": "p", "registry": hole}});
     assert_eq!(server.json(&flooder, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
-    register(&server, &victim, "mine").await;
+    register(&server, &victim, "mine", &registry.url()).await;
 
     let flood: Vec<_> = (0..60)
         .map(|_| {
@@ -426,6 +432,7 @@ async fn slow_clients_are_timed_out() {
 /// catches the other replica's update and every acknowledged edit survives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_edits_on_two_replicas_lose_nothing() {
+    let registry = airlock_tests::registry::Registry::open();
     let database = fresh_postgres_database();
     let env = vec![("AIRLOCK_MASTER_KEY".to_string(), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".to_string())];
     let a = Arc::new(Server::start_with(
@@ -434,7 +441,7 @@ async fn concurrent_edits_on_two_replicas_lose_nothing() {
         env.clone(),
     ));
     let b = Arc::new(Server::start_with(StoreKind::Postgres(database), tempfile::tempdir().unwrap().keep(), env));
-    register(&a, ADMIN_TOKEN, "shared-edit").await;
+    register(&a, ADMIN_TOKEN, "shared-edit", &registry.url()).await;
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let server = if i % 2 == 0 { a.clone() } else { b.clone() };
@@ -456,6 +463,7 @@ async fn concurrent_edits_on_two_replicas_lose_nothing() {
 /// its share, and the users' other connectors keep working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_connector_cannot_take_every_slot() {
+    let registry = airlock_tests::registry::Registry::open();
     let hole = airlock_tests::black_hole().await;
     let env = vec![
         ("AIRLOCK_CALL_WALL_TIME".to_string(), "3".to_string()),
@@ -465,7 +473,7 @@ async fn one_connector_cannot_take_every_slot() {
     let body = json!({"name": "shared-hole", "connector_type": "docker", "verify": false, "shared": true,
         "configuration": {"username": "u", "password": "p", "registry": hole}});
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
-    register(&server, ADMIN_TOKEN, "other").await;
+    register(&server, ADMIN_TOKEN, "other", &registry.url()).await;
     let users = [user(&server, "u1", "member").await, user(&server, "u2", "member").await];
     let calls: Vec<_> = (0..6)
         .map(|i| {

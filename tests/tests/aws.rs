@@ -174,6 +174,33 @@ async fn eks_and_ecr_become_kubernetes_and_docker_clients() {
     assert!(!attr(&docker, "password").is_empty());
 }
 
+/// EKS and ECR clients of a temporary method live as long as asked (not the method's minimum),
+/// and never claim to outlive the session under them: an ECR token (12 h by itself) ends with
+/// the session, an EKS token after its 15 minutes.
+#[tokio::test]
+async fn derived_clients_live_as_long_as_asked_and_no_longer_than_their_session() {
+    let moto = tokio::task::spawn_blocking(Moto::start_without_auth).await.unwrap();
+    let (runtime, plugin) = aws_plugin().await;
+    let inst = instance(&plugin, "session-token", &keys(&moto));
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for asked in [1800, 7200] {
+        let start = now();
+        let docker = issue(&runtime, &plugin, inst.clone(), "docker-registry", None, Some(asked)).await.unwrap();
+        let expires = docker.expires_at.unwrap();
+        assert!(
+            (start + asked - 10..=now() + asked).contains(&expires),
+            "asked {asked}s, expires in {}s",
+            expires - start
+        );
+    }
+    let arn = format!("arn:aws:eks:{REGION}:{}:cluster/{CLUSTER}", moto.account);
+    let start = now();
+    let kube = issue(&runtime, &plugin, inst.clone(), "kubernetes-cluster", Some(&arn), Some(7200)).await.unwrap();
+    assert!(kube.expires_at.unwrap() <= now() + 900 && kube.expires_at.unwrap() >= start + 890);
+    let refused = issue(&runtime, &plugin, inst, "docker-registry", None, Some(60)).await.unwrap_err();
+    assert!(refused.to_string().contains("outside 900 to 129600 seconds"), "{refused}");
+}
+
 #[tokio::test]
 async fn a_deleted_key_fails_verification_afterwards() {
     let moto = moto().await;
@@ -254,6 +281,14 @@ async fn login_writes_an_aws_cli_profile_the_aws_cli_uses() {
     );
     assert!(register.status.success(), "{}", out(&register).1);
     assert!(out(&register).0.contains(&format!("s3://{BUCKET}")), "{}", out(&register).0);
+    // Issuing checks the resource first: no credential for a bucket that does not exist.
+    let missing = server.cli(
+        ADMIN_TOKEN,
+        &["connector", "describe", "aws-dev", "-r", "s3-bucket", "--resource-id", "s3://no-such-bucket-here"],
+    );
+    let (stdout, stderr) = out(&missing);
+    assert!(!missing.status.success() && stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("no-such-bucket-here") && stderr.contains("[not-found]"), "{stderr}");
     let login = server
         .cli(ADMIN_TOKEN, &["connector", "login", "--static", "aws-dev", "-r", "s3-bucket", "--resource-id", BUCKET]);
     assert!(login.status.success(), "{}", out(&login).1);

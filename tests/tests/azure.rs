@@ -141,6 +141,17 @@ async fn a_service_principal_reaches_blobs_aks_and_acr_through_arm() {
     assert_eq!(by_type("blob-container"), vec![format!("az://{CONTAINER}"), format!("az://{OTHER_CONTAINER}")]);
     assert_eq!(by_type("kubernetes-cluster"), vec![format!("{}/{}", arm::RESOURCE_GROUP, arm::CLUSTER)]);
     assert_eq!(by_type("docker-registry"), vec![format!("{}.azurecr.io", arm::REGISTRY)]);
+    // An `azure-generic` id is the subscription: another one is not reached, a non-UUID refused.
+    let upper = arm::SUBSCRIPTION.to_ascii_uppercase();
+    let same = runtime.verify(&plugin, sp.clone(), Some("azure-generic"), Some(&upper)).await.unwrap();
+    assert_eq!(same[0].resource_ids, vec![arm::SUBSCRIPTION.to_string()]);
+    let other = runtime
+        .verify(&plugin, sp.clone(), Some("azure-generic"), Some("00000000-0000-0000-0000-000000000001"))
+        .await
+        .unwrap_err();
+    assert!(other.to_string().contains("not `00000000-0000-0000-0000-000000000001`"), "{other}");
+    let malformed = runtime.verify(&plugin, sp.clone(), Some("azure-generic"), Some("my-sub")).await.unwrap_err();
+    assert!(malformed.to_string().contains("the subscription's UUID"), "{malformed}");
 
     // A container client: a service SAS ARM signed for that container only.
     let issued = issue(&runtime, &plugin, sp.clone(), "blob-container", Some(CONTAINER), None).await.unwrap();

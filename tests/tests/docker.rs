@@ -159,6 +159,19 @@ async fn resource_ids_are_canonicalised_and_checked() {
         ("docker.io", "docker.io"),
         ("https://index.docker.io/v1/", "docker.io"),
         ("Registry.Example.com:443", "registry.example.com:443"),
+        // Docker's reference rules: a first component without `.`/`:` that is not localhost
+        // is a Docker Hub repository.
+        ("library/nginx", "docker.io"),
+        ("team/app:1.0", "docker.io"),
+        ("docker.io/library/nginx@sha256:0123", "docker.io"),
+        ("registry-1.docker.io", "docker.io"),
+        ("registry.hub.docker.com/team/app", "docker.io"),
+        ("localhost/team/app", "localhost"),
+        ("localhost:5000/team/app:1.0", "localhost:5000"),
+        ("registry.example.com:5000/team/app@sha256:0123", "registry.example.com:5000"),
+        ("my-registry.internal", "my-registry.internal"),
+        ("[::1]:5000", "[::1]:5000"),
+        ("10.0.0.7:5000/app", "10.0.0.7:5000"),
     ] {
         assert_eq!(
             runtime.canonical_resource_id(&plugin, inst.clone(), "docker-registry", id).await.unwrap(),
@@ -170,6 +183,12 @@ async fn resource_ids_are_canonicalised_and_checked() {
         ("ftp://registry.example.com", "unsupported scheme `ftp`"),
         ("registry.example.com:http", "`http` is not a port number"),
         ("https://", "expected `host[:port]` or an http(s) URL"),
+        ("registry_example.com", "dot-separated labels"),
+        ("-registry.example.com", "dot-separated labels"),
+        ("registry-.example.com/app", "dot-separated labels"),
+        ("registry..example.com", "dot-separated labels"),
+        ("https://user@registry.example.com", "expected `host[:port]`"),
+        ("registry.example.com:99999", "`99999` is not a port number"),
     ] {
         let err = runtime.canonical_resource_id(&plugin, inst.clone(), "docker-registry", id).await.unwrap_err();
         assert!(

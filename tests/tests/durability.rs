@@ -7,20 +7,23 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn connector(name: &str) -> serde_json::Value {
+/// A docker connector on `registry` (an open one: issuing checks the registry first).
+fn connector(name: &str, registry: &str) -> serde_json::Value {
     json!({
         "name": name, "connector_type": "docker", "verify": false,
-        "configuration": {"username": "u", "password": format!("pw-of-{name}"), "registry": "https://registry.example.com"},
+        "configuration": {"username": "u", "password": format!("pw-of-{name}"), "registry": registry},
     })
 }
 
 async fn kill_during_registrations(store: StoreKind) {
+    let registry = airlock_tests::registry::Registry::open();
     let mut server = Server::start(store);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let url = server.url.clone();
+    let registry_url = registry.url();
     let writers: Vec<_> = (0..4)
         .map(|w| {
-            let (acknowledged, url) = (acknowledged.clone(), url.clone());
+            let (acknowledged, url, registry_url) = (acknowledged.clone(), url.clone(), registry_url.clone());
             tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 for i in 0.. {
@@ -28,7 +31,7 @@ async fn kill_during_registrations(store: StoreKind) {
                     let sent = client
                         .post(format!("{url}/api/v1/connectors"))
                         .bearer_auth(ADMIN_TOKEN)
-                        .json(&connector(&name))
+                        .json(&connector(&name, &registry_url))
                         .send()
                         .await;
                     match sent {
@@ -79,8 +82,10 @@ async fn sigkill_during_registrations_on_postgres_loses_nothing_acknowledged() {
 
 #[tokio::test]
 async fn rotating_the_master_key_keeps_secrets_readable() {
+    let registry = airlock_tests::registry::Registry::open();
     let mut server = Server::start(StoreKind::Sqlite);
-    let (status, _) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(connector("rotated"))).await;
+    let (status, _) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(connector("rotated", &registry.url()))).await;
     assert_eq!(status, 201);
     let (_, before) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/rotated/client", Some(json!({}))).await;
     let key_file = server.data_dir.join("master.key");

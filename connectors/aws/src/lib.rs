@@ -61,46 +61,80 @@ impl Connector for AwsConnector {
             .egress("https://*.amazonaws.com")
             .auto_configure(
                 &["$AWS_SHARED_CREDENTIALS_FILE", "$AWS_CONFIG_FILE", "~/.aws/credentials", "~/.aws/config"],
-                &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"],
+                &[
+                    "AWS_ACCESS_KEY_ID",
+                    "AWS_SECRET_ACCESS_KEY",
+                    "AWS_SESSION_TOKEN",
+                    "AWS_PROFILE",
+                    "AWS_REGION",
+                    "AWS_DEFAULT_REGION",
+                    "AWS_ENDPOINT_URL",
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    "AWS_CONFIG_FILE",
+                ],
             )
-            .resource_type(spec::resource_type(GENERIC, "Generic AWS resource").emoji("🔶").id_formats(&["<region>"]).description("Any AWS service, through the AWS CLI or an SDK."))
             .resource_type(
-                spec::resource_type(S3, "AWS S3 bucket").emoji("📦").multi_instance().id_formats(&["s3://{bucket}", "arn:aws:s3:::{bucket}", "{bucket}"]),
+                spec::resource_type(GENERIC, "Generic AWS resource")
+                    .emoji("🔶")
+                    .id_formats(&["<region>"])
+                    .description(GENERIC_DOCS),
             )
             .resource_type(
-                spec::resource_type(EKS, "AWS EKS Kubernetes cluster").emoji("🌀").multi_instance().id_formats(&["{cluster-name}", "arn:aws:eks:{region}:{account}:cluster/{cluster-name}"]),
+                spec::resource_type(S3, "AWS S3 bucket")
+                    .emoji("📦")
+                    .multi_instance()
+                    .id_formats(&["s3://{bucket}", "arn:aws:s3:::{bucket}", "{bucket}"])
+                    .description(S3_DOCS),
             )
             .resource_type(
-                spec::resource_type(ECR, "AWS ECR container registry").emoji("🐳").id_formats(&["[https://]{account}.dkr.ecr.{region}.amazonaws.com", "arn:aws:ecr:{region}:{account}:repository[/{name}]"]),
+                spec::resource_type(EKS, "AWS EKS Kubernetes cluster")
+                    .emoji("🌀")
+                    .multi_instance()
+                    .id_formats(&["{cluster-name}", "arn:aws:eks:{region}:{account}:cluster/{cluster-name}"])
+                    .description(EKS_DOCS),
+            )
+            .resource_type(
+                spec::resource_type(ECR, "AWS ECR container registry")
+                    .emoji("🐳")
+                    .id_formats(&[
+                        "[https://]{account}.dkr.ecr.{region}.amazonaws.com",
+                        "arn:aws:ecr:{region}:{account}:repository[/{name}]",
+                    ])
+                    .description(ECR_DOCS),
             )
             .auth_method(
-                policies(base(spec::auth_method("implicit", "Implicit authentication")))
-                    .description("The server's own AWS credentials. Disabled: Airlock does not hand its ambient credentials to connectors."),
+                policies(base(spec::auth_method("implicit", "Implicit authentication"))).description(IMPLICIT_DOCS),
             )
             .auth_method(
                 keys(base(spec::auth_method("secret-key", "AWS secret key")))
-                    .description("Long-lived keys. Clients receive the keys themselves (only where admin policy allows).")
+                    .description(SECRET_KEY_DOCS)
                     .releases(&["aws_access_key_id", "aws_secret_access_key"]),
             )
             .auth_method(
                 keys(base(spec::auth_method("sts-token", "AWS STS token")))
-                    .attribute(spec::secret("aws_session_token", "AWS session token").secret_hosts(&["https://*.amazonaws.com"]))
-                    .description("A temporary STS token the user obtained. Clients receive it as it is.")
+                    .attribute(
+                        spec::secret("aws_session_token", "AWS session token")
+                            .secret_hosts(&["https://*.amazonaws.com"]),
+                    )
+                    .description(STS_TOKEN_DOCS)
                     .releases(&["aws_access_key_id", "aws_secret_access_key", "aws_session_token"]),
             )
             .auth_method(
-                policies(keys(base(spec::auth_method("iam-role", "AWS IAM role"))).attribute(spec::text("role_arn", "The IAM role to assume")))
-                    .description("Clients receive temporary credentials of the assumed role, down-scoped to the requested resource.")
-                    .expiration(ROLE_BOUNDS.0, ROLE_BOUNDS.1, ROLE_BOUNDS.2),
+                policies(
+                    keys(base(spec::auth_method("iam-role", "AWS IAM role")))
+                        .attribute(spec::text("role_arn", "The IAM role to assume")),
+                )
+                .description(IAM_ROLE_DOCS)
+                .expiration(ROLE_BOUNDS.0, ROLE_BOUNDS.1, ROLE_BOUNDS.2),
             )
             .auth_method(
                 keys(base(spec::auth_method("session-token", "AWS session token")))
-                    .description("Clients receive temporary credentials from STS GetSessionToken (same permissions as the keys).")
+                    .description(SESSION_TOKEN_DOCS)
                     .expiration(SESSION_BOUNDS.0, SESSION_BOUNDS.1, SESSION_BOUNDS.2),
             )
             .auth_method(
                 policies(keys(base(spec::auth_method("federation-token", "AWS federation token"))))
-                    .description("Clients receive temporary credentials from STS GetFederationToken, down-scoped to the requested resource.")
+                    .description(FEDERATION_TOKEN_DOCS)
                     .expiration(SESSION_BOUNDS.0, SESSION_BOUNDS.1, SESSION_BOUNDS.2),
             )
             .build()
@@ -152,19 +186,26 @@ impl Connector for AwsConnector {
             EKS | ECR => {
                 // Kubernetes and Docker clients act as the identity the method yields (the assumed
                 // role, the federated user), through credentials down-scoped to the resource.
-                let signer = match config::auth_method().as_str() {
-                    "secret-key" | "sts-token" => aws,
+                // The session lasts as long as the user asked (or the method's default), and
+                // the client never claims to outlive it.
+                let (signer, session_ends) = match config::auth_method().as_str() {
+                    "secret-key" | "sts-token" => (aws, None),
                     method => {
-                        aws.with_temporary(&mint(&aws, method, rt, id.as_deref(), Some(temporary_lifetime(method)))?)
+                        let minted = mint(&aws, method, rt, id.as_deref(), request.expiration_seconds)?;
+                        (aws.with_temporary(&minted), Some(minted.expiration))
                     }
                 };
-                match rt {
+                let mut credential = match rt {
                     EKS => kubernetes_credential(
                         &signer,
                         id.ok_or_else(|| ConnectorError::InvalidConfig("name the EKS cluster".into()))?,
                     ),
                     _ => docker_credential(&signer, id),
+                }?;
+                if let Some(ends) = session_ends {
+                    credential.expires_at = Some(credential.expires_at.map_or(ends, |e| e.min(ends)));
                 }
+                Ok(credential)
             }
             other => Err(ConnectorError::InvalidConfig(format!("the aws connector has no resource type `{other}`"))),
         }
@@ -179,6 +220,127 @@ const DESCRIPTION: &str = "Gives access to AWS: generic AWS sessions, S3 buckets
 clients) and ECR registries (as Docker clients). Temporary credentials are issued through STS and \
 down-scoped to the requested resource; requests are signed by the Airlock host, so the secret \
 access key never reaches connector code.";
+
+// What `airlock connector describe-type aws -r <resource type>` / `-a <auth method>` prints.
+
+const GENERIC_DOCS: &str = "The AWS account itself, in the connector's region: any AWS service, through the AWS \
+CLI, boto3 or another SDK.\n\
+Clients receive an `aws` credential: `region`, the optional `endpoint_url`, an access key ID and a secret access \
+key, plus a session token for temporary credentials. `iam-role`, `session-token` and `federation-token` hand out \
+temporary STS credentials (as an `sts-token` credential); `secret-key` and `sts-token` hand out the configured keys \
+themselves, only where admin policy releases them.\n\
+No session policy is generated for this type: an `iam-role` session has all of the role's permissions and a \
+`session-token` session all of the IAM user's, while a `federation-token` session has NO permissions unless \
+`policy` or `policy_arns` is set (for `iam-role` these narrow the session too).\n\
+Permissions: whatever the identity's IAM policies allow (verification only calls sts:GetCallerIdentity).\n\
+The id is the connector's `region`; one connector is one instance. `airlock connector login` writes an AWS CLI \
+profile whose `credential_process` fetches fresh credentials through Airlock.";
+
+const S3_DOCS: &str = "An S3 bucket (or a bucket of the S3-compatible store at `endpoint_url`).\n\
+Clients receive an `aws` credential like `aws-generic`'s. For `iam-role` and `federation-token` it is down-scoped \
+by a generated session policy to the named bucket (`arn:aws:s3:::<bucket>` and `arn:aws:s3:::<bucket>/*`; every \
+bucket when the client names none) and the S3 actions below, unless `policy` or `policy_arns` is set. \
+`session-token` credentials carry all of the IAM user's permissions, and `secret-key` / `sts-token` clients get \
+the configured keys themselves (only where admin policy releases them), which reach every bucket the keys reach.\n\
+Minimum IAM permissions: s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListAllMyBuckets, \
+s3:GetBucketVersioning, s3:ListBucketVersions, s3:DeleteObjectVersion.\n\
+Ids: `s3://<bucket>`, `arn:aws:s3:::<bucket>` (also in the aws-cn and aws-us-gov partitions) or `<bucket>`, all \
+stored as `s3://<bucket>`. A bucket name is 3-63 lower-case letters, digits, `.` and `-`, starting and ending with \
+a letter or digit. A path inside the bucket is refused: a credential covers the whole bucket.\n\
+Multiple instances: one connector may serve every bucket its credentials reach (listed with s3:ListAllMyBuckets); \
+each client names one.";
+
+const EKS_DOCS: &str = "An EKS cluster in the connector's region.\n\
+Clients receive a `kubernetes` credential (`token` method): the cluster's ARN as `cluster_name`, its API endpoint, \
+its CA certificate and a `k8s-aws-v1.` bearer token (an STS GetCallerIdentity URL presigned on the Airlock host). \
+The token is valid 15 minutes, never longer than the STS session it was made from.\n\
+The token acts as the method's identity: that of the configured keys for `secret-key`, `sts-token` and \
+`session-token`, the assumed role of `iam-role`, the federated user of `federation-token`. For `iam-role` and \
+`federation-token` the session is down-scoped by a generated policy to eks:ListClusters and eks:DescribeCluster on \
+that cluster, unless `policy` or `policy_arns` is set.\n\
+Minimum IAM permissions: eks:ListClusters, eks:DescribeCluster. What the client may do inside the cluster is up to \
+Kubernetes RBAC: the identity must be mapped in the cluster's `aws-auth` ConfigMap (IAM users and roles may \
+instead get an EKS access entry), otherwise the API server answers Unauthorized.\n\
+Ids: the cluster name (at most 100 letters, digits, `-` and `_`, starting with a letter or digit) or its ARN \
+`arn:aws:eks:<region>:<account>:cluster/<name>`, whose region must be the connector's; stored as the name.\n\
+Multiple instances: one connector may serve every cluster its credentials can describe.";
+
+const ECR_DOCS: &str = "The ECR registry of the credentials' own account in the connector's region \
+(`<account>.dkr.ecr.<region>.amazonaws.com`; `.amazonaws.com.cn` in China).\n\
+Clients receive a `docker` credential (`password` method): user `AWS` and an ECR authorization token from \
+ecr:GetAuthorizationToken as password, for `docker login`, skopeo, podman and the like. The token is valid 12 hours \
+at most, never beyond the STS session Airlock minted for it, and acts as the method's identity. For `iam-role` and \
+`federation-token` the session is down-scoped by a generated policy to the ECR actions below on the region's \
+repositories, unless `policy` or `policy_arns` is set.\n\
+Minimum IAM permissions: ecr:DescribeRegistry, ecr:DescribeRepositories, ecr:ListRepositories, ecr:BatchGetImage, \
+ecr:DescribeImages, ecr:BatchCheckLayerAvailability, ecr:GetDownloadUrlForLayer, ecr:InitiateLayerUpload, \
+ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:GetAuthorizationToken. Verification fails when \
+the credentials reach no repository at all.\n\
+Ids: the registry URL (with or without `https://`; a repository path after the host is dropped) or a repository \
+ARN `arn:aws:ecr:<region>:<account>:repository[/<name>]`, both stored as the registry host; the region must be the \
+connector's and the account the credentials' own. One connector is one registry.";
+
+const IMPLICIT_DOCS: &str = "Would authenticate as the Airlock server's own ambient AWS identity (its environment \
+variables, `~/.aws` files, EC2 instance profile or EKS pod role), as ZenML's `implicit` method does.\n\
+DISABLED on this server: Airlock never lends the server's own cloud identity to connector code, since every user \
+who may register a connector would then act as the server. ZenML gates the method behind \
+`ZENML_ENABLE_IMPLICIT_AUTH_METHODS`; Airlock has no setting to enable it, so verifying or using such a connector \
+always fails, and auto-configuration refuses it.\n\
+Instead, an admin registers credentials for that identity with a method that keeps the secret on the host: \
+`iam-role` (the access keys of an IAM user allowed to assume the role the server would use, with that role as \
+`role_arn`) or `session-token` (an IAM user's access keys).";
+
+const SECRET_KEY_DOCS: &str = "Long-lived keys: an IAM user's access key ID and secret access key. The host signs \
+every AWS request with them, so connector code never sees the secret key.\n\
+`aws-generic` and `s3-bucket` clients receive the keys themselves (only where admin policy allows: a server \
+started with `--release-secrets never` refuses these clients); they never expire and are not down-scoped. EKS and \
+ECR clients receive a 15-minute cluster token or an ECR authorization token minted on the host, not the keys. No \
+expiration can be requested.\n\
+Permissions: whatever the IAM user's policies allow.\n\
+Avoid it where you can: `iam-role`, `federation-token` and `session-token` take the same keys, keep them on the \
+host and hand clients temporary credentials. Auto-configuration never picks this method unless asked to.";
+
+const STS_TOKEN_DOCS: &str = "A temporary STS token the user obtained (access key ID, secret access key and session \
+token, e.g. from `aws sts get-session-token`).\n\
+Clients receive it as it is: `aws-generic` and `s3-bucket` clients get the three values (only where admin policy \
+releases them); EKS and ECR clients get tokens minted with them on the host. Nothing is down-scoped and no \
+expiration can be requested.\n\
+The connector stops working when the token expires: record its expiry with `--expires-at` (then `connector list \
+--expired` shows it) and register a new token in time. Auto-configuration picks this method for local temporary \
+credentials and assumes they expire one hour later, since their true expiry is unknown locally.";
+
+const IAM_ROLE_DOCS: &str = "Long-lived keys of an IAM user plus `role_arn`: the host signs STS AssumeRole with the \
+keys. Clients receive temporary credentials of the assumed role, down-scoped to the requested resource, never the \
+keys.\n\
+Down-scoping uses a session policy generated for the resource (the bucket, the cluster, the region's ECR \
+repositories; none for `aws-generic`), unless `policy` (an inline session policy, which wins) or `policy_arns` \
+(managed policy ARNs) is set. A session policy can only narrow what the role may do.\n\
+Lifetime: 900 to 43200 seconds, 3600 by default; more than one hour needs the role's maximum session duration \
+raised (AWS's default is one hour). Verification and resource listing act as the assumed role.\n\
+Permissions: the IAM user needs sts:AssumeRole on the role, and the role's trust policy must allow that user (or \
+its account); the role needs the permissions of the resource types it is used for.\n\
+Recommended: the keys stay on the host and every client gets short-lived, down-scoped credentials. \
+Auto-configuration picks it for a profile with `role_arn` and `source_profile`.";
+
+const SESSION_TOKEN_DOCS: &str = "Long-lived keys of an IAM user: the host signs STS GetSessionToken with them. \
+Clients receive temporary credentials from STS GetSessionToken (same permissions as the keys), never the keys.\n\
+Nothing is down-scoped (GetSessionToken takes no session policy; use `iam-role` or `federation-token` for that). \
+AWS refuses IAM API calls made with these credentials (no MFA code is given) and every STS call but AssumeRole and \
+GetCallerIdentity.\n\
+Lifetime: 900 to 129600 seconds (36 hours), 43200 by default.\n\
+Permissions: those the clients need (GetSessionToken itself needs none).\n\
+The keys stay on the host; this is what auto-configuration picks for local long-lived keys, as ZenML does.";
+
+const FEDERATION_TOKEN_DOCS: &str = "Long-lived keys of an IAM user: the host signs STS GetFederationToken with them \
+(federated user `airlock-connector`). Clients receive temporary credentials from STS GetFederationToken, \
+down-scoped to the requested resource, never the keys.\n\
+Their permissions are the intersection of the IAM user's policies and the session policy: one generated for the \
+requested resource (as for `iam-role`), or `policy` / `policy_arns` when set. `aws-generic` gets no generated \
+policy, so its clients have NO permissions unless `policy` or `policy_arns` is set.\n\
+Lifetime: 900 to 129600 seconds, 43200 by default. AWS refuses IAM API calls and STS calls other than \
+GetCallerIdentity made with these credentials. EKS clients act as the federated user \
+(`arn:aws:sts::<account>:federated-user/airlock-connector`), which the cluster's `aws-auth` ConfigMap must map.\n\
+Permissions: the IAM user needs sts:GetFederationToken, plus everything its clients need.";
 
 /// The account access, unless the method is disabled.
 fn authenticated() -> Result<Aws> {
@@ -218,14 +380,6 @@ fn resources(aws: &Aws, account: &str, rt: &str, id: Option<&str>) -> Result<Vec
             Ok(vec![registry])
         }
         (other, _) => Err(ConnectorError::InvalidConfig(format!("the aws connector has no resource type `{other}`"))),
-    }
-}
-
-/// The shortest lifetime the method allows: enough to mint a Kubernetes or Docker client.
-fn temporary_lifetime(method: &str) -> u64 {
-    match method {
-        "iam-role" => ROLE_BOUNDS.0,
-        _ => SESSION_BOUNDS.0,
     }
 }
 

@@ -11,10 +11,22 @@ fn invalid(message: String) -> ConnectorError {
     ConnectorError::InvalidConfig(message)
 }
 
+/// A subscription id (`azure-generic`): a UUID, lowercase as ARM answers it.
+fn subscription(id: &str) -> Result<String> {
+    let hex = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_hexdigit());
+    let groups: Vec<&str> = id.split('-').collect();
+    match groups.as_slice() {
+        [a, b, c, d, e] if hex(a, 8) && hex(b, 4) && hex(c, 4) && hex(d, 4) && hex(e, 12) => {
+            Ok(id.to_ascii_lowercase())
+        }
+        _ => Err(invalid(format!("invalid subscription id `{id}`: an `azure-generic` id is the subscription's UUID"))),
+    }
+}
+
 /// The canonical id of `id` for `resource_type`.
 pub fn canonical(resource_type: &str, id: &str) -> Result<String> {
     match resource_type {
-        GENERIC => Ok(id.to_string()),
+        GENERIC => subscription(id),
         BLOB => container(id).map(|c| format!("az://{c}")),
         AKS => cluster(id).map(|(group, name)| group.map_or(name.clone(), |g| format!("{g}/{name}"))),
         ACR => registry(id),

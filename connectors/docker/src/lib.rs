@@ -23,17 +23,19 @@ impl Connector for Docker {
             .resource_type(
                 spec::resource_type(RESOURCE_TYPE, "Docker/OCI container registry")
                     .emoji("🐳")
-                    .description("One container registry: Docker Hub or a private registry.")
+                    .description(REGISTRY_DOCS)
                     .id_formats(&[
                         "docker.io",
                         "[https://]index.docker.io/v1/[...]",
                         "http[s]://host[:port][/path]",
                         "host[:port]",
+                        "host[:port]/repository[:tag|@digest] (host with `.` or `:`, or localhost)",
+                        "namespace/repository[:tag] (a Docker Hub repository, as Docker reads it)",
                     ]),
             )
             .auth_method(
                 spec::auth_method("password", "Docker username and password/token")
-                    .description("A username with a password or access token. Clients receive both as they are.")
+                    .description(PASSWORD_DOCS)
                     .attribute(spec::text("username", "The username"))
                     .attribute(
                         spec::secret("password", "The password or access token")
@@ -92,6 +94,29 @@ const DESCRIPTION: &str = "Gives access to one Docker/OCI registry with a userna
 or token. Verification logs in to the registry's `/v2/` endpoint; clients receive the username \
 and password for `docker login`, `skopeo` and similar tools.";
 
+// What `airlock connector describe-type docker -r docker-registry` / `-a password` prints.
+
+const REGISTRY_DOCS: &str = "One container registry: Docker Hub or a private registry (any registry serving the \
+Docker Registry HTTP API V2 / OCI distribution API).\n\
+Clients receive a `docker` credential (`password` method): `username`, the configured `password` (only where admin \
+policy releases it: a server started with `--release-secrets never` refuses these clients) and `registry`, with no \
+expiry, for `docker login`, skopeo, podman and the like.\n\
+Permissions: whatever the account may do on the registry. Airlock cannot narrow it, so prefer an access token \
+limited to what clients need (e.g. a read-only Docker Hub access token for pulling).\n\
+Ids are read as Docker reads an image reference and stored as `host[:port]`: Docker Hub's aliases \
+(index.docker.io, registry-1.docker.io, registry.hub.docker.com) and plain `namespace/repository` names become \
+`docker.io`, and a repository, tag or digest after the host is dropped. Each DNS label of the host is 1-63 letters, \
+digits and inner `-`.\n\
+One connector is one registry: an id must name the connector's `registry` (Docker Hub when it is omitted).";
+
+const PASSWORD_DOCS: &str = "A username with a password or access token, and the optional `registry` (a URL or \
+`host[:port]`; Docker Hub when omitted). The host sends the password only to the registry (for Docker Hub to \
+registry-1.docker.io and auth.docker.io) as HTTP basic auth; connector code never sees it. Verification logs in as \
+`docker login` does: basic auth on `/v2/`, or the token service the registry's bearer challenge names.\n\
+Clients receive both as they are: the password only where admin policy releases it. It does not expire and is not \
+down-scoped, so prefer a registry access token with the narrowest scope over an account password, and rotate it. \
+No expiration can be requested.";
+
 fn check_resource_type(resource_type: &str) -> Result<()> {
     if resource_type == RESOURCE_TYPE {
         Ok(())
@@ -102,13 +127,46 @@ fn check_resource_type(resource_type: &str) -> Result<()> {
     }
 }
 
-/// `host[:port]`, with Docker Hub's aliases folded into `docker.io`.
+/// `host[:port]`, read as Docker reads a reference: the first component of `a/b` names a
+/// registry only if it has a `.` or `:` or is `localhost` (else the repository is on Docker
+/// Hub); Docker Hub's aliases fold into `docker.io`; every DNS label is 1–63 letters, digits
+/// and inner `-`.
 fn canonical(id: &str) -> Result<String> {
+    let trimmed = id.trim();
+    if !trimmed.contains("://")
+        && let Some((first, _)) = trimmed.split_once('/')
+        && !first.contains(['.', ':'])
+        && first != "localhost"
+    {
+        return Ok(DOCKER_HUB.into());
+    }
     let host = resource_id::host_port(id)?;
+    check_host(id, &host)?;
     Ok(match host.as_str() {
         "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => DOCKER_HUB.into(),
         _ => host,
     })
+}
+
+/// A registry host as Docker's reference grammar accepts it (an IPv6 literal in brackets, or
+/// dot-separated DNS labels) with an optional port.
+fn check_host(id: &str, host_port: &str) -> Result<()> {
+    if host_port.starts_with('[') {
+        return Ok(());
+    }
+    let host = host_port.rsplit_once(':').map_or(host_port, |(host, _)| host);
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if host.len() > 253 || !host.split('.').all(label_ok) {
+        return Err(ConnectorError::InvalidConfig(format!(
+            "invalid registry `{id}`: a host name is dot-separated labels of 1 to 63 letters, digits and inner `-`"
+        )));
+    }
+    Ok(())
 }
 
 /// The configured registry.

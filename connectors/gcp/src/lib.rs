@@ -88,21 +88,21 @@ impl Connector for GcpConnector {
                 spec::resource_type(GENERIC, "Generic GCP resource")
                     .emoji("🔵")
                     .id_formats(&["{project_id}"])
-                    .description("Any Google Cloud service of the project, through gcloud or a Google client library. Clients receive an OAuth2 access token for the cloud-platform scope."),
+                    .description(GENERIC_DOCS),
             )
             .resource_type(
                 spec::resource_type(GCS, "GCP GCS bucket")
                     .emoji("📦")
                     .multi_instance()
                     .id_formats(&["gs://{bucket}", "{bucket}"])
-                    .description("A Cloud Storage bucket. Clients receive an access token down-scoped to that one bucket (Credential Access Boundary: object read/write and bucket metadata). Needs storage.buckets.list/get and storage.objects.create/delete/get/list/update."),
+                    .description(GCS_DOCS),
             )
             .resource_type(
                 spec::resource_type(GKE, "GCP GKE Kubernetes cluster")
                     .emoji("🌀")
                     .multi_instance()
                     .id_formats(&["{cluster_name}"])
-                    .description("A GKE cluster in any location of the project. Clients receive a Kubernetes token credential (endpoint, CA, OAuth2 token). Needs container.clusters.list/get."),
+                    .description(GKE_DOCS),
             )
             .resource_type(
                 spec::resource_type(REGISTRY, "GCP container registry")
@@ -113,11 +113,11 @@ impl Connector for GcpConnector {
                         "projects/{project}/locations/{location}/repositories/{repository}",
                         "[https://][us.|eu.|asia.]gcr.io/{project}[/{image}]",
                     ])
-                    .description("An Artifact Registry Docker repository or a legacy Container Registry of the project. Clients receive Docker credentials (oauth2accesstoken + an access token). Needs artifactregistry.repositories.get/list/downloadArtifacts/uploadArtifacts and artifactregistry.locations.list."),
+                    .description(REGISTRY_DOCS),
             )
             .auth_method(
                 common(spec::auth_method("implicit", "GCP implicit authentication").attribute(project(true)))
-                    .description("The server's own Google credentials (ADC, metadata server). Disabled: Airlock does not hand its ambient credentials to connectors."),
+                    .description(IMPLICIT_DOCS),
             )
             .auth_method(
                 common(
@@ -130,7 +130,7 @@ impl Connector for GcpConnector {
                         ))
                         .attribute(temporary()),
                 )
-                .description("A gcloud user account. Clients receive OAuth2 access tokens from the refresh-token grant.")
+                .description(USER_ACCOUNT_DOCS)
                 .releases(&["user_account_json"]),
             )
             .auth_method(
@@ -140,7 +140,7 @@ impl Connector for GcpConnector {
                         .attribute(project(false))
                         .attribute(temporary()),
                 )
-                .description("A service account key. The host signs the RS256 JWT assertion, so the private key never reaches connector code. project_id defaults to the key's project.")
+                .description(SERVICE_ACCOUNT_DOCS)
                 .releases(&["service_account_json"]),
             )
             .auth_method(
@@ -154,7 +154,7 @@ impl Connector for GcpConnector {
                         ))
                         .attribute(temporary()),
                 )
-                .description("Workload identity federation. Disabled on this server: its subject token comes from the server's own ambient identity (AWS, Azure, OIDC), which Airlock does not hand to connectors.")
+                .description(EXTERNAL_ACCOUNT_DOCS)
                 .releases(&["external_account_json"]),
             )
             .auth_method(
@@ -164,7 +164,7 @@ impl Connector for GcpConnector {
                         .attribute(spec::secret("token", "An OAuth2 access token").secret_hosts(&api_hosts))
                         .attribute(spec::text("service_account_email", "The service account the token belongs to (absent: a user token)").optional()),
                 )
-                .description("A temporary access token the user obtained (e.g. gcloud auth print-access-token). Bucket clients receive a down-scoped token; other clients receive the token itself (only where admin policy allows).")
+                .description(OAUTH2_TOKEN_DOCS)
                 .releases(&["token"]),
             )
             .auth_method(
@@ -174,7 +174,7 @@ impl Connector for GcpConnector {
                         .attribute(project(false))
                         .attribute(spec::text("target_principal", "The email of the service account to impersonate")),
                 )
-                .description("The key's service account mints tokens of the target service account through IAM Credentials generateAccessToken, with the requested lifetime.")
+                .description(IMPERSONATION_DOCS)
                 .expiration(0, auth::IMPERSONATION_MAX_SECS, auth::IMPERSONATION_MAX_SECS),
             )
             .build()
@@ -216,7 +216,7 @@ impl Connector for GcpConnector {
         let project = project()?;
         let id = request.resource_id.as_deref().map(|id| ids::canonical(rt, id, &project)).transpose()?;
         let long_lived = config::get("generate_temporary_tokens").is_some_and(|v| is_false(&v))
-            && matches!(method.as_str(), "user-account" | "service-account" | "external-account");
+            && matches!(method.as_str(), "user-account" | "service-account");
         if long_lived && matches!(rt, GENERIC | GCS) {
             return credential_file(&method, rt, id);
         }
@@ -251,6 +251,129 @@ Kubernetes clients) and Artifact/Container Registry repositories (as Docker clie
 OAuth2 access tokens; bucket clients receive tokens down-scoped to that bucket. The Airlock host signs \
 service-account assertions and fills refresh grants, so private keys and refresh tokens never reach \
 connector code.";
+
+// What `airlock connector describe-type gcp -r <resource type>` / `-a <auth method>` prints.
+
+const GENERIC_DOCS: &str = "The GCP project (`project_id`) itself: any Google Cloud service of the project, \
+through gcloud or a Google client library.\n\
+Clients receive a `gcp` credential (`oauth2-token` method: `project_id`, `token`, and `service_account_email` when \
+the identity is a service account). The token is an OAuth2 access token for the cloud-platform scope with the \
+expiry Google gives it (about an hour). It is not down-scoped: it can do whatever the identity's IAM roles allow. \
+With `oauth2-token` clients receive the configured token itself, and with `generate_temporary_tokens=false` \
+(`user-account`, `service-account`) the credential file itself, both only where admin policy releases them.\n\
+Permissions: the IAM roles the work needs.\n\
+The id is the connector's project; one connector is one instance. `airlock connector login` writes the token (or \
+the credential file) to a 0600 file for gcloud and the client libraries.";
+
+const GCS_DOCS: &str = "A Cloud Storage bucket (or a bucket of the emulator at `storage_endpoint_url`).\n\
+A client for a named bucket receives a `gcp` credential (`oauth2-token` method) whose token is down-scoped to that \
+one bucket: the connector's token is exchanged at Google STS for a Credential Access Boundary token that allows \
+only object read/write and bucket metadata (`roles/storage.objectAdmin`, `roles/storage.legacyBucketReader`) on \
+that bucket, and never outlives the token it came from. This holds for every method, `oauth2-token` included.\n\
+A client asked for without a bucket gets the connector's full token. With `generate_temporary_tokens=false` \
+(`user-account`, `service-account`) clients receive the credential file itself, not down-scoped, only where admin \
+policy releases it.\n\
+Permissions: storage.buckets.list, storage.buckets.get, storage.objects.create, storage.objects.delete, \
+storage.objects.get, storage.objects.list, storage.objects.update (a boundary can only narrow them).\n\
+Ids: `gs://<bucket>` or `<bucket>`, stored as `gs://<bucket>`, by Cloud Storage's naming rules: 3-63 characters \
+(up to 222 with dots, at most 63 between dots) of lower-case letters, digits, `-`, `_` and `.`, starting and \
+ending with a letter or digit, not an IP address, not starting with `goog` and not containing `google`. A path \
+inside the bucket is refused: a credential covers the whole bucket.\n\
+Multiple instances: one connector may serve every bucket its credentials reach (listing shows the project's); \
+each client names one.";
+
+const GKE_DOCS: &str = "A GKE cluster in any location of the project.\n\
+Clients receive a `kubernetes` credential (`token` method): `cluster_name` `gke_<project>_<cluster>`, the API \
+server `https://<endpoint>`, its CA certificate and the connector's OAuth2 access token as bearer token, expiring \
+with it (about an hour; as requested with `impersonation`). The token is not down-scoped to the cluster: it \
+carries the identity's whole cloud-platform access. With `oauth2-token` the configured token itself is handed out, \
+only where admin policy releases it; `generate_temporary_tokens=false` does not apply to clusters.\n\
+Permissions: container.clusters.list and container.clusters.get to find the cluster; what the client may do \
+inside it is up to IAM (e.g. `roles/container.developer`) and Kubernetes RBAC.\n\
+Ids: the cluster name, 1-40 lower-case letters, digits and `-`, starting with a letter and ending with a letter or \
+digit. Every location is searched; a name used in several locations is refused as ambiguous.\n\
+Multiple instances: one connector may serve every cluster of the project.";
+
+const REGISTRY_DOCS: &str = "An Artifact Registry Docker repository or a legacy Container Registry of the \
+connector's project.\n\
+Clients receive a `docker` credential (`password` method): user `oauth2accesstoken`, the connector's OAuth2 access \
+token as password and the host to log in to (`<location>-docker.pkg.dev` or `[us.|eu.|asia.]gcr.io`), expiring \
+with the token. The token is not down-scoped to the repository. With `oauth2-token` the configured token itself is \
+handed out, only where admin policy releases it.\n\
+Permissions: artifactregistry.repositories.get, .list, .downloadArtifacts, .uploadArtifacts, .createOnPush and \
+.readViaVirtualRepository, and artifactregistry.locations.list; a legacy Container Registry needs the Cloud \
+Storage permissions of the bucket behind it.\n\
+Ids: a repository URL (an image path after the repository is dropped), a repository resource name, or a legacy \
+gcr.io host with the project; the project must be the connector's, and a repository name is 1-63 lower-case \
+letters, digits and `-`, starting with a letter. Stored as `<location>-docker.pkg.dev/<project>/<repository>` or \
+`<host>/<project>`. A repository is checked (it must exist and hold Docker images); legacy hosts are not checked, \
+and all four are always listed.\n\
+Multiple instances: one connector may serve every registry of the project.";
+
+const IMPLICIT_DOCS: &str = "Would authenticate as the Airlock server's own Google identity: its Application \
+Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's ADC file) or the metadata server (a Compute Engine \
+service account, GKE Workload Identity), as ZenML's `implicit` method does.\n\
+DISABLED on this server: Airlock never lends the server's own cloud identity to connector code, since every user \
+who may register a connector would then act as the server. ZenML gates the method behind \
+`ZENML_ENABLE_IMPLICIT_AUTH_METHODS`; Airlock has no setting to enable it, so verifying or using such a connector \
+always fails, and auto-configuration refuses it.\n\
+Instead, an admin registers that service account with a method that keeps the secret on the host: \
+`service-account` (a JSON key of it) or `impersonation` (a key of another service account allowed to mint tokens \
+for it, with it as `target_principal`).";
+
+const USER_ACCOUNT_DOCS: &str = "A gcloud user account: the user's `authorized_user` credential file (`client_id`, \
+`client_secret`, `refresh_token`, as `gcloud auth application-default login` writes it) and `project_id`. The host \
+fills the refresh grant from the file, so the refresh token and client secret never reach connector code.\n\
+Clients receive OAuth2 access tokens from the refresh-token grant (cloud-platform scope, about an hour; Google sets \
+the lifetime, so no expiration can be requested); bucket clients get them down-scoped to the bucket.\n\
+With `generate_temporary_tokens=false`, `gcp-generic` and `gcs-bucket` clients receive the credential file itself, \
+only where admin policy releases it: avoid that, the refresh token works until it is revoked.\n\
+The identity is a person with all of their permissions: for shared or automated use prefer `impersonation` or \
+`service-account`. Auto-configuration picks this method for gcloud's application-default credentials and keeps \
+only the three fields the grant needs.";
+
+const SERVICE_ACCOUNT_DOCS: &str = "A service account key: the JSON key file (`\"type\": \"service_account\"`). \
+The host signs the RS256 JWT assertion, so the private key never reaches connector code. project_id defaults to \
+the key's project.\n\
+Clients receive OAuth2 access tokens of the service account (cloud-platform scope, about an hour; Google sets the \
+lifetime, so no expiration can be requested); bucket clients get them down-scoped to the bucket.\n\
+With `generate_temporary_tokens=false`, `gcp-generic` and `gcs-bucket` clients receive the key file itself, only \
+where admin policy releases it: avoid that, a key stays valid until it is deleted.\n\
+Permissions: the service account's IAM roles. Auto-configuration picks this method for the key file \
+`GOOGLE_APPLICATION_CREDENTIALS` names. Consider `impersonation` to hand clients tokens of a narrower account, with \
+a lifetime you choose.";
+
+const EXTERNAL_ACCOUNT_DOCS: &str = "Workload identity federation: an `external_account` credential configuration, \
+whose subject token from an external identity provider Google STS exchanges for an access token.\n\
+DISABLED on this server: its subject token comes from the server's own ambient identity (AWS, Azure, OIDC: its \
+AWS role, Azure managed identity, or an OIDC token file or URL on the server), which Airlock does not hand to \
+connectors, since every user who may register a connector would then act as the server. ZenML treats it as \
+implicit and gates it behind `ZENML_ENABLE_IMPLICIT_AUTH_METHODS`; Airlock has no setting to enable it, so \
+verification and token minting always fail.\n\
+Instead, an admin registers the service account the federation maps to with a method that keeps the secret on the \
+host: `service-account` (a JSON key of it) or `impersonation`.";
+
+const OAUTH2_TOKEN_DOCS: &str = "A temporary access token the user obtained (e.g. gcloud auth print-access-token), \
+with `project_id` and, when the token belongs to a service account, `service_account_email`. The host adds the \
+token to Google API requests; connector code never sees it.\n\
+Bucket clients receive a down-scoped token (exchanged at Google STS); other clients receive the token itself (only \
+where admin policy allows: a server started with `--release-secrets never` refuses them), for `gcp-generic`, GKE \
+clusters and registries alike.\n\
+Google access tokens expire after about an hour, and the connector with them. Airlock does not know the expiry: \
+record it with `--expires-at`. It cannot be auto-configured. Fine for a short experiment; for lasting use prefer \
+`impersonation` or `service-account`.";
+
+const IMPERSONATION_DOCS: &str = "A source service account's JSON key and `target_principal`, the email of the \
+service account to act as. The key's service account mints tokens of the target service account through IAM \
+Credentials generateAccessToken, with the requested lifetime: the host signs the source account's JWT assertion, \
+and the key never reaches connector code or clients.\n\
+Clients receive access tokens of the target account (cloud-platform scope) valid 1 to 3600 seconds, 3600 by \
+default; bucket clients get them down-scoped to the bucket.\n\
+Permissions: the source account needs iam.serviceAccounts.getAccessToken on the target (e.g. \
+`roles/iam.serviceAccountTokenCreator`) and nothing else; the target needs the roles of the work. `project_id` \
+defaults to the key's project.\n\
+Recommended: the key stays on the host and clients get short-lived tokens of an account scoped to the work. It \
+cannot be auto-configured.";
 
 fn is_false(value: &str) -> bool {
     matches!(value.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no")

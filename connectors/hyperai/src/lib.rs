@@ -35,10 +35,8 @@ impl Connector for HyperAI {
             );
         for (method, name) in METHODS {
             let description = match *method {
-                "dsa-key" => {
-                    "A DSA private key. Listed for ZenML parity: OpenSSH no longer accepts DSA keys (disabled since 7.0), so the host refuses them."
-                }
-                _ => "An SSH private key (base64 of the key file), used on the Airlock host only.",
+                "dsa-key" => DSA_KEY_DOCS,
+                _ => KEY_DOCS,
             };
             connector = connector.auth_method(
                 spec::auth_method(method, &format!("{name} (SSH)"))
@@ -161,7 +159,32 @@ opts in); with an SSH CA key, clients get short-lived OpenSSH user certificates 
 const RESOURCE_DESCRIPTION: &str = "One HyperAI instance, named by one of the connector's `hostnames`. \
 Clients receive the host, the user and either a fresh key pair with a user certificate (when the \
 connector has an SSH CA key; the instance's sshd must trust the CA with TrustedUserCAKeys) or the \
-configured key where admin policy releases it.";
+configured key where admin policy releases it.\n\
+The client is a `hyperai` credential with `hostname`, `username` and `known_hosts` (when configured), plus \
+`private_key`, `public_key` and `certificate` (an Ed25519 key and an OpenSSH user certificate for `username` that \
+permits a pty, valid 10 seconds to 1 day, 1 hour by default), or `base64_ssh_key` and `ssh_passphrase`.\n\
+Verification connects over SSH from the Airlock host to each configured host (or the one named), checks its host \
+key against `known_hosts`, authenticates and disconnects. Permissions: the `username` account on each instance, \
+with the key's public half in its authorized_keys (or an sshd that trusts the CA).\n\
+Ids: `host` or `host:port`, exactly as written in `hostnames` (no normalisation). Multiple instances: one connector \
+may serve every host it lists; a client must name one when there are several.";
+
+const KEY_DOCS: &str = "An SSH private key (base64 of the key file, or the file as it is), used on the Airlock \
+host only, with `ssh_passphrase` when it is encrypted: SSH runs on the host, so the key never reaches connector \
+code. As in ZenML the method names the key's algorithm; the key's type is not checked against it (DSA keys are \
+refused).\n\
+`hostnames` lists the instances (`host` or `host:port`) and `username` the account. The host checks each server's \
+host key against `known_hosts` (`ssh-keyscan` lines, public keys or `SHA256:` fingerprints; `@revoked` honoured) \
+and refuses unknown keys unless `accept_unknown_host_keys` is true (ZenML's behaviour: it accepts any key).\n\
+With `ssh_ca_key` (an unencrypted SSH CA private key, also kept on the host) clients receive a fresh Ed25519 key \
+pair and an OpenSSH user certificate for `username`, signed on the host and valid 10 seconds to 1 day (1 hour by \
+default); the instances' sshd must trust the CA (TrustedUserCAKeys). Without it clients receive the configured key \
+and passphrase, only where admin policy releases them, and no expiration can be requested.\n\
+Recommended: set `ssh_ca_key`, so the long-lived key never leaves the host.";
+
+const DSA_KEY_DOCS: &str = "A DSA private key. Listed for ZenML parity: OpenSSH no longer accepts DSA keys \
+(disabled since 7.0, removed in 9.8), so the host refuses them.\n\
+Generate a new key and use `ed25519-key` (or `ecdsa-key`, `rsa-key`) instead; the attributes are the same.";
 
 fn check_resource_type(rt: &str) -> Result<()> {
     match rt {

@@ -73,15 +73,13 @@ impl Connector for Kubernetes {
                 cluster(spec::auth_method("password", "Kubernetes username and password"))
                     .attribute(spec::text("username", "The username (not secret: the API server reports it back)"))
                     .attribute(spec::secret("password", "The password"))
-                    .description("HTTP basic authentication. Clients receive a minted service-account token when service_account is set; otherwise the username and password, only where admin policy releases them.")
+                    .description(PASSWORD_DOCS)
                     .releases(&["password"]),
             )
             .auth_method(
                 cluster(spec::auth_method("token", "Kubernetes token and/or client certificate"))
                     .attribute(spec::secret("token", "A bearer token").optional())
-                    .attribute(
-                        spec::text("client_certificate", "A client certificate (PEM or base64 PEM)").optional(),
-                    )
+                    .attribute(spec::text("client_certificate", "A client certificate (PEM or base64 PEM)").optional())
                     .attribute(
                         spec::secret(
                             "client_key",
@@ -89,7 +87,7 @@ impl Connector for Kubernetes {
                         )
                         .optional(),
                     )
-                    .description("A bearer token, a client certificate, or both. Clients receive a minted service-account token when service_account is set; otherwise these credentials, only where admin policy releases them.")
+                    .description(TOKEN_DOCS)
                     .releases(&["token", "client_key"]),
             )
             .auto_configure(&["$KUBECONFIG", "~/.kube/config"], &["KUBECONFIG"])
@@ -163,6 +161,41 @@ const RESOURCE_DESCRIPTION: &str = "One Kubernetes cluster, named as in its kube
 kubeconfig-ready credential: the server, its CA and a token (minted with the TokenRequest API when the \
 connector names a service account; RBAC must allow `create` on `serviceaccounts/token`), or the configured \
 credentials where admin policy releases them. Verification needs only an authenticated user \
-(SelfSubjectReview is allowed to every authenticated user).";
+(SelfSubjectReview is allowed to every authenticated user).\n\
+The client is a `kubernetes` credential with `cluster_name`, `server`, `certificate_authority` (base64 PEM) and \
+`insecure` when set. A minted token lives 600 seconds to 1 day (1 hour by default; the API server may shorten it, \
+and its `expirationTimestamp` is the expiry); without `service_account` no expiration can be requested and \
+Airlock records no expiry for the configured credentials.\n\
+Verification proves the credentials with a SelfSubjectReview (v1, then v1beta1, then a SelfSubjectRulesReview on \
+older clusters) and refuses credentials the API server treats as anonymous; `GET /version` alone would prove \
+nothing. TLS is handled by the Airlock host: it trusts `certificate_authority` for this connector's requests only, \
+or skips verification with `insecure` (refused together with a CA, as kubectl refuses it).\n\
+The id is the connector's `cluster_name` (1-253 printable characters without spaces, compared exactly): one \
+connector is one cluster. `airlock connector login` writes a kubeconfig context whose user runs `airlock \
+credential kubectl` to fetch fresh credentials.";
+
+const PASSWORD_DOCS: &str = "HTTP basic authentication with `username` (not secret: the API server reports it \
+back) and `password`, which the host sends to `server` only. Kubernetes removed static password files in 1.19, so \
+this works only with API servers (or authenticating proxies in front of them) that still accept basic \
+authentication; prefer `token`.\n\
+Clients receive a minted service-account token when service_account is set; otherwise the username and password, \
+only where admin policy releases them (a server started with `--release-secrets never` refuses them). With \
+`service_account` (and `namespace`, which defaults to `default`) set, clients get TokenRequest tokens valid 600 \
+seconds to 1 day (1 hour by default), and the user must be allowed `create` on `serviceaccounts/token` for that \
+account; `token_audiences` sets their audiences. Without it no expiration can be requested.\n\
+Recommended: set `service_account`, so the password never leaves the host.";
+
+const TOKEN_DOCS: &str = "A bearer token, a client certificate, or both: `token`, and `client_certificate` with its \
+`client_key` (PEM or base64 PEM). The host adds the token and presents the client certificate itself: the key \
+never reaches connector code, and each use of it is audited.\n\
+Clients receive a minted service-account token when service_account is set; otherwise these credentials, only \
+where admin policy releases them (`token`, and the certificate with `client_key`; a server started with \
+`--release-secrets never` refuses them). With `service_account` (and `namespace`, which defaults to `default`) set, \
+clients get TokenRequest tokens valid 600 seconds to 1 day (1 hour by default); the configured identity must be \
+allowed `create` on `serviceaccounts/token` for that account, and `token_audiences` sets the tokens' audiences. \
+Without it no expiration can be requested.\n\
+Recommended: set `service_account`, so the configured credentials stay on the host. Auto-configuration reads a \
+kubeconfig context (`$KUBECONFIG` or `~/.kube/config`); users that authenticate through exec plugins or auth \
+providers are refused.";
 
 airlock_sdk::export_connector!(Kubernetes);

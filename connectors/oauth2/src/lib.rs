@@ -26,24 +26,24 @@ impl Connector for OAuth2 {
                 spec::resource_type(RESOURCE_TYPE, "OAuth2-protected API")
                     .emoji("🔑")
                     .id_formats(&["{api_url}"])
-                    .description("One HTTP API. Clients receive a bearer access token with its expiry."),
+                    .description(API_DOCS),
             )
             .auth_method(
                 grant(spec::auth_method("client-credentials", "OAuth2 client credentials"))
                     .attribute(spec::secret("client_secret", "The OAuth2 client secret"))
-                    .description("The client-credentials grant; the host sends the client secret to the token endpoint only."),
+                    .description(CLIENT_CREDENTIALS_DOCS),
             )
             .auth_method(
                 grant(spec::auth_method("refresh-token", "OAuth2 refresh token"))
                     .attribute(spec::secret("refresh_token", "The refresh token"))
                     .attribute(spec::secret("client_secret", "The client secret (confidential clients)").optional())
-                    .description("The refresh-token grant; the host sends the refresh token (and client secret) to the token endpoint only. Rotating refresh tokens are not supported."),
+                    .description(REFRESH_TOKEN_DOCS),
             )
             .auth_method(
                 spec::auth_method("token", "OAuth2 access token")
                     .attribute(api())
                     .attribute(spec::secret("access_token", "An access token"))
-                    .description("A token the user obtained. Clients receive it as it is (only where admin policy allows); it cannot be verified without calling the API.")
+                    .description(TOKEN_DOCS)
                     .releases(&["access_token"]),
             )
             .build()
@@ -96,6 +96,40 @@ impl Connector for OAuth2 {
 const DESCRIPTION: &str = "Gives access to any API behind an OAuth2 authorization server (client credentials or \
 a refresh token). Clients always receive a short-lived bearer token; the client secret and refresh token \
 stay on the Airlock host.";
+
+// What `airlock connector describe-type oauth2 -r oauth2-api` / `-a <auth method>` prints.
+
+const API_DOCS: &str = "One HTTP API behind an OAuth2 authorization server, named by the connector's `api_url`.\n\
+Clients receive a bearer access token with its expiry: an `oauth2` credential (`token` method) with `api_url` and \
+`access_token`, expiring as the token endpoint's `expires_in` says (no expiry when it says nothing). The grant \
+methods fetch a fresh token from the token endpoint; `token` hands out the configured token itself, only where \
+admin policy releases it. The authorization server sets the lifetime, so no expiration can be requested.\n\
+Permissions: what the authorization server grants the client (`scope`, `audience`) and the API allows.\n\
+The id is the connector's `api_url` (a trailing `/` is ignored): one connector is one API.";
+
+const CLIENT_CREDENTIALS_DOCS: &str = "The client-credentials grant; the host sends the client secret to the token \
+endpoint only. Configure `api_url`, `token_url`, `client_id`, `client_secret` and the optional `scope` and \
+`audience` (Auth0, Okta).\n\
+The host fills the secret into the form body of the POST to `token_url` (the `client_secret` parameter), so connector \
+code never sees it; authorization servers that accept HTTP Basic client authentication only are not supported. \
+Verification fetches a token.\n\
+Clients receive short-lived access tokens only, never the secret. Recommended for machine-to-machine access.";
+
+const REFRESH_TOKEN_DOCS: &str = "The refresh-token grant; the host sends the refresh token (and client secret) to \
+the token endpoint only. Rotating refresh tokens are not supported.\n\
+Configure `api_url`, `token_url`, `client_id`, `refresh_token`, `client_secret` for confidential clients (public \
+clients send only `client_id`) and the optional `scope` and `audience`. Both secrets are filled into the form body \
+by the host, so connector code never sees them. Verification fetches a token.\n\
+Clients receive short-lived access tokens only. When the server answers with a new refresh token it is ignored (a \
+warning is logged) and the configured one is kept, so a server that invalidates a refresh token once used stops \
+working after the first grant.";
+
+const TOKEN_DOCS: &str = "A token the user obtained. Clients receive it as it is (only where admin policy allows); \
+it cannot be verified without calling the API.\n\
+Configure `api_url` and `access_token`. Verification only reports the API as configured, and a server started \
+with `--release-secrets never` refuses these clients. Airlock does not know the token's expiry: record it with \
+`--expires-at`.\n\
+Prefer a grant method: it keeps the long-lived secret on the host and hands clients short-lived tokens.";
 
 fn check_resource_type(rt: &str) -> Result<()> {
     match rt {

@@ -1,4 +1,5 @@
-//! What every response gets on its way out: errors as the API's JSON error whatever produced
+//! What every response gets on its way out: `Cache-Control: no-store` (answers carry issued
+//! credentials and private configuration, which no cache may keep), errors as the API's JSON error whatever produced
 //! them (the router's 404/405 fallbacks, body-limit and path-decoding rejections), and
 //! `Connection: close` on an error answered before a request body was read, so the client's
 //! next request does not land in the unread body.
@@ -16,7 +17,8 @@ const MAX_TEXT_ERROR: usize = 4 << 10;
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let had_body = request.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v != "0")
         || request.headers().contains_key(header::TRANSFER_ENCODING);
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let status = response.status();
     if !status.is_client_error() && !status.is_server_error() {
         return response;
@@ -34,6 +36,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     if let Some(value) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if had_body {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }

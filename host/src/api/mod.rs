@@ -59,6 +59,7 @@ fn api_routes() -> OpenApiRouter<Arc<Service>> {
         .routes(routes!(routes::list_connectors, routes::register))
         .routes(routes!(routes::verify_config))
         .routes(routes!(routes::describe_connector, routes::update_connector, routes::delete_connector))
+        .routes(routes!(routes::reveal_secrets))
         .routes(routes!(routes::verify_connector))
         .routes(routes!(routes::connector_resources))
         .routes(routes!(routes::issue_client))

@@ -183,6 +183,15 @@ pub async fn describe_connector(State(s): Svc, Caller(a): Caller, PathText(conne
     Ok(response)
 }
 
+/// The stored secret values of a connector (its owner or an admin; audited). `describe -x`.
+#[utoipa::path(get, path = "/api/v1/connectors/{connector}/secrets", tag = "connectors",
+    params(("connector" = String, Path, description = "Id (a UUID) or name", pattern = "^[A-Za-z0-9_.@-]{1,128}$")),
+    responses((status = 200, body = std::collections::BTreeMap<String, String>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = "default", body = ErrorBody)))]
+pub async fn reveal_secrets(State(s): Svc, Caller(a): Caller, PathText(connector): PathText) -> Reply {
+    ok(s.reveal_secrets(&a, &connector).await?)
+}
+
 /// `PATCH` a connector; `If-Match: "<version>"` (from the `ETag` of a read) makes the update
 /// conditional: a connector changed meanwhile answers 412 and keeps the other change.
 /// Update a connector: only the named fields change; re-verified unless `verify` is false.

@@ -12,6 +12,9 @@ use serde_json::json;
 pub enum PluginCommand {
     /// Install a connector component from a `.wasm` file or an OCI registry
     /// (`registry/repo:tag` or `@sha256:…`, pulled and checked by the CLI); it waits for approval.
+    #[command(after_help = "Examples:
+  airlock plugin install my-connector.wasm
+  airlock plugin install registry.example.com/team/my-connector:1.2.0 --replace")]
     Install {
         /// A `.wasm` file, or an OCI reference when no such file exists.
         source: String,
@@ -25,15 +28,26 @@ pub enum PluginCommand {
     },
     /// Write a new connector crate (one resource type, one auth method, tests on the SDK's
     /// test kit) to start a plugin from.
+    #[command(after_help = "Examples:
+  airlock plugin new my-type
+  airlock plugin new my-type --path connectors/my-type --sdk-path ../airlock/sdk")]
     New(scaffold::NewArgs),
     /// Push a component to an OCI registry as a Wasm artifact (`registry/repo:tag`).
+    #[command(after_help = "Examples:
+  airlock plugin push my-connector.wasm registry.example.com/team/my-connector:1.2.0
+  airlock plugin push my-connector.wasm localhost:5000/my-connector:dev --plain-http")]
     Push {
+        /// The component (`.wasm`).
         file: std::path::PathBuf,
+        /// Where to push it: `registry/repository:tag`.
         reference: String,
         #[command(flatten)]
         registry: oci::RegistryArgs,
     },
     /// Compare installed plugins pulled from a registry with what their tags point at now.
+    #[command(after_help = "Examples:
+  airlock plugin outdated
+  airlock plugin outdated -o json")]
     Outdated {
         #[command(flatten)]
         registry: oci::RegistryArgs,
@@ -41,43 +55,80 @@ pub enum PluginCommand {
         output: output::OutputArgs,
     },
     /// Pull a plugin's tag again and replace it if it changed (it then needs approval again).
+    #[command(after_help = "Examples:
+  airlock plugin update my-type
+  airlock plugin update my-type --registry-connector ci-registry")]
     Update {
+        /// The plugin's connector type.
         connector_type: String,
         #[command(flatten)]
         registry: oci::RegistryArgs,
     },
     /// List installed plugins.
+    #[command(after_help = "Examples:
+  airlock plugin list
+  airlock plugin list -o json")]
     List {
         #[command(flatten)]
         output: output::OutputArgs,
     },
     /// Show a plugin's manifest: resource types, auth methods, egress, released secrets.
+    #[command(after_help = "Examples:
+  airlock plugin describe my-type
+  airlock plugin describe aws -o yaml")]
     Describe {
+        /// The plugin's connector type.
         connector_type: String,
         #[command(flatten)]
         output: output::OutputArgs,
     },
     /// Approve an installed plugin so connectors of its type can be used.
-    Approve { connector_type: String },
+    #[command(after_help = "Examples:
+  airlock plugin approve my-type
+  airlock plugin approve my-type --url https://airlock.example.com")]
+    Approve {
+        /// The plugin's connector type.
+        connector_type: String,
+    },
     /// Remove a plugin (no connectors of its type may remain).
-    Remove { connector_type: String },
+    #[command(after_help = "Examples:
+  airlock plugin remove my-type
+  airlock plugin remove my-type --url https://airlock.example.com")]
+    Remove {
+        /// The plugin's connector type.
+        connector_type: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create a user; prints their first API token once.
+    #[command(after_help = "Examples:
+  airlock user create ci-bot --role consumer
+  airlock user create alice -o json")]
     Create {
+        /// The user name (letters, digits, `-_.@`).
         name: String,
+        /// admin (everything), member (own connectors, shared ones) or consumer (credentials from shared connectors).
         #[arg(long, value_enum, default_value = "member")]
         role: Role,
         #[command(flatten)]
         output: output::OutputArgs,
     },
+    /// List users.
+    #[command(after_help = "Examples:
+  airlock user list
+  airlock user list -o csv")]
     List {
         #[command(flatten)]
         output: output::OutputArgs,
     },
+    /// Delete a user and their tokens (they may own no connectors).
+    #[command(after_help = "Examples:
+  airlock user delete ci-bot
+  airlock user delete 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b")]
     Delete {
+        /// The user's name or id.
         name: String,
     },
 }
@@ -85,16 +136,29 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an API token for yourself; printed once.
+    #[command(after_help = "Examples:
+  airlock token create laptop
+  airlock token create ci -o json")]
     Create {
+        /// A name to tell the token apart.
         name: String,
         #[command(flatten)]
         output: output::OutputArgs,
     },
+    /// List your tokens.
+    #[command(after_help = "Examples:
+  airlock token list
+  airlock token list -o json")]
     List {
         #[command(flatten)]
         output: output::OutputArgs,
     },
+    /// Revoke one of your tokens.
+    #[command(after_help = "Examples:
+  airlock token revoke 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b
+  airlock token revoke 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b --url https://airlock.example.com")]
     Revoke {
+        /// The token's id (`token list` shows them).
         id: String,
     },
 }
@@ -102,12 +166,21 @@ pub enum TokenCommand {
 #[derive(Debug, Subcommand)]
 pub enum LeaseCommand {
     /// Leases of issued credentials (all of them for admins).
+    #[command(after_help = "Examples:
+  airlock lease list
+  airlock lease list -o json")]
     List {
         #[command(flatten)]
         output: output::OutputArgs,
     },
     /// Stop a credential from being handed out again.
-    Revoke { id: String },
+    #[command(after_help = "Examples:
+  airlock lease revoke 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b
+  airlock lease revoke 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b --url https://airlock.example.com")]
+    Revoke {
+        /// The lease id (`lease list`, or the lease an issued credential names).
+        id: String,
+    },
 }
 
 pub async fn plugin(command: PluginCommand, server: &ServerArgs) -> anyhow::Result<()> {

@@ -15,10 +15,11 @@ pub fn normalise(args: Vec<OsString>, root: &Command) -> Vec<OsString> {
     let mut commands = vec![root];
     let mut i = 1;
     while i < text.len() {
-        let token = &text[i];
-        if let Some(sub) = commands.last().and_then(|c| c.find_subcommand(token)) {
+        if let Some(sub) = commands.last().and_then(|c| c.find_subcommand(&text[i])) {
             commands.push(sub);
-        } else if token.starts_with('-') {
+        } else if text[i].starts_with('-') {
+            text[i] = spelling(commands.last().copied().unwrap_or(root), &text[i]);
+            let token = &text[i];
             let takes_value = commands.iter().rev().find_map(|c| option(c, token)).is_some_and(|(_, v)| v);
             if takes_value && !token.contains('=') {
                 i += 1;
@@ -142,6 +143,8 @@ mod tests {
 
     #[test]
     fn zenml_spellings_become_ours() {
+        // Also in a command without positional arguments, and before them.
+        assert_eq!(run(&["airlock", "register", "-ri", "x"]), ["airlock", "register", "--resource-id", "x"]);
         assert_eq!(
             run(&["airlock", "register", "r", "-ri", "x", "--resource_id=y"]),
             ["airlock", "register", "r", "--resource-id", "x", "--resource-id=y"]

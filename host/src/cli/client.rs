@@ -12,10 +12,10 @@ use std::path::PathBuf;
 #[derive(Debug, Args, Clone)]
 pub struct ServerArgs {
     /// Server URL [env: AIRLOCK_URL; default from the config file, else http://127.0.0.1:8900]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub url: Option<String>,
     /// API token [env: AIRLOCK_TOKEN; default from the config file]
-    #[arg(long, global = true, hide_env_values = true)]
+    #[arg(long, global = true, hide_env_values = true, help_heading = "Global options")]
     pub token: Option<String>,
 }
 
@@ -158,13 +158,40 @@ impl Client {
             let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             let error = &body["error"];
             match (error["code"].as_str(), error["message"].as_str()) {
-                (Some(code), Some(message)) => bail!("{message} [{code}]"),
+                (Some(code), Some(message)) => bail!("{} [{code}]", flag_names(message)),
                 _ => bail!("the server answered HTTP {status}"),
             }
         }
         let bytes = if bytes.is_empty() { "null".into() } else { bytes };
         serde_json::from_slice(&bytes).context("unexpected response from the server")
     }
+}
+
+/// API field names in a server message as the flags a CLI user types (`resource_id` →
+/// `--resource-id`), whole words only.
+fn flag_names(message: &str) -> String {
+    const FLAGS: &[(&str, &str)] = &[
+        ("resource_type", "-r/--resource-type"),
+        ("resource_id", "--resource-id"),
+        ("auth_method", "-a/--auth-method"),
+        ("connector_type", "-t/--type"),
+        ("expiration_seconds", "--expiration-seconds"),
+        ("expires_at", "--expires-at"),
+        ("expires_skew_tolerance", "--expires-skew-tolerance"),
+        ("sort_by", "--sort-by"),
+    ];
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(|c: char| word(c)) {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find(|c: char| !word(c)).map_or(rest.len(), |e| start + e);
+        let token = &rest[start..end];
+        out.push_str(FLAGS.iter().find(|(field, _)| *field == token).map_or(token, |(_, flag)| flag));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Show a spinner on stderr while `future` runs (only on a terminal).
@@ -178,4 +205,21 @@ pub async fn with_spinner<T>(message: &str, future: impl Future<Output = T>) -> 
     let result = future.await;
     spinner.finish_and_clear();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn api_fields_read_as_the_flags_users_type() {
+        assert_eq!(
+            super::flag_names("`s3-bucket` has many instances: name one with resource_id"),
+            "`s3-bucket` has many instances: name one with --resource-id"
+        );
+        assert_eq!(
+            super::flag_names("several resource types: name one with resource_type."),
+            "several resource types: name one with -r/--resource-type."
+        );
+        // Attribute names that merely contain a field name are left alone.
+        assert_eq!(super::flag_names("aws_resource_id_x and expires_at (5)"), "aws_resource_id_x and --expires-at (5)");
+    }
 }

@@ -17,6 +17,10 @@ use std::sync::Arc;
 #[derive(Debug, Subcommand)]
 pub enum ConnectorCommand {
     /// List the connector types (the server's, or the built-in ones when no server is configured).
+    #[command(after_help = "Examples:
+  airlock connector list-types
+  airlock connector list-types -r kubernetes-cluster
+  airlock connector list-types -t aws -o json")]
     ListTypes {
         /// Only this connector type.
         #[arg(short = 't', long = "type")]
@@ -31,59 +35,123 @@ pub enum ConnectorCommand {
         output: output::OutputArgs,
     },
     /// Describe a connector type, one of its resource types or one of its auth methods.
+    #[command(after_help = "Examples:
+  airlock connector describe-type aws
+  airlock connector describe-type aws -r s3-bucket
+  airlock connector describe-type docker -a password")]
     DescribeType {
+        /// The connector type (`list-types` shows them).
         connector_type: String,
+        /// Describe this resource type in full.
         #[arg(short = 'r', long)]
         resource_type: Option<String>,
+        /// Describe this auth method in full: its attributes, lifetimes, what it releases.
         #[arg(short = 'a', long)]
         auth_method: Option<String>,
         #[command(flatten)]
         output: output::OutputArgs,
     },
     /// Register a connector (verified first unless --no-verify).
+    #[command(after_help = "Examples:
+  airlock connector register ci-registry -t docker --username=ci --password=@token.txt --registry=https://registry.example.com
+  airlock connector register ml-s3 -t aws -r s3-bucket --resource-id s3://ml-data --auto-configure
+  airlock connector register -i")]
     Register(RegisterArgs),
-    /// List connectors.
+    /// List connectors, filtered, sorted and paged.
+    #[command(after_help = "Examples:
+  airlock connector list -t aws -l team=ml
+  airlock connector list --expired --sort-by=-expires -c name,owner,expires_at
+  airlock connector list -o csv --size 50 --page 2")]
     List {
+        /// Only connectors of this type.
         #[arg(short = 't', long = "type")]
         connector_type: Option<String>,
+        /// Only connectors that serve this resource type.
         #[arg(short = 'r', long)]
         resource_type: Option<String>,
+        /// Only connectors configured for exactly this resource id.
+        #[arg(long = "resource-id", visible_alias = "ri")]
+        resource_id: Option<String>,
+        /// Only connectors with this auth method.
         #[arg(short = 'a', long)]
         auth_method: Option<String>,
         /// Substring of the name.
         #[arg(long)]
         name: Option<String>,
+        /// Only connectors owned by this user (name or id).
+        #[arg(long, visible_alias = "user")]
+        owner: Option<String>,
         /// `key` or `key=value` (repeatable; all must match).
         #[arg(short = 'l', long = "label")]
         labels: Vec<String>,
+        /// Only connectors whose own credentials have expired (`--expired=false`: only those that have not).
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+        expired: Option<bool>,
+        /// Sort by name, type, created, updated or expires; `-name` or `desc:name` for descending.
+        #[arg(long)]
+        sort_by: Option<String>,
+        /// Connectors per page (1–1000) [default: all].
+        #[arg(long)]
+        size: Option<u32>,
+        /// Page to show (from 1; needs --size).
+        #[arg(long, requires = "size")]
+        page: Option<u32>,
+        /// Columns of the table, CSV or TSV (comma-separated): name, id, type, auth_method,
+        /// resource_types, resource_name, owner, shared, labels, expires_at, created_at,
+        /// updated_at, description.
+        #[arg(short = 'c', long, default_value = output::DEFAULT_CONNECTOR_COLUMNS)]
+        columns: String,
         #[command(flatten)]
         output: output::OutputArgs,
     },
     /// Describe a connector, or with --client (or -r/--resource-id) the client credential it
     /// issues for one resource.
+    #[command(after_help = "Examples:
+  airlock connector describe ci-registry
+  airlock connector describe ci-registry -x   # stored secrets: owner and admins, audited
+  airlock connector describe aws-prod -r s3-bucket --resource-id s3://ml-data -o json")]
     Describe {
+        /// The connector's name or id.
         connector: String,
+        /// Issue a client credential (implied by -r/--resource-id).
         #[arg(short = 'c', long)]
         client: bool,
         #[command(flatten)]
         scope: Scope,
+        /// Lifetime of the issued credential, within the auth method's bounds.
         #[arg(long)]
         expiration_seconds: Option<i64>,
         /// Mint a fresh credential instead of reusing a valid one.
         #[arg(long)]
         no_reuse: bool,
-        /// Show secret values of the issued credential.
+        /// Show secret values: of the issued credential, or (owner and admins; audited) the
+        /// connector's stored configuration.
         #[arg(short = 'x', long)]
         show_secrets: bool,
         #[command(flatten)]
         output: output::OutputArgs,
     },
     /// Update a connector (attributes are merged; verified again unless --no-verify).
+    #[command(after_help = "Examples:
+  airlock connector update ci-registry --password=@new-token.txt
+  airlock connector update ci-registry -l team=ml --remove-attr registry --no-verify
+  airlock connector update ci-registry -i")]
     Update(UpdateArgs),
     /// Delete a connector.
-    Delete { connector: String },
+    #[command(after_help = "Examples:
+  airlock connector delete ci-registry
+  airlock connector delete 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b")]
+    Delete {
+        /// The connector's name or id.
+        connector: String,
+    },
     /// Verify a connector and list the resources it reaches.
+    #[command(after_help = "Examples:
+  airlock connector verify aws-prod
+  airlock connector verify aws-prod -r s3-bucket
+  airlock connector verify aws-prod -v")]
     Verify {
+        /// The connector's name or id.
         connector: String,
         #[command(flatten)]
         scope: Scope,
@@ -94,7 +162,11 @@ pub enum ConnectorCommand {
         output: output::OutputArgs,
     },
     /// List resources across every connector you may use.
+    #[command(after_help = "Examples:
+  airlock connector list-resources -r kubernetes-cluster
+  airlock connector list-resources -c aws -e -o json")]
     ListResources {
+        /// Only connectors of this type.
         #[arg(short = 'c', long = "connector-type")]
         connector_type: Option<String>,
         #[command(flatten)]
@@ -107,7 +179,12 @@ pub enum ConnectorCommand {
     },
     /// Configure a local client from a connector: docker/skopeo credentials, an AWS CLI profile
     /// or a kubeconfig context.
+    #[command(after_help = "Examples:
+  airlock connector login ci-registry
+  airlock connector login aws-prod -r kubernetes-cluster --resource-id prod-eks
+  airlock connector login aws-prod -r s3-bucket --resource-id s3://ml-data --static")]
     Login {
+        /// The connector's name or id.
         connector: String,
         #[command(flatten)]
         scope: Scope,
@@ -115,6 +192,9 @@ pub enum ConnectorCommand {
         targets: login::Targets,
     },
     /// Verify a configuration locally with a built-in connector (no server).
+    #[command(after_help = "Examples:
+  airlock connector verify-local docker --username=ci --password=@token.txt
+  airlock connector verify-local kubernetes -a token --server=https://10.0.0.1:6443 --token=@sa.token --allow-cidrs 10.0.0.0/8")]
     VerifyLocal {
         #[command(flatten)]
         target: LocalTarget,
@@ -122,6 +202,9 @@ pub enum ConnectorCommand {
         output: output::OutputArgs,
     },
     /// Issue a client credential locally with a built-in connector (no server).
+    #[command(after_help = "Examples:
+  airlock connector client-local docker --username=ci --password=@token.txt --registry=https://registry.example.com
+  airlock connector client-local aws -a secret-key -r s3-bucket --resource-id s3://ml-data --region=eu-west-1 --aws_access_key_id=@id.txt --aws_secret_access_key=@key.txt")]
     ClientLocal {
         #[command(flatten)]
         target: LocalTarget,
@@ -133,8 +216,10 @@ pub enum ConnectorCommand {
 /// A resource type and id to narrow a verb to.
 #[derive(Debug, Args, Clone, Default)]
 pub struct Scope {
+    /// The resource type (`s3-bucket`, `kubernetes-cluster`, ...).
     #[arg(short = 'r', long)]
     pub resource_type: Option<String>,
+    /// One resource of that type, in any id format the type accepts (also `-ri`).
     #[arg(long = "resource-id", visible_alias = "ri")]
     pub resource_id: Option<String>,
 }
@@ -157,32 +242,41 @@ impl Scope {
 pub struct RegisterArgs {
     /// The connector's name.
     name: Option<String>,
+    /// The connector type (`list-types` shows them).
     #[arg(short = 't', long = "type")]
     connector_type: Option<String>,
+    /// The auth method [default: the type's only one].
     #[arg(short = 'a', long)]
     auth_method: Option<String>,
     #[command(flatten)]
     scope: Scope,
+    /// A description for people.
     #[arg(short = 'd', long)]
     description: Option<String>,
     /// `key=value` (repeatable).
     #[arg(short = 'l', long = "label")]
     labels: Vec<String>,
+    /// Default lifetime of issued credentials in seconds (temporary auth methods).
     #[arg(long)]
     expiration_seconds: Option<i64>,
     /// Unix seconds after which the connector's own credentials are expired.
     #[arg(long)]
     expires_at: Option<i64>,
+    /// Seconds before --expires-at from which the credentials count as expired.
     #[arg(long)]
     expires_skew_tolerance: Option<i64>,
     /// Let other users see and use the connector.
     #[arg(long)]
     shared: bool,
+    /// Register without verifying the configuration first.
     #[arg(long)]
     no_verify: bool,
-    /// Prompt for everything (secrets hidden).
+    /// Prompt for everything (secrets hidden unless -x).
     #[arg(short = 'i', long)]
     interactive: bool,
+    /// Show secrets as they are typed (with -i).
+    #[arg(short = 'x', long)]
+    show_secrets: bool,
     /// Take the configuration from local files and environment (built-in types).
     #[arg(long)]
     auto_configure: bool,
@@ -195,33 +289,49 @@ pub struct RegisterArgs {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// The connector's name or id.
     connector: String,
+    /// Rename the connector.
     #[arg(long = "name")]
     new_name: Option<String>,
+    /// Switch to another auth method of the type.
     #[arg(short = 'a', long)]
     auth_method: Option<String>,
     #[command(flatten)]
     scope: Scope,
+    /// A new description.
     #[arg(short = 'd', long)]
     description: Option<String>,
     /// `key=value` to set, `key` alone to remove (repeatable).
     #[arg(short = 'l', long = "label")]
     labels: Vec<String>,
+    /// Default lifetime of issued credentials in seconds (temporary auth methods).
     #[arg(long)]
     expiration_seconds: Option<i64>,
+    /// Unix seconds after which the connector's own credentials are expired.
     #[arg(long)]
     expires_at: Option<i64>,
+    /// Seconds before --expires-at from which the credentials count as expired.
     #[arg(long)]
     expires_skew_tolerance: Option<i64>,
+    /// Share with every user (true) or stop sharing (false).
     #[arg(long)]
     shared: Option<bool>,
     /// Attributes to remove (repeatable).
     #[arg(long = "remove-attr")]
     remove_attributes: Vec<String>,
+    /// Do not verify the updated configuration.
     #[arg(long)]
     no_verify: bool,
+    /// Prompt for the auth method, attributes and session duration, current values as defaults.
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Show secrets as they are typed (with -i).
+    #[arg(short = 'x', long)]
+    show_secrets: bool,
     #[command(flatten)]
     output: output::OutputArgs,
+    /// Attributes to set: --name=value, --name=@file.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "--ATTR=VALUE")]
     attributes: Vec<String>,
 }
@@ -229,7 +339,9 @@ pub struct UpdateArgs {
 /// A configuration given on the command line for the local verbs.
 #[derive(Debug, Args)]
 pub struct LocalTarget {
+    /// A built-in connector type.
     connector_type: String,
+    /// The auth method [default: the type's only one].
     #[arg(short = 'a', long)]
     auth_method: Option<String>,
     #[command(flatten)]
@@ -237,6 +349,7 @@ pub struct LocalTarget {
     /// Private or loopback ranges the connector may reach (comma-separated CIDRs).
     #[arg(long, env = "AIRLOCK_EGRESS_ALLOW_CIDRS", default_value = "")]
     allow_cidrs: String,
+    /// Configuration attributes: --name=value, --name=@file.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "--ATTR=VALUE")]
     attributes: Vec<String>,
 }
@@ -268,13 +381,38 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
             output::describe_type(&spec, resource_type.as_deref(), auth_method.as_deref(), &output)
         }
         ConnectorCommand::Register(args) => register(args, server).await,
-        ConnectorCommand::List { connector_type, resource_type, auth_method, name, labels, output } => {
+        ConnectorCommand::List {
+            connector_type,
+            resource_type,
+            resource_id,
+            auth_method,
+            name,
+            owner,
+            labels,
+            expired,
+            sort_by,
+            size,
+            page,
+            columns,
+            output,
+        } => {
             let mut params = form_urlencoded::Serializer::new(String::new());
+            let sort_by = sort_by.map(|s| match s.split_once(':') {
+                Some(("desc", field)) => format!("-{field}"),
+                Some(("asc", field)) => field.to_string(),
+                _ => s,
+            });
             for (key, value) in [
                 ("connector_type", connector_type),
                 ("resource_type", resource_type),
+                ("resource_id", resource_id),
                 ("auth_method", auth_method),
                 ("name", name),
+                ("owner", owner),
+                ("expired", expired.map(|e| e.to_string())),
+                ("sort_by", sort_by),
+                ("size", size.map(|s| s.to_string())),
+                ("page", page.map(|p| p.to_string())),
             ] {
                 if let Some(value) = value {
                     params.append_pair(key, &value);
@@ -285,7 +423,7 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
             }
             let connectors: Vec<ConnectorView> =
                 server.client()?.get(&format!("/connectors?{}", params.finish())).await?;
-            output.print(&connectors, || output::connectors_table(&connectors))
+            output::print_connectors(&connectors, &columns, &output)
         }
         ConnectorCommand::Describe { connector, client, scope, expiration_seconds, no_reuse, show_secrets, output } => {
             let api = server.client()?;
@@ -293,7 +431,12 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
                 let issued = issue(&api, &connector, &scope, expiration_seconds, no_reuse).await?;
                 return output.print(&issued, || output::issued_table(&issued, show_secrets));
             }
-            let view: ConnectorView = api.get(&format!("/connectors/{connector}")).await?;
+            let mut view: ConnectorView = api.get(&format!("/connectors/{connector}")).await?;
+            if show_secrets {
+                let secrets: BTreeMap<String, String> = api.get(&format!("/connectors/{connector}/secrets")).await?;
+                eprintln!("warning: showing the stored secret values of `{connector}` (this is audited)");
+                view.configuration.extend(secrets);
+            }
             output.print(&view, || output::connector_table(&view))
         }
         ConnectorCommand::Update(args) => update(args, server).await,
@@ -456,7 +599,7 @@ async fn register(args: RegisterArgs, server: &ServerArgs) -> anyhow::Result<()>
     }
     if args.interactive {
         let specs: Vec<ConnectorSpec> = api.get("/connector-types").await?;
-        prompt::fill_registration(&mut request, &specs, &api).await?;
+        prompt::fill_registration(&mut request, &specs, &api, args.show_secrets).await?;
     }
     if request["name"].is_null() {
         bail!("a connector name is required (or use -i)");
@@ -478,7 +621,7 @@ async fn update(args: UpdateArgs, server: &ServerArgs) -> anyhow::Result<()> {
     for (k, v) in labels(&args.labels)? {
         label_changes.insert(k, v);
     }
-    let body = json!({
+    let mut body = json!({
         "name": args.new_name,
         "auth_method": args.auth_method,
         "resource_type": args.scope.resource_type,
@@ -494,6 +637,11 @@ async fn update(args: UpdateArgs, server: &ServerArgs) -> anyhow::Result<()> {
         "configuration": attrs::parse(&args.attributes)?.into_iter().collect::<BTreeMap<_, _>>(),
     });
     let api = server.client()?;
+    if args.interactive {
+        let current: ConnectorView = api.get(&format!("/connectors/{}", args.connector)).await?;
+        let spec: ConnectorSpec = api.get(&format!("/connector-types/{}", current.connector_type)).await?;
+        prompt::fill_update(&mut body, &spec, &current, args.show_secrets)?;
+    }
     let view: ConnectorView =
         with_spinner("verifying and updating", api.patch(&format!("/connectors/{}", args.connector), &body)).await?;
     eprintln!("Updated connector `{}`.", view.name);

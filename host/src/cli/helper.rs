@@ -24,19 +24,31 @@ pub const DOCKER_HELPER: &str = "docker-credential-airlock";
 #[derive(Debug, Subcommand)]
 pub enum CredentialCommand {
     /// Print AWS process credentials (`credential_process` in ~/.aws/config).
+    #[command(after_help = "Examples:
+  airlock credential aws aws-prod -r aws-generic
+  airlock credential aws aws-prod -r s3-bucket --resource-id s3://ml-data")]
     Aws {
+        /// The connector's name or id.
         connector: String,
         #[command(flatten)]
         scope: Scope,
     },
     /// Print a kubectl `ExecCredential` (a kubeconfig user's `exec`).
+    #[command(after_help = "Examples:
+  airlock credential kubectl aws-prod -r kubernetes-cluster --resource-id prod-eks
+  airlock credential kubectl dev-cluster")]
     Kubectl {
+        /// The connector's name or id.
         connector: String,
         #[command(flatten)]
         scope: Scope,
     },
     /// The docker credential helper protocol: the registry on stdin, JSON on stdout.
+    #[command(after_help = "Examples:
+  airlock credential docker get    # reads `registry.example.com` on stdin
+  airlock credential docker list")]
     Docker {
+        /// What docker asks: get (the registry on stdin), list, store or erase.
         #[arg(value_enum)]
         action: DockerAction,
     },

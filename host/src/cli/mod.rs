@@ -17,6 +17,7 @@ mod output;
 mod prompt;
 mod scaffold;
 mod serve;
+mod table;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -34,9 +35,17 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (embedded SQLite by default) with the built-in connectors.
+    #[command(after_help = "Examples:
+  airlock serve
+  airlock serve --listen 0.0.0.0:8900 --data-dir /var/lib/airlock --release-secrets never
+  airlock serve --database-url postgres://airlock@db.internal/airlock")]
     Serve(serve::ServeArgs),
     /// Save the server URL and token for later commands (~/.config/airlock/config.json, 0600).
+    #[command(after_help = "Examples:
+  airlock configure --url https://airlock.example.com
+  airlock configure --url http://127.0.0.1:8900 --token-stdin < admin.token")]
     Configure {
+        /// The server's URL.
         #[arg(long)]
         url: String,
         /// Read the token from standard input instead of prompting.
@@ -59,7 +68,11 @@ enum Command {
     #[command(subcommand)]
     Lease(admin::LeaseCommand),
     /// The audit log (admins).
+    #[command(after_help = "Examples:
+  airlock audit --limit 20
+  airlock audit -o json")]
     Audit {
+        /// Newest entries to show.
         #[arg(long, default_value_t = 100)]
         limit: i64,
         #[command(flatten)]
@@ -70,6 +83,9 @@ enum Command {
     #[command(subcommand)]
     Credential(helper::CredentialCommand),
     /// Remove what `connector login` wrote and the cached credentials (one connector, or all).
+    #[command(after_help = "Examples:
+  airlock logout
+  airlock logout ci-registry")]
     Logout {
         /// The connector [default: every connector logged in].
         connector: Option<String>,
@@ -110,6 +126,64 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every leaf command, with the words that reach it (`["connector", "list"]`).
+    fn leaves(command: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+        if !command.has_subcommands() {
+            out.push((path, command.clone()));
+            return;
+        }
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut path = path.clone();
+            path.push(sub.get_name().to_string());
+            leaves(sub, path, out);
+        }
+    }
+
+    fn all_leaves() -> Vec<(Vec<String>, clap::Command)> {
+        let mut command = Cli::command();
+        command.build();
+        let mut out = Vec::new();
+        leaves(&command, Vec::new(), &mut out);
+        out
+    }
+
+    #[test]
+    fn every_argument_has_a_help_line() {
+        for (path, command) in all_leaves() {
+            for arg in command.get_arguments().filter(|a| !matches!(a.get_id().as_str(), "help" | "version")) {
+                assert!(arg.get_help().is_some(), "`airlock {}`: `{}` has no help line", path.join(" "), arg.get_id());
+            }
+        }
+    }
+
+    /// Each verb's help ends with examples, and each example parses as the CLI parses it.
+    #[test]
+    fn every_verb_has_examples_that_parse() {
+        for (path, command) in all_leaves() {
+            let name = path.join(" ");
+            let help = command.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            let examples: Vec<&str> = help.lines().filter_map(|l| l.trim().strip_prefix("airlock ")).collect();
+            assert!(help.starts_with("Examples:") && examples.len() >= 2, "`airlock {name}` has no examples");
+            for example in examples {
+                // The command itself: comments, redirections and pipes cut off.
+                let command = example.split(['#', '<', '|']).next().unwrap();
+                let words = command.split_whitespace().map(std::ffi::OsString::from);
+                let args: Vec<_> = std::iter::once("airlock".into()).chain(words).collect();
+                let args = super::argv::normalise(args, &Cli::command());
+                if let Err(e) = Cli::command().try_get_matches_from(&args) {
+                    panic!("`airlock {example}` (an example of `airlock {name}`) does not parse: {e}");
+                }
+                assert!(example.starts_with(&format!("{name} ")) || example == name, "`{example}` is not `{name}`");
+            }
         }
     }
 }

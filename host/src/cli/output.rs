@@ -1,12 +1,12 @@
 //! Tables for people, JSON for scripts.
 
+use super::table::Grid;
 use crate::credentials::IssuedCredential;
 use crate::runtime::bindings::{AttributeKind, ConnectorSpec, ResourceListing};
 use crate::service::{ConnectorResources, ConnectorView, IssuedClient, PluginView};
 use crate::store::{AuditRow, LeaseRow, TokenRow, UserRow};
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -14,30 +14,117 @@ pub enum Format {
     #[default]
     Table,
     Json,
+    Yaml,
+    Csv,
+    Tsv,
 }
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
+    /// Output format: a table for people; json or yaml (times in RFC 3339) or csv/tsv for scripts.
     #[arg(short = 'o', long = "output", value_enum, default_value_t)]
     pub format: Format,
 }
 
 impl OutputArgs {
-    /// Print `value` as JSON, or the text `render` makes.
+    /// Print `value` as JSON, YAML, CSV or TSV, or the text `render` makes.
     pub fn print<T: Serialize + ?Sized>(&self, value: &T, render: impl FnOnce() -> String) -> anyhow::Result<()> {
+        let machine = || anyhow::Ok(rfc3339_times(serde_json::to_value(value)?));
         match self.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(value)?),
+            Format::Json => println!("{}", serde_json::to_string_pretty(&machine()?)?),
+            Format::Yaml => print!("{}", yaml(&machine()?)?),
+            Format::Csv => print!("{}", delimited(&records(&machine()?), b',')?),
+            Format::Tsv => print!("{}", delimited(&records(&machine()?), b'\t')?),
             Format::Table => println!("{}", render()),
         }
         Ok(())
     }
 }
 
-fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_header(header);
-    table
+/// Unix-second fields (`*_at`) as RFC 3339 text, as scripts reading JSON or YAML expect.
+fn rfc3339_times(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => Value::Array(items.into_iter().map(rfc3339_times).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| {
+                    let stamp = match (&value, key == "at" || key.ends_with("_at")) {
+                        (Value::Number(n), true) => n.as_u64().filter(|s| *s <= 253_402_300_799).map(|s| {
+                            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
+                                .to_string()
+                        }),
+                        _ => None,
+                    };
+                    (key, stamp.map(Value::String).unwrap_or_else(|| rfc3339_times(value)))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn yaml(value: &serde_json::Value) -> anyhow::Result<String> {
+    use yaml_rust2::yaml::{Hash, Yaml};
+    fn convert(value: &serde_json::Value) -> Yaml {
+        match value {
+            serde_json::Value::Null => Yaml::Null,
+            serde_json::Value::Bool(b) => Yaml::Boolean(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Yaml::Integer(i),
+                None => Yaml::Real(n.to_string()),
+            },
+            serde_json::Value::String(s) => Yaml::String(s.clone()),
+            serde_json::Value::Array(items) => Yaml::Array(items.iter().map(convert).collect()),
+            serde_json::Value::Object(fields) => {
+                Yaml::Hash(fields.iter().map(|(k, v)| (Yaml::String(k.clone()), convert(v))).collect::<Hash>())
+            }
+        }
+    }
+    let mut text = String::new();
+    yaml_rust2::YamlEmitter::new(&mut text).dump(&convert(value))?;
+    Ok(format!("{}\n", text.trim_start_matches("---\n").trim_start_matches("---")))
+}
+
+/// Rows for CSV/TSV: a list of objects becomes one row each (the first object's keys are the
+/// header), one object one row; lists in a cell are joined with `,`, objects as `key=value`.
+fn records(value: &serde_json::Value) -> Vec<Vec<String>> {
+    use serde_json::Value;
+    fn cell(value: &Value) -> String {
+        match value {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
+            Value::Object(fields) => {
+                fields.iter().map(|(k, v)| format!("{k}={}", cell(v))).collect::<Vec<_>>().join(",")
+            }
+            other => other.to_string(),
+        }
+    }
+    let items: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let Some(Value::Object(first)) = items.first() else {
+        return items.iter().map(|v| vec![cell(v)]).collect();
+    };
+    let header: Vec<String> = first.keys().cloned().collect();
+    let mut rows = vec![header.clone()];
+    rows.extend(items.iter().map(|item| header.iter().map(|k| cell(&item[k.as_str()])).collect()));
+    rows
+}
+
+fn delimited(rows: &[Vec<String>], delimiter: u8) -> anyhow::Result<String> {
+    let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row)?;
+    }
+    Ok(String::from_utf8(writer.into_inner().map_err(|e| anyhow!("{e}"))?)?)
+}
+
+fn table(header: &[&str]) -> Grid {
+    Grid::new(header)
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -223,22 +310,76 @@ fn time(unix: i64) -> String {
     }
 }
 
-/// `connector list`.
-pub fn connectors_table(connectors: &[ConnectorView]) -> String {
-    let mut t = table(&["NAME", "ID", "TYPE", "AUTH METHOD", "RESOURCE TYPES", "RESOURCE NAME", "SHARED", "LABELS"]);
-    for c in connectors {
-        t.add_row(vec![
-            c.name.clone(),
-            c.id.clone(),
-            c.connector_type.clone(),
-            c.auth_method.clone(),
-            c.resource_types.join("\n"),
-            c.resource_id.clone().unwrap_or_else(|| "<multiple>".into()),
-            yes_no(c.shared).into(),
-            c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
-        ]);
+/// A column of `connector list`: its `--columns` key, header and cell.
+struct ConnectorColumn {
+    key: &'static str,
+    header: &'static str,
+    cell: fn(&ConnectorView) -> String,
+}
+
+const CONNECTOR_COLUMNS: &[ConnectorColumn] = &[
+    ConnectorColumn { key: "name", header: "NAME", cell: |c| c.name.clone() },
+    ConnectorColumn { key: "id", header: "ID", cell: |c| c.id.clone() },
+    ConnectorColumn { key: "type", header: "TYPE", cell: |c| c.connector_type.clone() },
+    ConnectorColumn { key: "auth_method", header: "AUTH METHOD", cell: |c| c.auth_method.clone() },
+    ConnectorColumn { key: "resource_types", header: "RESOURCE TYPES", cell: |c| c.resource_types.join("\n") },
+    ConnectorColumn {
+        key: "resource_name",
+        header: "RESOURCE NAME",
+        cell: |c| c.resource_id.clone().unwrap_or_else(|| "<multiple>".into()),
+    },
+    ConnectorColumn { key: "owner", header: "OWNER", cell: |c| c.owner.clone() },
+    ConnectorColumn { key: "shared", header: "SHARED", cell: |c| yes_no(c.shared).into() },
+    ConnectorColumn {
+        key: "labels",
+        header: "LABELS",
+        cell: |c| c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
+    },
+    ConnectorColumn { key: "expires_at", header: "EXPIRES AT", cell: |c| when(c.expires_at) },
+    ConnectorColumn { key: "created_at", header: "CREATED AT", cell: |c| time(c.created_at) },
+    ConnectorColumn { key: "updated_at", header: "UPDATED AT", cell: |c| time(c.updated_at) },
+    ConnectorColumn { key: "description", header: "DESCRIPTION", cell: |c| c.description.clone() },
+];
+
+/// Columns `connector list` shows unless `--columns` names others.
+pub const DEFAULT_CONNECTOR_COLUMNS: &str = "name,id,type,auth_method,resource_types,resource_name,owner,shared,labels";
+
+/// `connector list`: the columns named (comma-separated keys) as a table, CSV or TSV, or every
+/// field as JSON/YAML.
+pub fn print_connectors(connectors: &[ConnectorView], columns: &str, output: &OutputArgs) -> anyhow::Result<()> {
+    let chosen = columns
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|key| {
+            CONNECTOR_COLUMNS.iter().find(|c| c.key == key).ok_or_else(|| {
+                anyhow!(
+                    "-c/--columns: no column `{key}` (available: {})",
+                    CONNECTOR_COLUMNS.iter().map(|c| c.key).collect::<Vec<_>>().join(", ")
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if chosen.is_empty() {
+        return Err(anyhow!("-c/--columns: name at least one column"));
     }
-    t.to_string()
+    let delimiter = match output.format {
+        Format::Csv => b',',
+        Format::Tsv => b'\t',
+        _ => {
+            return output.print(connectors, || {
+                let mut t = table(&chosen.iter().map(|c| c.header).collect::<Vec<_>>());
+                for c in connectors {
+                    t.add_row(chosen.iter().map(|col| (col.cell)(c)).collect::<Vec<_>>());
+                }
+                t.to_string()
+            });
+        }
+    };
+    let mut rows = vec![chosen.iter().map(|c| c.key.to_string()).collect::<Vec<_>>()];
+    rows.extend(connectors.iter().map(|c| chosen.iter().map(|col| (col.cell)(c).replace('\n', ",")).collect()));
+    print!("{}", delimited(&rows, delimiter)?);
+    Ok(())
 }
 
 /// `connector describe`: properties and configuration (secrets hidden by the server).
@@ -255,10 +396,10 @@ pub fn connector_table(c: &ConnectorView) -> String {
         ("SESSION DURATION", c.expiration_seconds.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
         ("EXPIRES AT", when(c.expires_at)),
         ("EXPIRES SKEW TOLERANCE", c.expires_skew_tolerance.map(|s| format!("{s}s")).unwrap_or_else(|| "-".into())),
-        ("OWNER", c.owner_id.clone()),
+        ("OWNER", c.owner.clone()),
         ("SHARED", yes_no(c.shared).into()),
         ("CREATED AT", time(c.created_at)),
-        ("UPDATED AT", c.updated_at.to_string()),
+        ("UPDATED AT", time(c.updated_at)),
     ] {
         props.add_row(vec![k.to_string(), v]);
     }

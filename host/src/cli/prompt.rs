@@ -1,14 +1,20 @@
-//! Interactive registration (`register -i`): prompts for what the request is missing, with
-//! hidden input for secrets.
+//! Interactive registration and update (`register -i`, `update -i`): prompts for what the
+//! request is missing, with hidden input for secrets (shown as typed with `-x`).
 
 use super::client::{Client, with_spinner};
-use crate::runtime::bindings::{ConnectorSpec, ResourceListing};
+use crate::runtime::bindings::{AttributeSpec, ConnectorSpec, ResourceListing};
+use crate::service::ConnectorView;
 use anyhow::{Context, anyhow};
 use dialoguer::{Confirm, Input, Password, Select};
 use serde_json::{Value, json};
 
-/// Fill in the registration request by asking.
-pub async fn fill_registration(request: &mut Value, specs: &[ConnectorSpec], api: &Client) -> anyhow::Result<()> {
+/// Fill in the registration request by asking; `show_secrets` echoes secret input.
+pub async fn fill_registration(
+    request: &mut Value,
+    specs: &[ConnectorSpec],
+    api: &Client,
+    show_secrets: bool,
+) -> anyhow::Result<()> {
     let spec = match request["connector_type"].as_str() {
         Some(t) => {
             specs.iter().find(|s| s.connector_type == t).ok_or_else(|| anyhow!("unknown connector type `{t}`"))?
@@ -40,16 +46,7 @@ pub async fn fill_registration(request: &mut Value, specs: &[ConnectorSpec], api
         if request["configuration"].get(&attr.name).is_some() {
             continue;
         }
-        let prompt = format!("{} ({}){}", attr.name, attr.description, if attr.required { "" } else { " [optional]" });
-        let value = if attr.secret {
-            Password::new().with_prompt(prompt).allow_empty_password(!attr.required).interact()?
-        } else {
-            let mut input = Input::<String>::new().with_prompt(prompt).allow_empty(!attr.required);
-            if let Some(default) = &attr.default_value {
-                input = input.default(default.clone());
-            }
-            input.interact_text()?
-        };
+        let value = ask(attr, attr.default_value.as_deref(), show_secrets, "")?;
         if !value.is_empty() {
             request["configuration"][&attr.name] = json!(value);
         }
@@ -78,6 +75,76 @@ pub async fn fill_registration(request: &mut Value, specs: &[ConnectorSpec], api
             let chosen = Select::new().with_prompt("Resource").items(&ids).default(0).interact()?;
             request["resource_id"] = json!(ids[chosen]);
         }
+    }
+    Ok(())
+}
+
+/// One attribute's value; empty when the user left it empty. `current` is offered as the
+/// default of a non-secret attribute; `hint` is added to the prompt.
+fn ask(attr: &AttributeSpec, current: Option<&str>, show_secrets: bool, hint: &str) -> anyhow::Result<String> {
+    let prompt =
+        format!("{} ({}){}{hint}", attr.name, attr.description, if attr.required { "" } else { " [optional]" });
+    Ok(if attr.secret && !show_secrets {
+        Password::new().with_prompt(prompt).allow_empty_password(true).interact()?
+    } else {
+        let mut input = Input::<String>::new().with_prompt(prompt).allow_empty(true);
+        if let Some(current) = current {
+            input = input.default(current.to_string());
+        }
+        input.interact_text()?
+    })
+}
+
+/// Fill in an update by asking, the connector's current values as defaults: the auth method,
+/// each attribute (Enter keeps it, `-` removes an optional one; a secret is kept unless a new
+/// value is typed) and the session duration of temporary methods.
+pub fn fill_update(
+    request: &mut Value,
+    spec: &ConnectorSpec,
+    current: &ConnectorView,
+    show_secrets: bool,
+) -> anyhow::Result<()> {
+    let method = match request["auth_method"].as_str() {
+        Some(m) => {
+            spec.auth_methods.iter().find(|a| a.auth_method == m).ok_or_else(|| anyhow!("unknown auth method `{m}`"))?
+        }
+        None => {
+            let names: Vec<String> =
+                spec.auth_methods.iter().map(|m| format!("{} ({})", m.name, m.auth_method)).collect();
+            let default = spec.auth_methods.iter().position(|m| m.auth_method == current.auth_method).unwrap_or(0);
+            &spec.auth_methods[Select::new().with_prompt("Auth method").items(&names).default(default).interact()?]
+        }
+    };
+    request["auth_method"] = json!(method.auth_method);
+    let same_method = method.auth_method == current.auth_method;
+    for attr in &method.attributes {
+        if request["configuration"].get(&attr.name).is_some() {
+            continue;
+        }
+        let stored = current.configuration.get(&attr.name).filter(|_| same_method);
+        let hint = match (stored.is_some(), attr.secret, attr.required) {
+            (true, true, _) => " [set: Enter keeps it]",
+            (true, false, false) => " [`-` removes it]",
+            _ => "",
+        };
+        let shown = stored.filter(|_| !attr.secret).map(String::as_str).or(attr.default_value.as_deref());
+        let value = ask(attr, shown, show_secrets, hint)?;
+        match value.as_str() {
+            "-" if !attr.required && stored.is_some() => {
+                request["remove_attributes"].as_array_mut().map(|r| r.push(json!(attr.name)));
+            }
+            "" => {}
+            v if Some(v) == stored.map(String::as_str) => {}
+            v => request["configuration"][&attr.name] = json!(v),
+        }
+    }
+    if let (Some(bounds), true) = (&method.expiration, request["expiration_seconds"].is_null()) {
+        let current = current.expiration_seconds.unwrap_or(bounds.default_seconds as i64);
+        let seconds: i64 = Input::new()
+            .with_prompt(format!("Session duration in seconds ({}–{})", bounds.min_seconds, bounds.max_seconds))
+            .default(current)
+            .interact_text()?;
+        request["expiration_seconds"] = json!(seconds);
     }
     Ok(())
 }

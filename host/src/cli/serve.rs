@@ -83,6 +83,9 @@ enum Release {
 pub enum AdminCommand {
     /// Re-seal every stored secret under a new master key (file-managed keys), or under the
     /// first key of AIRLOCK_MASTER_KEY. Run it with the servers stopped.
+    #[command(after_help = "Examples:
+  airlock admin rotate-key
+  airlock admin rotate-key --data-dir /var/lib/airlock")]
     RotateKey {
         #[command(flatten)]
         data: DataArgs,

@@ -92,6 +92,22 @@ pub struct ConnectorFilter {
     pub name: Option<String>,
     /// `key` or `key=value`, comma-separated; all must match.
     pub labels: Option<String>,
+    /// Connectors configured for exactly this resource id.
+    pub resource_id: Option<String>,
+    /// The owner's user name or id.
+    pub owner: Option<String>,
+    /// `true`: only connectors whose own credentials have expired (within their skew tolerance);
+    /// `false`: only those that have not.
+    pub expired: Option<bool>,
+    /// `name`, `type`, `created`, `updated` or `expires`; `-` before it sorts descending.
+    #[param(pattern = "^-?(name|type|created|updated|expires)$")]
+    pub sort_by: Option<String>,
+    /// Page number (from 1) of `size` connectors; without `size` every connector is returned.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Connectors per page (1–1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub size: Option<u32>,
 }
 
 /// A connector as callers see it: secret values hidden.
@@ -112,6 +128,8 @@ pub struct ConnectorView {
     pub expires_at: Option<i64>,
     pub expires_skew_tolerance: Option<i64>,
     pub owner_id: String,
+    /// The owner's user name.
+    pub owner: String,
     pub shared: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -133,7 +151,7 @@ pub struct ConnectorResources {
 }
 
 impl ConnectorView {
-    fn of(row: &ConnectorRow, spec: Option<&ConnectorSpec>) -> Self {
+    fn of(row: &ConnectorRow, spec: Option<&ConnectorSpec>, owner: &str) -> Self {
         let mut configuration = row.config.clone();
         for secret in &row.secrets {
             configuration.insert(secret.clone(), HIDDEN.into());
@@ -158,6 +176,7 @@ impl ConnectorView {
             expires_at: row.expires_at,
             expires_skew_tolerance: row.expires_skew_tolerance,
             owner_id: row.owner_id.clone(),
+            owner: owner.to_string(),
             shared: row.shared,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -242,7 +261,7 @@ impl Service {
                 &format!("type={} method={}", row.connector_type, row.auth_method),
             )
             .await?;
-        Ok(Warned { value: (ConnectorView::of(&row, Some(&checked.plugin.spec)), listings), warnings })
+        Ok(Warned { value: (ConnectorView::of(&row, Some(&checked.plugin.spec), actor.name()), listings), warnings })
     }
 
     /// Verify a configuration without storing it.
@@ -273,26 +292,86 @@ impl Service {
         actor: &Actor,
         filter: &ConnectorFilter,
     ) -> Result<Vec<ConnectorView>, ServiceError> {
-        let rows = self.store.list_connectors().await?;
+        let sort = filter.sort_by.as_deref().map(SortBy::parse).transpose()?;
+        let page = page_bounds(filter.page, filter.size)?;
+        let owner = match &filter.owner {
+            Some(owner) => Some(self.user_lookup(owner).await?),
+            None => None,
+        };
+        let mut rows: Vec<ConnectorRow> = self
+            .store
+            .list_connectors()
+            .await?
+            .into_iter()
+            .filter(|r| actor.may(Verb::Read, r) && matches(filter, r))
+            .filter(|r| owner.as_ref().is_none_or(|o| o.as_ref().is_some_and(|o| o.id == r.owner_id)))
+            .collect();
+        if let Some(sort) = sort {
+            sort.apply(&mut rows);
+        }
+        let names: BTreeMap<String, String> =
+            self.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
         let mut specs: BTreeMap<String, Option<ConnectorSpec>> = BTreeMap::new();
         let mut views = Vec::new();
-        for row in rows.iter().filter(|r| actor.may(Verb::Read, r) && matches(filter, r)) {
+        for row in &rows {
             if !specs.contains_key(&row.connector_type) {
                 let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
                 specs.insert(row.connector_type.clone(), spec);
             }
-            let view = ConnectorView::of(row, specs[&row.connector_type].as_ref());
+            let owner = names.get(&row.owner_id).map_or("", String::as_str);
+            let view = ConnectorView::of(row, specs[&row.connector_type].as_ref(), owner);
             if filter.resource_type.as_ref().is_none_or(|rt| view.resource_types.contains(rt)) {
                 views.push(view);
             }
         }
-        Ok(views)
+        Ok(match page {
+            Some((skip, take)) => views.into_iter().skip(skip).take(take).collect(),
+            None => views,
+        })
+    }
+
+    /// The stored secret values of a connector, for its owner or an admin (`describe -x`).
+    /// Every reveal is audited; other callers are refused even if they may use the connector.
+    pub async fn reveal_secrets(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+    ) -> Result<BTreeMap<String, String>, ServiceError> {
+        let row = self.connector(actor, Verb::Read, id_or_name).await?;
+        if row.owner_id != actor.user.id && !actor.is_admin() {
+            self.store.audit(actor.name(), "connector.reveal", &row.name, "denied", "").await?;
+            return Err(ServiceError::Forbidden(format!(
+                "only the owner of `{}` or an admin may see its secrets",
+                row.name
+            )));
+        }
+        let secrets = self.open_secrets(&row).await?;
+        let names: Vec<&str> = secrets.iter().map(|(n, _)| n.as_str()).collect();
+        self.store.audit(actor.name(), "connector.reveal", &row.name, "ok", &names.join(",")).await?;
+        Ok(secrets.into_iter().map(|(k, v)| (k, secrecy::ExposeSecret::expose_secret(&v).to_string())).collect())
+    }
+
+    /// A user named by id or name, or `None` when there is no such user.
+    async fn user_lookup(&self, id_or_name: &str) -> Result<Option<crate::store::UserRow>, ServiceError> {
+        Ok(match Lookup::of(id_or_name) {
+            Lookup::Id(id) => self.store.user_by_id(id).await?,
+            Lookup::Name(name) => self.store.user_by_name(name).await?,
+        })
+    }
+
+    /// The user name of a connector's owner.
+    async fn owner_name(&self, actor: &Actor, row: &ConnectorRow) -> Result<String, ServiceError> {
+        if row.owner_id == actor.user.id {
+            return Ok(actor.name().to_string());
+        }
+        Ok(self.store.user_by_id(&row.owner_id).await?.map(|u| u.name).unwrap_or_default())
     }
 
     pub async fn describe_connector(&self, actor: &Actor, id_or_name: &str) -> Result<ConnectorView, ServiceError> {
         let row = self.connector(actor, Verb::Read, id_or_name).await?;
         let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
-        Ok(ConnectorView::of(&row, spec.as_ref()))
+        let owner = self.owner_name(actor, &row).await?;
+        Ok(ConnectorView::of(&row, spec.as_ref(), &owner))
     }
 
     /// Update a connector: change what the update names, re-check and (by default) re-verify,
@@ -417,7 +496,8 @@ impl Service {
         }
         row.version += 1;
         self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
-        Ok(Ok(Warned { value: ConnectorView::of(&row, Some(&checked.plugin.spec)), warnings }))
+        let owner = self.owner_name(actor, &row).await?;
+        Ok(Ok(Warned { value: ConnectorView::of(&row, Some(&checked.plugin.spec), &owner), warnings }))
     }
 
     pub async fn delete_connector(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
@@ -517,7 +597,7 @@ impl Service {
 
     /// `verify` within the verify timeout, which is shorter than a call's wall time: a verify or
     /// listing against a host that does not answer frees its slot sooner.
-    async fn verify_call(
+    pub(super) async fn verify_call(
         &self,
         plugin: &Plugin,
         instance: Arc<Instance>,
@@ -656,14 +736,22 @@ impl Service {
 /// A connector whose own credentials expired (within the skew tolerance) is not used.
 pub(crate) fn check_not_expired(row: &ConnectorRow) -> Result<(), ServiceError> {
     let Some(expires_at) = row.expires_at else { return Ok(()) };
-    let tolerance = row.expires_skew_tolerance.unwrap_or(300);
-    if expires_at - tolerance <= now() {
+    let tolerance = row.expires_skew_tolerance.unwrap_or(DEFAULT_SKEW_TOLERANCE);
+    if has_expired(row) {
         return Err(ServiceError::Invalid(format!(
             "the connector `{}` has expired (its credentials were valid until {expires_at}, skew tolerance {tolerance}s); update it with fresh credentials",
             row.name
         )));
     }
     Ok(())
+}
+
+/// Seconds before `expires_at` from which a connector counts as expired, unless it sets its own.
+const DEFAULT_SKEW_TOLERANCE: i64 = 300;
+
+/// Whether a connector's own credentials count as expired (within its skew tolerance).
+fn has_expired(row: &ConnectorRow) -> bool {
+    row.expires_at.is_some_and(|at| at - row.expires_skew_tolerance.unwrap_or(DEFAULT_SKEW_TOLERANCE) <= now())
 }
 
 /// A replaced plugin may not turn a stored secret into plain configuration (which the guest
@@ -713,9 +801,60 @@ fn matches(filter: &ConnectorFilter, row: &ConnectorRow) -> bool {
         })
     });
     labels_match
+        && filter.resource_id.as_ref().is_none_or(|id| row.resource_id.as_ref() == Some(id))
+        && filter.expired.is_none_or(|want| has_expired(row) == want)
         && filter.connector_type.as_ref().is_none_or(|t| *t == row.connector_type)
         && filter.auth_method.as_ref().is_none_or(|m| *m == row.auth_method)
         && filter.name.as_ref().is_none_or(|n| row.name.contains(n.as_str()))
+}
+
+/// The order `sort_by` asks for.
+struct SortBy {
+    key: fn(&ConnectorRow) -> (String, i64),
+    descending: bool,
+}
+
+impl SortBy {
+    fn parse(text: &str) -> Result<Self, ServiceError> {
+        let (descending, field) = match text.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, text),
+        };
+        let key: fn(&ConnectorRow) -> (String, i64) = match field {
+            "name" => |r| (r.name.clone(), 0),
+            "type" => |r| (r.connector_type.clone(), 0),
+            "created" => |r| (String::new(), r.created_at),
+            "updated" => |r| (String::new(), r.updated_at),
+            "expires" => |r| (String::new(), r.expires_at.unwrap_or(i64::MAX)),
+            _ => {
+                return Err(ServiceError::Invalid(format!(
+                    "sort_by: cannot sort by `{text}`; use name, type, created, updated or expires (`-` before it for descending)"
+                )));
+            }
+        };
+        Ok(SortBy { key, descending })
+    }
+
+    /// Sort stably, ties broken by name.
+    fn apply(&self, rows: &mut [ConnectorRow]) {
+        rows.sort_by(|a, b| {
+            let order = (self.key)(a).cmp(&(self.key)(b)).then_with(|| a.name.cmp(&b.name));
+            if self.descending { order.reverse() } else { order }
+        });
+    }
+}
+
+/// `(skip, take)` for a page of `size` connectors, or `None` for all of them.
+fn page_bounds(page: Option<u32>, size: Option<u32>) -> Result<Option<(usize, usize)>, ServiceError> {
+    match (page, size) {
+        (_, Some(size)) if !(1..=1000).contains(&size) => {
+            Err(ServiceError::Invalid(format!("size must be 1 to 1000, not {size}")))
+        }
+        (Some(0), _) => Err(ServiceError::Invalid("page numbers start at 1".into())),
+        (Some(_), None) => Err(ServiceError::Invalid("page needs size (connectors per page)".into())),
+        (page, Some(size)) => Ok(Some(((page.unwrap_or(1) as usize - 1).saturating_mul(size as usize), size as usize))),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Updates attempted before giving up on a connector that keeps changing.

@@ -113,6 +113,14 @@ impl Service {
                 "`{resource_type}` has many instances: name one with resource_id"
             )));
         }
+        if let Err(e) =
+            self.check_resource(&row, &plugin, instance.clone(), &resource_type, resource_id.as_deref()).await
+        {
+            self.settle_calls(actor, &row.name, &instance).await?;
+            crate::metrics::issuance(&row.connector_type, "failed");
+            self.store.audit(actor.name(), "client.issue", &row.name, "failed", "resource check").await?;
+            return Err(e);
+        }
         let request = ClientRequest {
             resource_type: resource_type.clone(),
             resource_id: resource_id.clone(),

@@ -3,6 +3,7 @@
 //! the runtime, and leaves an audit row.
 
 mod access;
+mod checks;
 mod connectors;
 mod error;
 mod input;
@@ -86,6 +87,8 @@ pub struct Service {
     quota: quota::CallQuota,
     connector_quota: quota::CallQuota,
     update_turns: turns::Turns,
+    /// Resources recently checked before issuing (see `checks`).
+    resource_checks: checks::ResourceChecks,
     /// Set once the built-in connectors are registered (see `ensure_builtin_plugins`).
     builtins: tokio::sync::OnceCell<()>,
 }
@@ -97,7 +100,19 @@ impl Service {
         let update_turns = turns::Turns::default();
         let plugins = Mutex::new(HashMap::new());
         let builtins = tokio::sync::OnceCell::new();
-        Service { store, keyring, runtime, policy, plugins, quota, connector_quota, update_turns, builtins }
+        let resource_checks = checks::ResourceChecks::default();
+        Service {
+            store,
+            keyring,
+            runtime,
+            policy,
+            plugins,
+            quota,
+            connector_quota,
+            update_turns,
+            resource_checks,
+            builtins,
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -72,7 +72,7 @@ impl Service {
     pub async fn delete_user(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
         actor.check_admin("manage users")?;
         let user = match Lookup::of(id_or_name) {
-            Lookup::Id(id) => self.store.list_users().await?.into_iter().find(|u| u.id == id),
+            Lookup::Id(id) => self.store.user_by_id(id).await?,
             Lookup::Name(name) => self.store.user_by_name(name).await?,
         }
         .ok_or_else(|| not_found("user", id_or_name))?;

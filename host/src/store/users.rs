@@ -101,6 +101,14 @@ impl Store {
         Ok(row.map(user))
     }
 
+    pub async fn user_by_id(&self, id: &str) -> anyhow::Result<Option<UserRow>> {
+        let row: Option<UserTuple> = sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(user))
+    }
+
     pub async fn list_users(&self) -> anyhow::Result<Vec<UserRow>> {
         let rows: Vec<UserTuple> =
             sqlx::query_as("SELECT id, name, role, created_at FROM users ORDER BY name").fetch_all(self.pool()).await?;
