@@ -71,8 +71,16 @@ fn options_are_accepted_anywhere_with_zenml_spellings() {
         ],
     );
     assert!(underscored.status.success(), "{}", out(&underscored).1);
+    // `-ri` reaches the server as the resource id: issuing checks that registry first, and
+    // nothing listens on port 9.
     let described = server.cli(ADMIN_TOKEN, &["connector", "describe", "late", "-ri", "127.0.0.1:9", "-o", "json"]);
-    assert!(described.status.success(), "{}", out(&described).1);
+    let stderr = out(&described).1;
+    assert!(
+        !described.status.success() && stderr.contains("http://127.0.0.1:9") && stderr.contains("[upstream]"),
+        "{stderr}"
+    );
+    let other = server.cli(ADMIN_TOKEN, &["connector", "describe", "late", "-ri", "127.0.0.1:10"]);
+    assert!(out(&other).1.contains("reaches the registry `127.0.0.1:9`, not `127.0.0.1:10`"), "{}", out(&other).1);
     // `verify -v` (`--verify-only`) says whether it is valid and prints no resources.
     let registry = airlock_tests::registry::Registry::start("u", "p-0123456789");
     let good = server.cli(

@@ -20,6 +20,8 @@ const SESSION_BOUNDS: (u64, u64, u64) = (900, 43200, 129600);
 const ROLE_BOUNDS: (u64, u64, u64) = (900, 3600, 43200);
 /// EKS bearer tokens are accepted for 15 minutes.
 const EKS_TOKEN_SECS: u64 = 15 * 60;
+/// ECR authorization tokens are valid for 12 hours.
+const ECR_TOKEN_SECS: u64 = 12 * 3600;
 
 struct AwsConnector;
 
@@ -537,7 +539,14 @@ fn docker_credential(aws: &Aws, id: Option<String>) -> Result<ClientCredential> 
             ("password".into(), CredentialValue::Secret(password.into())),
             ("registry".into(), CredentialValue::Plain(registry)),
         ],
-        expires_at: data["expiresAt"].as_f64().map(|e| e as u64),
+        // ECR tokens last 12 hours; an expiry that is not in the future is not believed.
+        expires_at: Some(
+            data["expiresAt"]
+                .as_f64()
+                .map(|e| e as u64)
+                .filter(|e| *e > time::now())
+                .unwrap_or(time::now() + ECR_TOKEN_SECS),
+        ),
     })
 }
 

@@ -1,6 +1,6 @@
 //! Tables for people, JSON for scripts.
 
-use super::table::Grid;
+use super::table::{Grid, paragraph};
 use crate::credentials::IssuedCredential;
 use crate::runtime::bindings::{AttributeKind, ConnectorSpec, ResourceListing};
 use crate::service::{ConnectorResources, ConnectorView, IssuedClient, PluginView};
@@ -172,7 +172,7 @@ pub fn describe_type(
             t.add_row(vec!["MULTIPLE INSTANCES", yes_no(rt.supports_instances)]);
             t.add_row(vec!["ID FORMATS", &rt.id_formats.join("\n")]);
             t.add_row(vec!["AUTH METHODS", &rt.auth_methods.join(", ")]);
-            format!("{}\n\n{}", t, rt.description)
+            format!("{}\n\n{}", t, paragraph(&rt.description))
         });
     }
     if let Some(name) = auth_method {
@@ -186,7 +186,10 @@ pub fn describe_type(
         return output.print(method, || {
             let mut text = format!(
                 "🔒 {} ({} / {})\n\n{}\n",
-                method.name, spec.connector_type, method.auth_method, method.description
+                method.name,
+                spec.connector_type,
+                method.auth_method,
+                paragraph(&method.description)
             );
             if let Some(b) = &method.expiration {
                 text += &format!(
@@ -215,8 +218,13 @@ pub fn describe_type(
         });
     }
     output.print(spec, || {
-        let mut text =
-            format!("{} {} (type: {})\n\n{}\n", spec.emoji, spec.name, spec.connector_type, spec.description);
+        let mut text = format!(
+            "{} {} (type: {})\n\n{}\n",
+            spec.emoji,
+            spec.name,
+            spec.connector_type,
+            paragraph(&spec.description)
+        );
         if let Some(docs) = &spec.docs_url {
             text += &format!("Docs: {docs}\n");
         }

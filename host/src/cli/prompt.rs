@@ -131,7 +131,9 @@ pub fn fill_update(
         let value = ask(attr, shown, show_secrets, hint)?;
         match value.as_str() {
             "-" if !attr.required && stored.is_some() => {
-                request["remove_attributes"].as_array_mut().map(|r| r.push(json!(attr.name)));
+                if let Some(removed) = request["remove_attributes"].as_array_mut() {
+                    removed.push(json!(attr.name));
+                }
             }
             "" => {}
             v if Some(v) == stored.map(String::as_str) => {}

@@ -68,6 +68,14 @@ impl fmt::Display for Grid {
     }
 }
 
+/// Prose wrapped to the terminal (unwrapped when piped).
+pub fn paragraph(text: &str) -> String {
+    match terminal_width() {
+        Some(width) => wrap(text, width),
+        None => text.to_string(),
+    }
+}
+
 /// The width to fit: `COLUMNS` when set, else the terminal's when stdout is one.
 fn terminal_width() -> Option<usize> {
     if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()) {

@@ -64,7 +64,9 @@ impl Service {
                 row.name
             )));
         }
-        let reached = listing.is_some_and(|l| resource_id.is_none_or(|id| l.resource_ids.iter().any(|r| r == id)));
+        // The connector answers for the id it was asked about (in its own listing form, e.g. an
+        // AKS cluster with its resource group); an empty listing means it reaches none.
+        let reached = listing.is_some_and(|l| resource_id.is_none() || !l.resource_ids.is_empty());
         if !reached {
             return Err(ServiceError::NotFound(format!(
                 "the connector `{}` does not reach {what}, so no credential was issued",
