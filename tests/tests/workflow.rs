@@ -103,6 +103,10 @@ fn workflow(store: StoreKind) {
     assert_ne!(after_revoke["lease_id"], first["lease_id"]);
     let leases = json(&cli(&["lease", "list", "-o", "json"]));
     assert!(leases.as_array().unwrap().iter().any(|l| l["id"] == first["lease_id"] && l["revoked"] == true));
+    // The table names the connector and the user rather than their ids.
+    let table = out(&cli(&["lease", "list"])).0;
+    let row = table.lines().find(|l| l.contains(first["lease_id"].as_str().unwrap())).unwrap_or_default();
+    assert!(row.contains(" reg ") && row.contains(" admin "), "{table}");
     // Every use of the password binding is audited, by name only.
     let audit = json(&cli(&["audit", "--limit", "500", "-o", "json"]));
     let rows = audit.as_array().unwrap();

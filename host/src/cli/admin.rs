@@ -350,7 +350,15 @@ pub async fn lease(command: LeaseCommand, server: &ServerArgs) -> anyhow::Result
     match command {
         LeaseCommand::List { output } => {
             let leases: Vec<LeaseRow> = api.get("/leases").await?;
-            output.print(&leases, || output::leases_table(&leases))
+            // Names for the table: connectors the caller sees, users if the caller is an admin.
+            let mut names = std::collections::BTreeMap::new();
+            if output.format == output::Format::Table {
+                let connectors: Vec<crate::service::ConnectorView> = api.get("/connectors").await.unwrap_or_default();
+                names.extend(connectors.into_iter().map(|c| (c.id, c.name)));
+                let users: Vec<UserRow> = api.get("/users").await.unwrap_or_default();
+                names.extend(users.into_iter().map(|u| (u.id, u.name)));
+            }
+            output.print(&leases, || output::leases_table(&leases, &names))
         }
         LeaseCommand::Revoke { id } => {
             api.delete(&format!("/leases/{id}")).await?;

@@ -522,13 +522,15 @@ pub fn tokens_table(tokens: &[TokenRow]) -> String {
     t.to_string()
 }
 
-pub fn leases_table(leases: &[LeaseRow]) -> String {
+/// `lease list`: connectors and users by name where `names` (id → name) knows them.
+pub fn leases_table(leases: &[LeaseRow], names: &std::collections::BTreeMap<String, String>) -> String {
+    let name = |id: &String| names.get(id).unwrap_or(id).clone();
     let mut t = table(&["ID", "CONNECTOR", "USER", "RESOURCE TYPE", "RESOURCE", "EXPIRES AT", "REVOKED"]);
     for l in leases {
         t.add_row(vec![
             l.id.clone(),
-            l.connector_id.clone(),
-            l.user_id.clone(),
+            name(&l.connector_id),
+            name(&l.user_id),
             l.resource_type.clone(),
             l.resource_id.clone().unwrap_or_default(),
             time(l.expires_at),
