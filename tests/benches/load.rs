@@ -112,9 +112,11 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     println!("server RSS idle: {} MiB", rss_kib(server.pid()) / 1024);
 
+    // An open local registry: issuing checks the registry first (then remembers it for a minute).
+    let registry = airlock_tests::registry::Registry::open();
     let body = json!({
         "name": "bench", "connector_type": "docker", "verify": false,
-        "configuration": {"username": "u", "password": "p", "registry": "https://registry.example.com"},
+        "configuration": {"username": "u", "password": "p", "registry": registry.url()},
     });
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
 
@@ -137,7 +139,7 @@ async fn main() {
         println!("oha: issue client credential, lease reuse on, 16 connections: {report}");
     }
     for spinners in [8, 100] {
-        hostile_soak(spinners, &peak).await;
+        hostile_soak(spinners, &registry.url(), &peak).await;
     }
     flood_fairness(&server, &peak).await;
 }
@@ -196,7 +198,7 @@ async fn flood_fairness(server: &Server, peak: &AtomicU64) {
 /// Fresh issuance (reuse off, 4 clients) and `/healthz` alone, then beside `spinners` hostile
 /// calls that spin until their wall time (2 s) runs out and are started again at once. A server
 /// of its own, whose call quotas let one user run them all.
-async fn hostile_soak(spinners: usize, peak: &AtomicU64) {
+async fn hostile_soak(spinners: usize, registry: &str, peak: &AtomicU64) {
     let env = [
         ("AIRLOCK_LOG", "warn"),
         ("AIRLOCK_CALL_WALL_TIME", "2"),
@@ -211,7 +213,7 @@ async fn hostile_soak(spinners: usize, peak: &AtomicU64) {
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
     let body = json!({
         "name": "bench", "connector_type": "docker", "verify": false,
-        "configuration": {"username": "u", "password": "p", "registry": "https://registry.example.com"},
+        "configuration": {"username": "u", "password": "p", "registry": registry},
     });
     assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
 

@@ -2,17 +2,49 @@
 
 use super::memory_audit::MemoryAudit;
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: guest code yields to other tasks and checks its wall-time
 /// deadline at every tick.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);
 
+/// How the pooling allocator resets a slot after a call. Each call gets fresh memory either way
+/// (reset to the component's initial image); these only choose how: `madvise` per call, which
+/// on several cores costs TLB shootdowns across them, or `memset` of the pages kept resident.
+/// The runtime bench prints each knob's effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolTuning {
+    /// Bytes of each linear memory and table reset with `memset` and kept resident.
+    pub keep_resident: usize,
+    /// Decommits collected before one flush (1: every slot is decommitted at once).
+    pub decommit_batch: usize,
+    /// Reset only the pages a call touched, found with Linux's `PAGEMAP_SCAN` (6.7+; ignored
+    /// where unsupported).
+    pub pagemap_scan: bool,
+}
+
+impl PoolTuning {
+    /// Wasmtime's defaults: everything decommitted with `madvise` after every call.
+    pub const WASMTIME_DEFAULTS: PoolTuning = PoolTuning { keep_resident: 0, decommit_batch: 1, pagemap_scan: false };
+}
+
+impl Default for PoolTuning {
+    /// What the runtime bench measured fastest on 2 cores.
+    fn default() -> Self {
+        PoolTuning { keep_resident: 1 << 20, decommit_batch: 16, pagemap_scan: true }
+    }
+}
+
 /// An engine with the pooling allocator sized for `max_instances` concurrent calls of up to
 /// `max_memory` bytes each. Falls back to on-demand allocation where the pool's virtual memory
 /// cannot be reserved; the flag says which one is in use. With an audit, guest memories are
 /// allocated (and copied at the end) by the audit instead.
-pub fn build(max_instances: u32, max_memory: usize, audit: Option<&MemoryAudit>) -> wasmtime::Result<(Engine, bool)> {
+pub fn build(
+    max_instances: u32,
+    max_memory: usize,
+    audit: Option<&MemoryAudit>,
+    tuning: PoolTuning,
+) -> wasmtime::Result<(Engine, bool)> {
     let mut config = Config::new();
     config.epoch_interruption(true).wasm_component_model(true);
     if let Some(audit) = audit {
@@ -28,7 +60,11 @@ pub fn build(max_instances: u32, max_memory: usize, audit: Option<&MemoryAudit>)
         .max_memory_size(max_memory)
         .max_core_instances_per_component(32)
         .max_memories_per_component(4)
-        .max_tables_per_component(16);
+        .max_tables_per_component(16)
+        .linear_memory_keep_resident(tuning.keep_resident)
+        .table_keep_resident(tuning.keep_resident)
+        .decommit_batch_size(tuning.decommit_batch)
+        .pagemap_scan(if tuning.pagemap_scan { Enabled::Auto } else { Enabled::No });
     let mut pooled = config.clone();
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     match Engine::new(&pooled) {

@@ -17,6 +17,7 @@ mod stderr;
 mod tls;
 
 pub use cache::CompileCache;
+pub use engine::PoolTuning;
 pub use error::{CallError, LoadError};
 pub use limits::{Limit, LimitExceeded, Limits};
 pub use memory_audit::MemoryAudit;
@@ -77,6 +78,8 @@ pub struct RuntimeOptions {
     pub max_concurrent_calls: u32,
     /// Keep a copy of every guest memory (security reviews and tests only; see [`MemoryAudit`]).
     pub memory_audit: Option<MemoryAudit>,
+    /// How pool slots are reset between calls.
+    pub pool_tuning: PoolTuning,
 }
 
 impl Default for RuntimeOptions {
@@ -88,6 +91,7 @@ impl Default for RuntimeOptions {
             cache_dir: None,
             max_concurrent_calls: 128,
             memory_audit: None,
+            pool_tuning: PoolTuning::default(),
         }
     }
 }
@@ -121,9 +125,13 @@ impl Runtime {
     /// Build the engine, the linker with the host imports, the guest pool and the outbound client.
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Runtime> {
         let wasmtime_error = |e: wasmtime::Error| anyhow::anyhow!("{e:#}");
-        let (engine, pooled) =
-            engine::build(options.max_concurrent_calls, options.limits.memory_bytes, options.memory_audit.as_ref())
-                .map_err(wasmtime_error)?;
+        let (engine, pooled) = engine::build(
+            options.max_concurrent_calls,
+            options.limits.memory_bytes,
+            options.memory_audit.as_ref(),
+            options.pool_tuning,
+        )
+        .map_err(wasmtime_error)?;
         engine::start_ticker(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasmtime_error)?;

@@ -37,6 +37,10 @@ impl Store {
         let options = AnyConnectOptions::from_str(url).context("invalid database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 8 } else { 16 })
+            // A SQLite connection is a file handle that cannot go stale; pinging it before every
+            // query doubled the round trips to its worker thread. PostgreSQL connections are
+            // still checked (a restarted database or proxy drops them).
+            .test_before_acquire(!sqlite)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
