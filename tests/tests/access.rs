@@ -148,3 +148,40 @@ async fn admin_egress_policy_narrows_what_connectors_reach() {
         "{body}"
     );
 }
+
+/// What a request reads is cached in the server (SQLite), yet a revoked token, a deleted user,
+/// a revoked lease and an updated connector take effect with the next request.
+#[tokio::test]
+async fn revocations_and_updates_take_effect_at_once() {
+    let server = Server::start(StoreKind::Sqlite);
+    let registry = airlock_tests::registry::Registry::open();
+    let first = user(&server, "temporary", "member").await;
+    let (status, second) = server.json(&first, "POST", "/api/v1/tokens", Some(json!({"name": "second"}))).await;
+    assert_eq!(status, 201, "{second}");
+    let (second_id, second) = (second["token_id"].as_str().unwrap(), second["token"].as_str().unwrap());
+    assert_eq!(server.json(second, "GET", "/api/v1/connectors", None).await.0, 200);
+    assert_eq!(server.json(&first, "DELETE", &format!("/api/v1/tokens/{second_id}"), None).await.0, 204);
+    assert_eq!(server.json(second, "GET", "/api/v1/connectors", None).await.0, 401, "a revoked token still worked");
+
+    assert_eq!(register(&server, &first, "cached", false, &registry.url()).await, 201);
+    let issue = |token: String| {
+        let server = &server;
+        async move { server.json(&token, "POST", "/api/v1/connectors/cached/client", Some(json!({}))).await }
+    };
+    let (status, issued) = issue(first.clone()).await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(issue(first.clone()).await.1["reused"], true);
+    let lease = issued["lease_id"].as_str().unwrap();
+    assert_eq!(server.json(&first, "DELETE", &format!("/api/v1/leases/{lease}"), None).await.0, 204);
+    assert_eq!(issue(first.clone()).await.1["reused"], false, "a revoked lease was reused");
+    let changed = json!({"configuration": {"password": "changed-password"}, "verify": false});
+    assert_eq!(server.json(&first, "PATCH", "/api/v1/connectors/cached", Some(changed)).await.0, 200);
+    let (_, after) = issue(first.clone()).await;
+    assert_eq!(after["reused"], false, "a lease of the old configuration was reused");
+    assert_eq!(airlock_tests::issued_attribute(&after, "password"), "changed-password");
+
+    assert_eq!(server.json(ADMIN_TOKEN, "DELETE", "/api/v1/connectors/cached", None).await.0, 204);
+    assert_eq!(issue(first.clone()).await.0, 404, "a deleted connector still issued");
+    assert_eq!(server.json(ADMIN_TOKEN, "DELETE", "/api/v1/users/temporary", None).await.0, 204);
+    assert_eq!(server.json(&first, "GET", "/api/v1/connectors", None).await.0, 401, "a deleted user's token worked");
+}

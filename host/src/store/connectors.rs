@@ -130,6 +130,7 @@ impl Store {
             insert_secret(&mut tx, &row.id, name, sealed).await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(())
     }
 
@@ -180,6 +181,7 @@ impl Store {
         // Credentials issued under the old configuration are no longer reused.
         sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1").bind(&row.id).execute(&mut *tx).await?;
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(true)
     }
 
@@ -190,6 +192,11 @@ impl Store {
             Lookup::Id(id) => ("id", id),
             Lookup::Name(name) => ("name", name),
         };
+        let cache_key = format!("{column}:{key}");
+        if let Some(row) = self.cache.get(&self.cache.connectors, &cache_key) {
+            return Ok(Some(row));
+        }
+        let generation = self.cache.generation();
         let sql = format!(
             "SELECT {columns}, s.name FROM connectors c LEFT JOIN secrets s ON s.connector_id = c.id
              WHERE c.{column} = $1 ORDER BY s.name"
@@ -197,7 +204,11 @@ impl Store {
         let query = sqlx::query_as(&sql).bind(key).fetch_all(self.pool());
         let rows: Vec<RecordWithSecret> = crate::metrics::store("get_connector", query).await?;
         let secrets = rows.iter().filter_map(|r| r.1.clone()).collect();
-        Ok(rows.into_iter().next().map(|RecordWithSecret(row, _)| ConnectorRow { secrets, ..row }))
+        let found = rows.into_iter().next().map(|RecordWithSecret(row, _)| ConnectorRow { secrets, ..row });
+        if let Some(row) = &found {
+            self.cache.put(&self.cache.connectors, cache_key, row.clone(), generation);
+        }
+        Ok(found)
     }
 
     pub async fn list_connectors(&self) -> anyhow::Result<Vec<ConnectorRow>> {
@@ -215,7 +226,9 @@ impl Store {
     }
 
     pub async fn delete_connector(&self, id: &str) -> anyhow::Result<bool> {
-        Ok(sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await?.rows_affected() > 0)
+        let done = sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await;
+        self.cache.invalidate();
+        Ok(done?.rows_affected() > 0)
     }
 
     /// A connector's sealed secrets.
@@ -260,6 +273,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(secrets.len() + leases.len())
     }
 }

@@ -63,18 +63,31 @@ impl Store {
             .bind(&row.sealed.sealed)
             .bind(row.created_at)
             .execute(self.pool());
-        crate::metrics::store("insert_lease", insert).await?;
+        let inserted = crate::metrics::store("insert_lease", insert).await;
+        self.cache.invalidate();
+        inserted?;
         Ok(())
     }
 
     /// The newest unrevoked lease for `scope` still valid at `valid_until`.
     pub async fn reusable_lease(&self, scope: &str, valid_until: i64) -> anyhow::Result<Option<LeaseRow>> {
+        if let Some(lease) = self.cache.get(&self.cache.leases, scope)
+            && !lease.revoked
+            && lease.expires_at > valid_until
+        {
+            return Ok(Some(lease));
+        }
+        let generation = self.cache.generation();
         let sql = format!(
             "SELECT {COLUMNS} FROM leases WHERE scope = $1 AND revoked = 0 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1"
         );
         let query = sqlx::query_as(&sql).bind(scope).bind(valid_until).fetch_optional(self.pool());
         let row: Option<LeaseTuple> = crate::metrics::store("reusable_lease", query).await?;
-        Ok(row.map(lease))
+        let found = row.map(lease);
+        if let Some(lease) = &found {
+            self.cache.put(&self.cache.leases, scope.to_string(), lease.clone(), generation);
+        }
+        Ok(found)
     }
 
     /// Whether the store answers (a query that reads nothing).
@@ -123,7 +136,8 @@ impl Store {
             .bind(id)
             .bind(now())
             .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .await;
+        self.cache.invalidate();
+        Ok(done?.rows_affected() > 0)
     }
 }

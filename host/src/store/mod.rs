@@ -3,6 +3,7 @@
 //! none of it.
 
 mod audit;
+mod cache;
 mod connectors;
 mod leases;
 mod plugins;
@@ -27,6 +28,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Store {
     pool: AnyPool,
     audit: audit::AuditWriter,
+    cache: std::sync::Arc<cache::ReadCache>,
 }
 
 impl Store {
@@ -58,7 +60,8 @@ impl Store {
             .await
             .with_context(|| format!("cannot open the database ({})", redact_url(url)))?;
         MIGRATOR.run(&pool).await.context("applying database migrations")?;
-        Ok(Store { audit: audit::AuditWriter::start(pool.clone()), pool })
+        let cache = std::sync::Arc::new(cache::ReadCache::new(sqlite));
+        Ok(Store { audit: audit::AuditWriter::start(pool.clone()), pool, cache })
     }
 
     /// The SQLite URL for a data directory (file created on first run).

@@ -80,17 +80,26 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(row)
     }
 
     pub async fn user_by_token(&self, token_hash: &str) -> anyhow::Result<Option<UserRow>> {
+        if let Some(user) = self.cache.get(&self.cache.users, token_hash) {
+            return Ok(Some(user));
+        }
+        let generation = self.cache.generation();
         let row: Option<UserTuple> = sqlx::query_as(
             "SELECT u.id, u.name, u.role, u.created_at FROM users u JOIN tokens t ON t.user_id = u.id WHERE t.token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.map(user))
+        let found = row.map(user);
+        if let Some(user) = &found {
+            self.cache.put(&self.cache.users, token_hash.to_string(), user.clone(), generation);
+        }
+        Ok(found)
     }
 
     pub async fn user_by_name(&self, name: &str) -> anyhow::Result<Option<UserRow>> {
@@ -117,7 +126,9 @@ impl Store {
 
     /// Delete a user with their tokens and leases. Refused while they own connectors.
     pub async fn delete_user(&self, id: &str) -> anyhow::Result<bool> {
-        Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(self.pool()).await?.rows_affected() > 0)
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(self.pool()).await;
+        self.cache.invalidate();
+        Ok(done?.rows_affected() > 0)
     }
 
     pub async fn create_token(&self, user_id: &str, name: &str, token_hash: &str) -> anyhow::Result<TokenRow> {
@@ -130,6 +141,7 @@ impl Store {
             .bind(row.created_at)
             .execute(self.pool())
             .await?;
+        self.cache.invalidate();
         Ok(row)
     }
 
@@ -147,7 +159,8 @@ impl Store {
             .bind(id)
             .bind(user_id)
             .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .await;
+        self.cache.invalidate();
+        Ok(done?.rows_affected() > 0)
     }
 }
