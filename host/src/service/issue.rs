@@ -127,10 +127,10 @@ impl Service {
             expiration_seconds: body.expiration_seconds.or(row.expiration_seconds).map(|s| s as u64),
         };
         let result = self.runtime.issue_client(&plugin, instance.clone(), &request, self.policy.release).await;
-        let warnings = self.settle_calls(actor, &row.name, &instance).await?;
         let mut credential = match result {
             Ok(credential) => credential,
             Err(e) => {
+                self.settle_calls(actor, &row.name, &instance).await?;
                 crate::metrics::issuance(&row.connector_type, "failed");
                 self.store.audit(actor.name(), "client.issue", &row.name, "failed", e.code()).await?;
                 return Err(e.into());
@@ -160,16 +160,17 @@ impl Service {
                 .seal(&format!("lease/{id}"), &serde_json::to_vec(&credential).map_err(anyhow::Error::from)?),
             created_at: now(),
         };
-        self.store.insert_lease(&lease).await?;
-        self.store
-            .audit(
-                actor.name(),
-                "client.issue",
-                &row.name,
-                "minted",
-                &format!("lease={id} resource_type={}", lease.resource_type),
-            )
-            .await?;
+        // The lease, the binding uses and the issuance go to the store's writer together and
+        // share one commit; all are committed before the credential is handed out.
+        let detail = format!("lease={id} resource_type={}", lease.resource_type);
+        let (inserted, settled, audited) = tokio::join!(
+            self.store.insert_lease(&lease),
+            self.settle_calls(actor, &row.name, &instance),
+            self.store.audit(actor.name(), "client.issue", &row.name, "minted", &detail),
+        );
+        let warnings = settled?;
+        inserted?;
+        audited?;
         crate::metrics::issuance(&row.connector_type, "minted");
         let issued = IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential };
         Ok(Warned { value: issued, warnings })

@@ -1,10 +1,13 @@
 //! The audit trail: who did what to which target, and how it went. Details never hold secret
 //! values (callers pass names only).
 //!
-//! Rows are written by one writer task that commits them in batches (group commit): each caller
-//! still waits until its own row is committed, so an acknowledged action always has its audit
-//! row, but a burst of requests shares one transaction instead of queueing for the write lock.
+//! Audit rows and new leases — the writes of the hot paths — go through one writer task that
+//! commits them in batches (group commit): each caller still waits until its own row is
+//! committed, so an acknowledged action always has its audit row and its lease, but a burst of
+//! requests (and the lease and audit rows of one issuance) share one transaction instead of
+//! queueing for the database's write lock.
 
+use super::leases::LeaseRow;
 use super::{Store, new_id, now};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
@@ -24,9 +27,15 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-type Pending = (AuditRow, oneshot::Sender<Result<(), String>>);
+/// A row for the writer.
+pub(crate) enum Write {
+    Audit(AuditRow),
+    Lease(Box<LeaseRow>),
+}
 
-/// A handle on the audit writer task.
+type Pending = (Write, oneshot::Sender<Result<(), String>>);
+
+/// A handle on the writer task.
 #[derive(Clone)]
 pub(crate) struct AuditWriter {
     queue: mpsc::Sender<Pending>,
@@ -45,7 +54,7 @@ impl AuditWriter {
                         Err(_) => break,
                     }
                 }
-                let result = insert(&pool, batch.iter().map(|(row, _)| row)).await.map_err(|e| format!("{e:#}"));
+                let result = commit(&pool, &batch).await.map_err(|e| format!("{e:#}"));
                 for (_, done) in batch {
                     let _ = done.send(result.clone());
                 }
@@ -53,10 +62,46 @@ impl AuditWriter {
         });
         AuditWriter { queue }
     }
+
+    /// Queue `write` and wait until it is committed.
+    pub(crate) async fn write(&self, write: Write, operation: &'static str) -> anyhow::Result<()> {
+        let stopped = || anyhow::anyhow!("the audit writer stopped");
+        let (done, committed) = oneshot::channel();
+        self.queue.send((write, done)).await.map_err(|_| stopped())?;
+        crate::metrics::store(operation, committed)
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|e| anyhow::anyhow!("writing to the store: {e}"))
+    }
 }
 
-/// One multi-row insert for the whole batch.
-async fn insert<'a>(pool: &AnyPool, rows: impl ExactSizeIterator<Item = &'a AuditRow>) -> anyhow::Result<()> {
+/// One transaction for the batch: its audit rows in one multi-row insert, then its leases.
+async fn commit(pool: &AnyPool, batch: &[Pending]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let audits: Vec<&AuditRow> = batch
+        .iter()
+        .filter_map(|(write, _)| match write {
+            Write::Audit(row) => Some(row),
+            Write::Lease(_) => None,
+        })
+        .collect();
+    if !audits.is_empty() {
+        insert(&mut tx, audits.into_iter()).await?;
+    }
+    for (write, _) in batch {
+        if let Write::Lease(lease) = write {
+            super::leases::insert(&mut tx, lease).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One multi-row insert for the audit rows of a batch.
+async fn insert<'a>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: impl ExactSizeIterator<Item = &'a AuditRow>,
+) -> anyhow::Result<()> {
     let placeholders: Vec<String> = (0..rows.len())
         .map(|i| {
             format!(
@@ -86,7 +131,7 @@ async fn insert<'a>(pool: &AnyPool, rows: impl ExactSizeIterator<Item = &'a Audi
             .bind(&row.outcome)
             .bind(&row.detail);
     }
-    query.execute(pool).await?;
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -109,12 +154,7 @@ impl Store {
             outcome: outcome.into(),
             detail: detail.into(),
         };
-        let (done, committed) = oneshot::channel();
-        self.audit.queue.send((row, done)).await.map_err(|_| anyhow::anyhow!("the audit writer stopped"))?;
-        crate::metrics::store("audit", committed)
-            .await
-            .map_err(|_| anyhow::anyhow!("the audit writer stopped"))?
-            .map_err(|e| anyhow::anyhow!("writing the audit log: {e}"))
+        self.audit.write(Write::Audit(row), "audit").await
     }
 
     pub async fn list_audit(&self, limit: i64) -> anyhow::Result<Vec<AuditRow>> {

@@ -46,27 +46,33 @@ fn lease(t: LeaseTuple) -> LeaseRow {
     }
 }
 
+/// Insert a lease within the writer's transaction.
+pub(super) async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &LeaseRow) -> anyhow::Result<()> {
+    let sql = format!("INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+    sqlx::query(&sql)
+        .bind(&row.id)
+        .bind(&row.connector_id)
+        .bind(&row.user_id)
+        .bind(&row.resource_type)
+        .bind(&row.resource_id)
+        .bind(&row.scope)
+        .bind(row.expires_at)
+        .bind(row.credential_expires_at)
+        .bind(row.revoked as i64)
+        .bind(&row.sealed.key_id)
+        .bind(&row.sealed.sealed)
+        .bind(row.created_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
+    /// Store a lease, committed with the audit rows queued beside it (see the audit writer).
     pub async fn insert_lease(&self, row: &LeaseRow) -> anyhow::Result<()> {
-        let sql = format!("INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
-        let insert = sqlx::query(&sql)
-            .bind(&row.id)
-            .bind(&row.connector_id)
-            .bind(&row.user_id)
-            .bind(&row.resource_type)
-            .bind(&row.resource_id)
-            .bind(&row.scope)
-            .bind(row.expires_at)
-            .bind(row.credential_expires_at)
-            .bind(row.revoked as i64)
-            .bind(&row.sealed.key_id)
-            .bind(&row.sealed.sealed)
-            .bind(row.created_at)
-            .execute(self.pool());
-        let inserted = crate::metrics::store("insert_lease", insert).await;
+        let inserted = self.audit.write(super::audit::Write::Lease(Box::new(row.clone())), "insert_lease").await;
         self.cache.invalidate();
-        inserted?;
-        Ok(())
+        inserted
     }
 
     /// The newest unrevoked lease for `scope` still valid at `valid_until`.
