@@ -222,10 +222,16 @@ impl Outbound {
     }
 }
 
+/// Idle pooled connections are dropped sooner than the shortest common server keep-alive
+/// (Node's 5 s: Azurite, many APIs), so a request never goes out on a connection the server is
+/// closing ("connection closed before message completed").
+const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// The settings every outbound client shares: no proxy, no automatic redirects (each hop is
 /// gated), names resolved through the address policy.
 fn builder(resolver: &Arc<GatedResolver>) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(resolver.clone())
