@@ -2,7 +2,7 @@
 //! request is missing, with hidden input for secrets (shown as typed with `-x`).
 
 use super::client::{Client, with_spinner};
-use crate::runtime::bindings::{AttributeSpec, ConnectorSpec, ResourceListing};
+use crate::runtime::bindings::{AttributeSpec, AuthMethodSpec, ConnectorSpec, ResourceListing};
 use crate::service::ConnectorView;
 use anyhow::{Context, anyhow};
 use dialoguer::{Confirm, Input, Password, Select};
@@ -31,16 +31,7 @@ pub async fn fill_registration(
         let name: String = Input::new().with_prompt("Connector name").interact_text()?;
         request["name"] = json!(name);
     }
-    let method = match request["auth_method"].as_str() {
-        Some(m) => {
-            spec.auth_methods.iter().find(|a| a.auth_method == m).ok_or_else(|| anyhow!("unknown auth method `{m}`"))?
-        }
-        None => {
-            let names: Vec<String> =
-                spec.auth_methods.iter().map(|m| format!("{} ({})", m.name, m.auth_method)).collect();
-            &spec.auth_methods[Select::new().with_prompt("Auth method").items(&names).default(0).interact()?]
-        }
-    };
+    let method = auth_method(request, spec, None)?;
     request["auth_method"] = json!(method.auth_method);
     for attr in &method.attributes {
         if request["configuration"].get(&attr.name).is_some() {
@@ -79,6 +70,24 @@ pub async fn fill_registration(
     Ok(())
 }
 
+/// The auth method the request names, or the one chosen from the type's (`current` first).
+fn auth_method<'a>(
+    request: &Value,
+    spec: &'a ConnectorSpec,
+    current: Option<&str>,
+) -> anyhow::Result<&'a AuthMethodSpec> {
+    if let Some(m) = request["auth_method"].as_str() {
+        return spec
+            .auth_methods
+            .iter()
+            .find(|a| a.auth_method == m)
+            .ok_or_else(|| anyhow!("unknown auth method `{m}`"));
+    }
+    let names: Vec<String> = spec.auth_methods.iter().map(|m| format!("{} ({})", m.name, m.auth_method)).collect();
+    let default = spec.auth_methods.iter().position(|m| Some(m.auth_method.as_str()) == current).unwrap_or(0);
+    Ok(&spec.auth_methods[Select::new().with_prompt("Auth method").items(&names).default(default).interact()?])
+}
+
 /// One attribute's value; empty when the user left it empty. `current` is offered as the
 /// default of a non-secret attribute; `hint` is added to the prompt.
 fn ask(attr: &AttributeSpec, current: Option<&str>, show_secrets: bool, hint: &str) -> anyhow::Result<String> {
@@ -104,17 +113,7 @@ pub fn fill_update(
     current: &ConnectorView,
     show_secrets: bool,
 ) -> anyhow::Result<()> {
-    let method = match request["auth_method"].as_str() {
-        Some(m) => {
-            spec.auth_methods.iter().find(|a| a.auth_method == m).ok_or_else(|| anyhow!("unknown auth method `{m}`"))?
-        }
-        None => {
-            let names: Vec<String> =
-                spec.auth_methods.iter().map(|m| format!("{} ({})", m.name, m.auth_method)).collect();
-            let default = spec.auth_methods.iter().position(|m| m.auth_method == current.auth_method).unwrap_or(0);
-            &spec.auth_methods[Select::new().with_prompt("Auth method").items(&names).default(default).interact()?]
-        }
-    };
+    let method = auth_method(request, spec, Some(&current.auth_method))?;
     request["auth_method"] = json!(method.auth_method);
     let same_method = method.auth_method == current.auth_method;
     for attr in &method.attributes {
