@@ -60,6 +60,8 @@ pub async fn fresh_mints_beside<F>(
         let (raw_latencies, raw_rate) = measure(clients, window, raw.clone()).await;
         let client = reqwest::Client::new();
         let url = format!("{server_url}/api/v1/connectors/{connector}/client");
+        let upstream_before = upstream_seconds(&client, server_url, token).await;
+        let metrics_token = token.to_string();
         let (token, request) = (token.to_string(), request.clone());
         let (ours, our_rate) = measure(clients, window, move || {
             let (client, url, token, request) = (client.clone(), url.clone(), token.clone(), request.clone());
@@ -70,13 +72,29 @@ pub async fn fresh_mints_beside<F>(
             }
         })
         .await;
+        let (sum, count) = upstream_seconds(&reqwest::Client::new(), server_url, &metrics_token).await;
+        let upstream_mean = (sum - upstream_before.0) / (count - upstream_before.1).max(1.0);
         println!(
-            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
+            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s; upstream as the host saw it: mean {:.2} ms) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
             ms(pct(&ours, 0.5)),
             ms(pct(&ours, 0.99)),
+            upstream_mean * 1e3,
             ms(pct(&raw_latencies, 0.5)),
             ms(pct(&raw_latencies, 0.99)),
             ms(pct(&ours, 0.5).saturating_sub(pct(&raw_latencies, 0.5))),
         );
     }
+}
+
+/// The server's upstream-latency histogram totals (`_sum` seconds, `_count`) from `/metrics`.
+async fn upstream_seconds(client: &reqwest::Client, server_url: &str, token: &str) -> (f64, f64) {
+    let text =
+        client.get(format!("{server_url}/metrics")).bearer_auth(token).send().await.unwrap().text().await.unwrap();
+    let total = |suffix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("airlock_upstream_request_duration_seconds_{suffix}")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    (total("sum"), total("count"))
 }

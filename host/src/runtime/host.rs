@@ -117,7 +117,9 @@ impl http::Host for CallState {
 impl ssh::Host for CallState {
     async fn run(&mut self, target: SshTarget, command: Option<String>) -> Result<CommandOutput, SshError> {
         let outbound = self.outbound.clone();
+        let started = std::time::Instant::now();
         let result = super::ssh::run(&outbound, &self.instance, &mut self.budget, target, command).await;
+        self.guest_clock.host_waited_since(started);
         if let Err(SshError::Denied(reason)) = &result {
             self.budget.denied(reason);
         }
@@ -140,7 +142,9 @@ impl CallState {
     /// Send through the gate, with a minted bearer token or TLS settings when given.
     async fn send_with(&mut self, request: Request, extras: Extras) -> Result<Response, HttpError> {
         let outbound = self.outbound.clone();
+        let started = std::time::Instant::now();
         let result = outbound.send(&self.instance, &mut self.budget, request, extras).await;
+        self.guest_clock.host_waited_since(started);
         if let Err(HttpError::Denied(reason)) = &result {
             self.budget.denied(reason);
         }

@@ -331,13 +331,17 @@ impl CallTask {
     ) -> Result<(E::Output, Vec<String>), CallError> {
         let mut store = Store::new(&self.engine, CallState::new(self.instance, self.outbound, &self.limits));
         store.limiter(|state| &mut state.limiter);
-        // Every epoch tick: stop at the deadline, otherwise yield so other tasks run (and let the
-        // call move to the guest pool).
+        // Every epoch tick: stop at the deadline; once guest code itself (not the host waiting
+        // for the network) has run a whole tick, yield so other tasks run (and let the call move
+        // to the guest pool).
         store.set_epoch_deadline(1);
         let spun = self.spun.clone();
-        store.epoch_deadline_callback(move |context| {
+        store.epoch_deadline_callback(move |mut context| {
             if context.data().budget.past_deadline() {
                 return Ok(UpdateDeadline::Interrupt);
+            }
+            if !context.data_mut().guest_clock.ran(engine::EPOCH_TICK) {
+                return Ok(UpdateDeadline::Continue(1));
             }
             spun.store(true, Ordering::Relaxed);
             Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))

@@ -25,6 +25,7 @@ pub struct CallState {
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) budget: CallBudget,
     pub(crate) log: LogBudget,
+    pub(crate) guest_clock: GuestClock,
 }
 
 impl CallState {
@@ -46,6 +47,7 @@ impl CallState {
             outbound,
             budget: CallBudget::new(limits),
             log: LogBudget::default(),
+            guest_clock: GuestClock::new(),
         }
     }
 }
@@ -53,6 +55,34 @@ impl CallState {
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// How long guest code itself has run since it last yielded: the wall time minus what the host
+/// spent waiting for the network on its behalf. A call whose guest waited 3 ms on an upstream
+/// has not been busy; only a guest that ran a whole epoch tick moves to the guest pool.
+pub(crate) struct GuestClock {
+    since: Instant,
+    host_waited: Duration,
+}
+
+impl GuestClock {
+    fn new() -> Self {
+        GuestClock { since: Instant::now(), host_waited: Duration::ZERO }
+    }
+
+    /// A host call that began at `started` has returned.
+    pub(crate) fn host_waited_since(&mut self, started: Instant) {
+        self.host_waited += started.elapsed();
+    }
+
+    /// Whether guest code ran at least `tick` since it last yielded; if so the clock restarts.
+    pub(crate) fn ran(&mut self, tick: Duration) -> bool {
+        if self.since.elapsed().saturating_sub(self.host_waited) < tick {
+            return false;
+        }
+        *self = GuestClock::new();
+        true
     }
 }
 
@@ -205,4 +235,23 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
         return text.to_string();
     }
     format!("{}... ({} bytes cut)", &text[..text.floor_char_boundary(max)], text.len() - text.floor_char_boundary(max))
+}
+
+#[cfg(test)]
+mod guest_clock_tests {
+    use super::GuestClock;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn time_the_host_spent_waiting_is_not_guest_time() {
+        let tick = Duration::from_millis(2);
+        let mut clock = GuestClock::new();
+        let waiting = Instant::now();
+        std::thread::sleep(Duration::from_millis(5));
+        clock.host_waited_since(waiting);
+        assert!(!clock.ran(tick), "a call that waited on the network has not been busy");
+        std::thread::sleep(Duration::from_millis(3));
+        assert!(clock.ran(tick), "guest code that ran a whole tick has");
+        assert!(!clock.ran(tick), "the clock restarts after a yield");
+    }
 }
