@@ -166,35 +166,23 @@ async fn interactive_update_offers_the_current_values() {
     assert_eq!(secrets["configuration"]["password"], "pw-of-reg-0123456789", "Enter kept the password");
 
     // A new password typed hidden, then one typed with -x (echoed).
-    let screen = session(
+    let new_password = |password: &str| {
         json!([
             ["expect", "Auth method"],
             ["send", "\r"],
             ["expect", "username"],
             ["send", "\r"],
             ["expect", "Enter keeps it"],
-            ["send", "hidden-pass-0123456789\r"],
+            ["send", format!("{password}\r")],
             ["expect", "registry"],
             ["send", "\r"],
             ["expect", "Updated connector"]
-        ]),
-        &["connector", "update", "reg", "-i", "--no-verify"],
-    );
+        ])
+    };
+    let screen = session(new_password("hidden-pass-0123456789"), &["connector", "update", "reg", "-i", "--no-verify"]);
     assert!(!screen.contains("hidden-pass-0123456789"), "the secret was echoed: {screen}");
-    let screen = session(
-        json!([
-            ["expect", "Auth method"],
-            ["send", "\r"],
-            ["expect", "username"],
-            ["send", "\r"],
-            ["expect", "Enter keeps it"],
-            ["send", "shown-pass-0123456789\r"],
-            ["expect", "registry"],
-            ["send", "\r"],
-            ["expect", "Updated connector"]
-        ]),
-        &["connector", "update", "reg", "-i", "-x", "--no-verify"],
-    );
+    let screen =
+        session(new_password("shown-pass-0123456789"), &["connector", "update", "reg", "-i", "-x", "--no-verify"]);
     assert!(screen.contains("shown-pass-0123456789"), "-x echoes what is typed: {screen}");
     let secrets = ok(&server.cli(ADMIN_TOKEN, &["connector", "describe", "reg", "-x", "-o", "json"]), "describe -x");
     assert_eq!(serde_json::from_str::<Value>(&secrets).unwrap()["configuration"]["password"], "shown-pass-0123456789");
