@@ -18,4 +18,5 @@ pub mod runtime;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod ui;
 pub mod vault;

@@ -50,6 +50,11 @@ pub async fn open(
     Ok(Arc::new(Service::new(store, keyring, runtime, policy)))
 }
 
+/// What the server answers: the API and the dashboard under `/ui`.
+pub fn app(service: Arc<Service>) -> axum::Router {
+    api::router(service.clone()).merge(crate::ui::router(service))
+}
+
 /// Run the server until SIGINT or SIGTERM.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -70,7 +75,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         api::listener::bind(options.listen).with_context(|| format!("cannot listen on {}", options.listen))?;
     let addr = listener.local_addr()?;
     eprintln!("airlock listening on http://{addr} (ready in {} ms)", started.elapsed().as_millis());
-    api::listener::serve(listener, api::router(service), shutdown()).await;
+    api::listener::serve(listener, app(service), shutdown()).await;
     Ok(())
 }
 

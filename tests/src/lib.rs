@@ -183,3 +183,23 @@ pub fn kubectl_view(path: &std::path::Path) -> serde_json::Value {
     assert!(view.status.success(), "kubectl: {}", String::from_utf8_lossy(&view.stderr));
     serde_json::from_slice(&view.stdout).unwrap()
 }
+
+/// Run async test bodies `fn(StoreKind)` once on SQLite and once on a fresh PostgreSQL database
+/// (modules `sqlite` and `postgres`, one test each).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::server::StoreKind::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::server::StoreKind::Postgres($crate::server::fresh_postgres_database())).await
+            }
+            )*
+        }
+    };
+}

@@ -313,3 +313,15 @@ async fn a_panic_after_a_stderr_flood_is_still_reported() {
     let err = run(&runtime, &plugin, instance(&plugin, &[]), "panic", "").await.unwrap_err();
     assert!(matches!(&err, CallError::Trap(m) if m.contains("the probe panicked on purpose")), "{err:?}");
 }
+
+/// Finding 11: a resource id the guest canonicalises is stored with the lease; one with control
+/// characters is the guest's bad result, not a store error that fails other writes.
+#[tokio::test]
+async fn a_canonical_id_with_control_characters_is_a_bad_result() {
+    let (runtime, plugin) = probe(Limits::default()).await;
+    let err = runtime.canonical_resource_id(&plugin, instance(&plugin, &[]), "probe", "nul bucket").await.unwrap_err();
+    assert!(matches!(&err, CallError::BadResult(m) if m.contains("control characters")), "{err:?}");
+    // Control: a clean id passes through.
+    let id = runtime.canonical_resource_id(&plugin, instance(&plugin, &[]), "probe", "bucket").await.unwrap();
+    assert_eq!(id, "bucket");
+}

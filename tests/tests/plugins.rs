@@ -36,9 +36,13 @@ async fn an_uploaded_plugin_waits_for_approval_and_is_removable() {
     assert!(replaced.status.success(), "{}", out(&replaced).1);
     let view: serde_json::Value = serde_json::from_str(&out(&replaced).0).unwrap();
     assert_eq!(view["approved"], false);
+    let pending = view["pending_diff"].as_str().unwrap_or_default();
+    assert!(pending.contains("manifest is unchanged"), "the change awaiting approval is shown: {view}");
     let (status, _) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/p/verify", None).await;
     assert_eq!(status, 409, "an unapproved replacement is not run");
     assert!(server.cli(ADMIN_TOKEN, &["plugin", "approve", "probe"]).status.success());
+    let (_, view) = server.json(ADMIN_TOKEN, "GET", "/api/v1/plugins/probe", None).await;
+    assert_eq!(view["pending_diff"], serde_json::Value::Null, "approval accepts the change");
     let again = server.cli(ADMIN_TOKEN, &["plugin", "install", file.to_str().unwrap()]);
     assert!(out(&again).1.contains("already installed; replace it explicitly"), "{}", out(&again).1);
     let blocked = server.cli(ADMIN_TOKEN, &["plugin", "remove", "probe"]);

@@ -28,31 +28,71 @@ pub struct PathText(pub String);
 /// Longest path parameter (names and ids are far shorter).
 const MAX_PATH_PARAM: usize = 256;
 
+/// Two path parameters as text (`/teams/{team}/members/{user}`), checked like [`PathText`].
+pub struct PathPair(pub String, pub String);
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid-request", message)
+}
+
+fn path_text(text: String) -> Result<String, ApiError> {
+    if text.len() > MAX_PATH_PARAM || text.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "`{}` is not a valid name or id (control characters, or longer than {MAX_PATH_PARAM} bytes)",
+            text.chars().take(64).collect::<String>().escape_debug()
+        )));
+    }
+    Ok(text)
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PathText {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid-request", message);
         let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|r| invalid(format!("the path is malformed: {}", r.body_text().escape_debug())))?;
-        if text.len() > MAX_PATH_PARAM || text.chars().any(char::is_control) {
-            return Err(invalid(format!(
-                "`{}` is not a valid name or id (control characters, or longer than {MAX_PATH_PARAM} bytes)",
-                text.chars().take(64).collect::<String>().escape_debug()
-            )));
-        }
-        Ok(PathText(text))
+        Ok(PathText(path_text(text)?))
     }
 }
 
-/// Query parameters, with rejections as API errors.
+impl<S: Send + Sync> FromRequestParts<S> for PathPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((first, second)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|r| invalid(format!("the path is malformed: {}", r.body_text().escape_debug())))?;
+        Ok(PathPair(path_text(first)?, path_text(second)?))
+    }
+}
+
+/// Query parameters, with rejections as API errors. A key or value with control characters
+/// (a NUL no store can hold) or longer than any filter needs is refused (400) before it
+/// reaches a lookup.
 pub struct Params<T>(pub T);
+
+/// Longest query parameter value (filters are names, ids and small numbers).
+const MAX_QUERY_VALUE: usize = 1024;
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if [&key, &value].iter().any(|t| t.len() > MAX_QUERY_VALUE || t.chars().any(char::is_control)) {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-request",
+                    format!(
+                        "the query parameter `{}` has control characters or is longer than {MAX_QUERY_VALUE} bytes",
+                        key.chars().take(64).collect::<String>().escape_debug()
+                    ),
+                ));
+            }
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Params(q.0))

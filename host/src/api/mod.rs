@@ -7,6 +7,7 @@ mod json;
 pub mod listener;
 mod middleware;
 mod routes;
+mod sharing;
 
 pub use error::ApiError;
 pub use routes::WARNING_HEADER;
@@ -63,6 +64,12 @@ fn api_routes() -> OpenApiRouter<Arc<Service>> {
         .routes(routes!(routes::verify_connector))
         .routes(routes!(routes::connector_resources))
         .routes(routes!(routes::issue_client))
+        .routes(routes!(sharing::list_grants, sharing::grant))
+        .routes(routes!(sharing::revoke_grant))
+        .routes(routes!(sharing::transfer))
+        .routes(routes!(sharing::list_teams, sharing::create_team))
+        .routes(routes!(sharing::describe_team, sharing::delete_team))
+        .routes(routes!(sharing::add_member, sharing::remove_member))
         .routes(routes!(routes::all_resources))
         .routes(routes!(routes::list_leases))
         .routes(routes!(routes::get_lease, routes::revoke_lease))

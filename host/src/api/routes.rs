@@ -23,17 +23,17 @@ use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
-type Svc = State<Arc<Service>>;
+pub(super) type Svc = State<Arc<Service>>;
 
 /// Response header carrying a warning of the connector calls behind an answer (repeated).
 pub const WARNING_HEADER: &str = "airlock-warning";
-type Reply = Result<axum::response::Response, ApiError>;
+pub(super) type Reply = Result<axum::response::Response, ApiError>;
 
-fn ok<T: serde::Serialize>(value: T) -> Reply {
+pub(super) fn ok<T: serde::Serialize>(value: T) -> Reply {
     Ok(Json(value).into_response())
 }
 
-fn created<T: serde::Serialize>(value: T) -> Reply {
+pub(super) fn created<T: serde::Serialize>(value: T) -> Reply {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
@@ -50,7 +50,7 @@ fn warned<T: serde::Serialize>(status: StatusCode, warned: Warned<T>) -> Reply {
     Ok(response)
 }
 
-fn no_content() -> Reply {
+pub(super) fn no_content() -> Reply {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -285,13 +285,15 @@ pub async fn verify_connector(
     responses((status = 200, body = Vec<ResourceListing>, headers(("Airlock-Warning" = String, description = "Egress denials the connector got past; repeated"))),
         (status = 429, body = ErrorBody, headers(("Retry-After" = u64))), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 pub async fn connector_resources(
-    service: Svc,
-    caller: Caller,
-    connector: PathText,
-    query: Params<ResourceQuery>,
+    State(s): Svc,
+    Caller(a): Caller,
+    PathText(connector): PathText,
+    Params(q): Params<ResourceQuery>,
 ) -> Reply {
-    // Listing a connector's resources is verifying it (with a resource type and no id).
-    verify_connector(service, caller, connector, query).await
+    warned(
+        StatusCode::OK,
+        s.connector_resources(&a, &connector, q.resource_type.as_deref(), q.resource_id.as_deref()).await?,
+    )
 }
 
 /// Resources across every connector the caller may use.

@@ -109,7 +109,7 @@ pub enum UserCommand {
     Create {
         /// The user name (letters, digits, `-_.@`).
         name: String,
-        /// admin (everything), member (own connectors, shared ones) or consumer (credentials from shared connectors).
+        /// admin (everything), member (own connectors, granted ones) or consumer (credentials from granted connectors).
         #[arg(long, value_enum, default_value = "member")]
         role: Role,
         #[command(flatten)]

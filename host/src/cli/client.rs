@@ -127,8 +127,17 @@ impl Client {
         self.send(request.header("content-type", "application/wasm").body(bytes)).await
     }
 
+    pub async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+        self.send(self.http.put(self.endpoint(path)).json(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
-        self.send::<serde_json::Value>(self.http.delete(self.endpoint(path))).await.map(|_| ())
+        self.delete_for::<serde_json::Value>(path).await.map(|_| ())
+    }
+
+    /// DELETE, answering a body.
+    pub async fn delete_for<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.send(self.http.delete(self.endpoint(path))).await
     }
 
     fn endpoint(&self, path: &str) -> String {

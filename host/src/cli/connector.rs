@@ -2,7 +2,7 @@
 //! verbs that run the built-in connectors in the CLI's own sandbox.
 
 use super::client::{ServerArgs, with_spinner};
-use super::{attrs, embedded, login, output, prompt};
+use super::{attrs, embedded, login, output, prompt, sharing};
 use crate::credentials::ReleasePolicy;
 use crate::egress::EgressPolicy;
 use crate::instance::{ConnectorConfig, Instance};
@@ -145,6 +145,22 @@ pub enum ConnectorCommand {
         /// The connector's name or id.
         connector: String,
     },
+    /// Grant `use` or `manage` on a connector to users, teams or everyone (owner or admin).
+    #[command(after_help = "Examples:
+  airlock connector share ci-registry --team ml-platform
+  airlock connector share ci-registry -u alice -u bob --level manage
+  airlock connector share ci-registry --everyone")]
+    Share(sharing::ShareArgs),
+    /// Take grants on a connector back (owner or admin).
+    #[command(after_help = "Examples:
+  airlock connector unshare ci-registry --team ml-platform
+  airlock connector unshare ci-registry --everyone -u alice")]
+    Unshare(sharing::UnshareArgs),
+    /// Hand a connector to another owner (owner or admin); you keep no access unless granted.
+    #[command(after_help = "Examples:
+  airlock connector transfer ci-registry bob
+  airlock connector transfer 0190f2c4-7a51-7cc3-9b8e-3f1f5b6f1a2b platform-admin")]
+    Transfer(sharing::TransferArgs),
     /// Verify a connector and list the resources it reaches.
     #[command(after_help = "Examples:
   airlock connector verify aws-prod
@@ -265,7 +281,7 @@ pub struct RegisterArgs {
     /// Seconds before --expires-at from which the credentials count as expired.
     #[arg(long)]
     expires_skew_tolerance: Option<i64>,
-    /// Let other users see and use the connector.
+    /// Grant `use` to every user (the same as `connector share --everyone`).
     #[arg(long)]
     shared: bool,
     /// Register without verifying the configuration first.
@@ -314,7 +330,7 @@ pub struct UpdateArgs {
     /// Seconds before --expires-at from which the credentials count as expired.
     #[arg(long)]
     expires_skew_tolerance: Option<i64>,
-    /// Share with every user (true) or stop sharing (false).
+    /// Grant `use` to every user (true) or take grants to everyone back (false).
     #[arg(long)]
     shared: Option<bool>,
     /// Attributes to remove (repeatable).
@@ -445,6 +461,9 @@ pub async fn run(command: ConnectorCommand, server: &ServerArgs) -> anyhow::Resu
             eprintln!("Deleted connector `{connector}`.");
             Ok(())
         }
+        ConnectorCommand::Share(args) => sharing::share(args, server).await,
+        ConnectorCommand::Unshare(args) => sharing::unshare(args, server).await,
+        ConnectorCommand::Transfer(args) => sharing::transfer(args, server).await,
         ConnectorCommand::Verify { connector, scope, verify_only, output } => {
             let api = server.client()?;
             let path = format!("/connectors/{connector}/verify{}", scope.query());

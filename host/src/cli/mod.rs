@@ -17,6 +17,7 @@ mod output;
 mod prompt;
 mod scaffold;
 mod serve;
+mod sharing;
 mod table;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -61,6 +62,9 @@ enum Command {
     /// Users (admins).
     #[command(subcommand)]
     User(admin::UserCommand),
+    /// Teams of users that connectors are shared with.
+    #[command(subcommand)]
+    Team(sharing::TeamCommand),
     /// Your API tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
@@ -113,6 +117,7 @@ pub fn main() -> ExitCode {
             Command::Connector(command) => connector::run(command, &server).await,
             Command::Plugin(command) => admin::plugin(command, &server).await,
             Command::User(command) => admin::user(command, &server).await,
+            Command::Team(command) => sharing::team(command, &server).await,
             Command::Token(command) => admin::token(command, &server).await,
             Command::Lease(command) => admin::lease(command, &server).await,
             Command::Audit { limit, output } => admin::audit(limit, output, &server).await,

@@ -3,7 +3,7 @@
 use super::table::{Grid, paragraph};
 use crate::credentials::IssuedCredential;
 use crate::runtime::bindings::{AttributeKind, ConnectorSpec, ResourceListing};
-use crate::service::{ConnectorResources, ConnectorView, IssuedClient, PluginView};
+use crate::service::{ConnectorResources, ConnectorView, GrantView, IssuedClient, PluginView, TeamView};
 use crate::store::{AuditRow, LeaseRow, TokenRow, UserRow};
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
@@ -415,7 +415,31 @@ pub fn connector_table(c: &ConnectorView) -> String {
     for (k, v) in &c.configuration {
         config.add_row(vec![k.clone(), v.clone()]);
     }
-    format!("{props}\n\nConfiguration\n{config}")
+    match c.grants.is_empty() {
+        true => format!("{props}\n\nConfiguration\n{config}"),
+        false => format!("{props}\n\nConfiguration\n{config}\n\nGrants\n{}", grants_table(&c.grants)),
+    }
+}
+
+/// `connector share|unshare|transfer`: who else may use or manage a connector.
+pub fn grants_table(grants: &[GrantView]) -> String {
+    if grants.is_empty() {
+        return "No grants: only the owner and admins may use it.".into();
+    }
+    let mut t = table(&["GRANTEE", "LEVEL"]);
+    for g in grants {
+        t.add_row(vec![g.grantee.clone(), g.level.as_str().into()]);
+    }
+    t.to_string()
+}
+
+/// `team list`.
+pub fn teams_table(teams: &[TeamView]) -> String {
+    let mut t = table(&["NAME", "MEMBERS", "ID", "CREATED AT"]);
+    for team in teams {
+        t.add_row(vec![team.name.clone(), team.members.join(", "), team.id.clone(), time(team.created_at)]);
+    }
+    t.to_string()
 }
 
 /// `connector list-resources`.
@@ -487,6 +511,8 @@ pub fn plugin_table(p: &PluginView) -> String {
     let mut t = table(&["PROPERTY", "VALUE"]);
     let releases =
         p.releases_secrets.iter().map(|(m, s)| format!("{m}: {}", s.join(", "))).collect::<Vec<_>>().join("\n");
+    let secret_hosts =
+        p.secret_hosts.iter().map(|(a, h)| format!("{a}: {}", h.join(", "))).collect::<Vec<_>>().join("\n");
     for (k, v) in [
         ("TYPE", p.connector_type.clone()),
         ("NAME", p.name.clone()),
@@ -499,11 +525,15 @@ pub fn plugin_table(p: &PluginView) -> String {
         ("AUTH METHODS", p.auth_methods.join(", ")),
         ("EGRESS", if p.egress_hosts.is_empty() { "-".into() } else { p.egress_hosts.join("\n") }),
         ("RELEASES SECRETS TO CLIENTS", if releases.is_empty() { "-".into() } else { releases }),
+        ("SECRET HOSTS", if secret_hosts.is_empty() { "-".into() } else { secret_hosts }),
         ("INSTALLED BY", p.installed_by.clone().unwrap_or_else(|| "built in".into())),
     ] {
         t.add_row(vec![k.to_string(), v]);
     }
-    t.to_string()
+    match &p.pending_diff {
+        Some(diff) => format!("{t}\n\nChange since the approved version (approve to accept it):\n{diff}"),
+        None => t.to_string(),
+    }
 }
 
 pub fn users_table(users: &[UserRow]) -> String {

@@ -217,7 +217,14 @@ impl Runtime {
     ) -> Result<String, CallError> {
         let export =
             exports::CanonicalResourceId { resource_type: resource_type.into(), resource_id: resource_id.into() };
-        self.call(plugin, instance, export, self.limits.max_result_bytes).await
+        let canonical: String = self.call(plugin, instance, export, self.limits.max_result_bytes).await?;
+        // The id is stored with the lease: it must be as clean as an id a caller may send.
+        if canonical.is_empty() || canonical.len() > 1024 || canonical.chars().any(char::is_control) {
+            return Err(CallError::BadResult(
+                "the canonical resource id is empty, overlong or has control characters".into(),
+            ));
+        }
+        Ok(canonical)
     }
 
     /// Call `verify`: authenticate and list reachable resources.

@@ -1,13 +1,15 @@
-//! Who may do what. Admins may do everything; members own connectors and may share them;
-//! consumers may only obtain client credentials from shared connectors.
+//! Who may do what. Admins may do everything; members own connectors and grant `use` or
+//! `manage` on them to users, teams or everyone; consumers may only use what is granted to them.
 
 use super::ServiceError;
-use crate::store::{ConnectorRow, Role, UserRow};
+use crate::store::{ConnectorRow, Grantee, Level, Role, UserRow};
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: UserRow,
+    /// Ids of the teams the caller is in.
+    pub teams: Vec<String>,
 }
 
 /// What a caller wants to do with a connector.
@@ -15,12 +17,16 @@ pub struct Actor {
 pub enum Verb {
     /// See it (describe, list).
     Read,
-    /// Verify it and list its resources.
+    /// List its resources.
     Use,
     /// Get a client credential from it.
     Issue,
+    /// Verify it.
+    Verify,
     /// Update or delete it.
     Manage,
+    /// Grant or revoke access to it, or hand it to another owner.
+    Share,
 }
 
 impl Actor {
@@ -32,16 +38,34 @@ impl Actor {
         self.user.role == Role::Admin
     }
 
-    /// Whether the caller may `verb` this connector.
+    /// The highest level granted to the caller on this connector (to them, one of their teams
+    /// or everyone); a consumer never holds more than `use`.
+    pub fn granted(&self, connector: &ConnectorRow) -> Option<Level> {
+        let level = connector
+            .grants
+            .iter()
+            .filter(|g| match &g.grantee {
+                Grantee::User(id) => *id == self.user.id,
+                Grantee::Team(id) => self.teams.contains(id),
+                Grantee::Everyone => true,
+            })
+            .map(|g| g.level)
+            .max()?;
+        Some(if self.user.role == Role::Consumer { Level::Use } else { level })
+    }
+
+    /// Whether the caller may `verb` this connector: admins and the owner may do everything,
+    /// others what a grant allows.
     pub fn may(&self, verb: Verb, connector: &ConnectorRow) -> bool {
-        let own = connector.owner_id == self.user.id;
-        match (self.user.role, verb) {
-            (Role::Admin, _) => true,
-            (Role::Member, Verb::Manage) => own,
-            (Role::Member, _) => own || connector.shared,
-            (Role::Consumer, Verb::Read | Verb::Issue) => connector.shared,
-            (Role::Consumer, _) => false,
+        if self.is_admin() || connector.owner_id == self.user.id {
+            return true;
         }
+        let needed = match verb {
+            Verb::Read | Verb::Use | Verb::Issue => Level::Use,
+            Verb::Verify | Verb::Manage => Level::Manage,
+            Verb::Share => return false,
+        };
+        self.granted(connector).is_some_and(|level| level >= needed)
     }
 
     /// Fail unless the caller may `verb` the connector. A connector the caller may not even see
@@ -73,8 +97,10 @@ impl Actor {
 fn verb_name(verb: Verb) -> &'static str {
     match verb {
         Verb::Read => "see",
-        Verb::Use => "verify or list resources of",
+        Verb::Use => "list resources of",
         Verb::Issue => "obtain credentials from",
+        Verb::Verify => "verify",
         Verb::Manage => "update or delete",
+        Verb::Share => "share or transfer",
     }
 }

@@ -4,11 +4,12 @@ use super::access::Verb;
 use super::input::{
     check_configuration, check_description, check_identifier, check_label, check_labels, check_name, check_resource_id,
 };
+use super::sharing::{GrantView, Names};
 use super::{Actor, Service, ServiceError, Warned};
 use crate::instance::{ConnectorConfig, Instance};
 use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
 use crate::runtime::{CallError, Limit, LimitExceeded, Plugin};
-use crate::store::{ConnectorRow, Lookup, SecretChanges, new_id, now};
+use crate::store::{ConnectorRow, Grant, Grantee, Level, Lookup, SecretChanges, new_id, now};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +44,7 @@ pub struct RegisterRequest {
     pub expiration_seconds: Option<i64>,
     pub expires_at: Option<i64>,
     pub expires_skew_tolerance: Option<i64>,
+    /// Grant `use` to everyone (the same as sharing with `everyone`).
     #[serde(default)]
     pub shared: bool,
     /// Verify before registering (default true).
@@ -77,6 +79,7 @@ pub struct UpdateRequest {
     pub expiration_seconds: Option<i64>,
     pub expires_at: Option<i64>,
     pub expires_skew_tolerance: Option<i64>,
+    /// Grant `use` to everyone, or take every grant to everyone back (owner or admin only).
     pub shared: Option<bool>,
     pub verify: Option<bool>,
 }
@@ -130,7 +133,10 @@ pub struct ConnectorView {
     pub owner_id: String,
     /// The owner's user name.
     pub owner: String,
+    /// Whether everyone has a grant.
     pub shared: bool,
+    /// Who else may use or manage it (shown to those who may manage it).
+    pub grants: Vec<GrantView>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Goes up with every update; its `ETag`.
@@ -151,7 +157,7 @@ pub struct ConnectorResources {
 }
 
 impl ConnectorView {
-    fn of(row: &ConnectorRow, spec: Option<&ConnectorSpec>, owner: &str) -> Self {
+    fn of(row: &ConnectorRow, spec: Option<&ConnectorSpec>, actor: &Actor, names: &Names) -> Self {
         let mut configuration = row.config.clone();
         for secret in &row.secrets {
             configuration.insert(secret.clone(), HIDDEN.into());
@@ -176,8 +182,9 @@ impl ConnectorView {
             expires_at: row.expires_at,
             expires_skew_tolerance: row.expires_skew_tolerance,
             owner_id: row.owner_id.clone(),
-            owner: owner.to_string(),
-            shared: row.shared,
+            owner: names.user(&row.owner_id).to_string(),
+            shared: row.grants.iter().any(|g| g.grantee == Grantee::Everyone),
+            grants: names.grants(actor, row),
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
@@ -240,7 +247,10 @@ impl Service {
             expires_at: request.expires_at,
             expires_skew_tolerance: request.expires_skew_tolerance,
             owner_id: actor.user.id.clone(),
-            shared: request.shared,
+            grants: match request.shared {
+                true => vec![Grant { grantee: Grantee::Everyone, level: Level::Use }],
+                false => Vec::new(),
+            },
             created_at: now(),
             updated_at: now(),
             version: 1,
@@ -261,7 +271,8 @@ impl Service {
                 &format!("type={} method={}", row.connector_type, row.auth_method),
             )
             .await?;
-        Ok(Warned { value: (ConnectorView::of(&row, Some(&checked.plugin.spec), actor.name()), listings), warnings })
+        let view = ConnectorView::of(&row, Some(&checked.plugin.spec), actor, &self.names().await?);
+        Ok(Warned { value: (view, listings), warnings })
     }
 
     /// Verify a configuration without storing it.
@@ -309,8 +320,7 @@ impl Service {
         if let Some(sort) = sort {
             sort.apply(&mut rows);
         }
-        let names: BTreeMap<String, String> =
-            self.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
+        let names = self.names().await?;
         let mut specs: BTreeMap<String, Option<ConnectorSpec>> = BTreeMap::new();
         let mut views = Vec::new();
         for row in &rows {
@@ -318,8 +328,7 @@ impl Service {
                 let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
                 specs.insert(row.connector_type.clone(), spec);
             }
-            let owner = names.get(&row.owner_id).map_or("", String::as_str);
-            let view = ConnectorView::of(row, specs[&row.connector_type].as_ref(), owner);
+            let view = ConnectorView::of(row, specs[&row.connector_type].as_ref(), actor, &names);
             if filter.resource_type.as_ref().is_none_or(|rt| view.resource_types.contains(rt)) {
                 views.push(view);
             }
@@ -359,19 +368,10 @@ impl Service {
         })
     }
 
-    /// The user name of a connector's owner.
-    async fn owner_name(&self, actor: &Actor, row: &ConnectorRow) -> Result<String, ServiceError> {
-        if row.owner_id == actor.user.id {
-            return Ok(actor.name().to_string());
-        }
-        Ok(self.store.user_by_id(&row.owner_id).await?.map(|u| u.name).unwrap_or_default())
-    }
-
     pub async fn describe_connector(&self, actor: &Actor, id_or_name: &str) -> Result<ConnectorView, ServiceError> {
         let row = self.connector(actor, Verb::Read, id_or_name).await?;
         let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
-        let owner = self.owner_name(actor, &row).await?;
-        Ok(ConnectorView::of(&row, spec.as_ref(), &owner))
+        Ok(ConnectorView::of(&row, spec.as_ref(), actor, &self.names().await?))
     }
 
     /// Update a connector: change what the update names, re-check and (by default) re-verify,
@@ -390,7 +390,11 @@ impl Service {
         let _slot = self.quota.acquire(&actor.user.id)?;
         // Updates of one connector take turns on this replica; the version check catches
         // another replica's update in between.
-        let id = self.connector(actor, Verb::Manage, id_or_name).await?.id;
+        let row = self.connector(actor, Verb::Manage, id_or_name).await?;
+        if update.shared.is_some() {
+            actor.check(Verb::Share, &row)?;
+        }
+        let id = row.id;
         let _connector_slot = self.connector_quota.acquire(&id)?;
         let _turn = self.update_turns.lock(&id).await;
         for attempt in 0..UPDATE_ATTEMPTS {
@@ -466,7 +470,10 @@ impl Service {
         }
         check_labels(&row.labels)?;
         if let Some(shared) = update.shared {
-            row.shared = shared;
+            row.grants.retain(|g| g.grantee != Grantee::Everyone);
+            if shared {
+                row.grants.push(Grant { grantee: Grantee::Everyone, level: Level::Use });
+            }
         }
         row.auth_method = checked.instance.auth_method.clone();
         row.resource_type = checked.resource_type.clone();
@@ -496,8 +503,13 @@ impl Service {
         }
         row.version += 1;
         self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
-        let owner = self.owner_name(actor, &row).await?;
-        Ok(Ok(Warned { value: ConnectorView::of(&row, Some(&checked.plugin.spec), &owner), warnings }))
+        let view = ConnectorView::of(&row, Some(&checked.plugin.spec), actor, &self.names().await?);
+        Ok(Ok(Warned { value: view, warnings }))
+    }
+
+    /// Whether the caller may verify, update and delete the connector (pages offer only that).
+    pub async fn may_manage(&self, actor: &Actor, id_or_name: &str) -> bool {
+        self.connector(actor, Verb::Manage, id_or_name).await.is_ok()
     }
 
     pub async fn delete_connector(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
@@ -507,7 +519,8 @@ impl Service {
         Ok(())
     }
 
-    /// Verify a stored connector, optionally for one resource type or id.
+    /// Verify a stored connector, optionally for one resource type or id (owner, admins and
+    /// `manage` grantees).
     pub async fn verify_connector(
         &self,
         actor: &Actor,
@@ -515,13 +528,36 @@ impl Service {
         resource_type: Option<&str>,
         resource_id: Option<&str>,
     ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
+        self.verify_stored(actor, Verb::Verify, id_or_name, resource_type, resource_id).await
+    }
+
+    /// The resources a stored connector reaches (also for `use` grantees): a verify underneath.
+    pub async fn connector_resources(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
+        self.verify_stored(actor, Verb::Use, id_or_name, resource_type, resource_id).await
+    }
+
+    async fn verify_stored(
+        &self,
+        actor: &Actor,
+        verb: Verb,
+        id_or_name: &str,
+        resource_type: Option<&str>,
+        resource_id: Option<&str>,
+    ) -> Result<Warned<Vec<ResourceListing>>, ServiceError> {
         check_common(None, resource_type, resource_id)?;
-        let row = self.connector(actor, Verb::Use, id_or_name).await?;
+        let row = self.connector(actor, verb, id_or_name).await?;
         let _slot = self.quota.acquire(&actor.user.id)?;
         let _connector_slot = self.connector_quota.acquire(&row.id)?;
         let result = self.verify_row(actor, &row, resource_type, resource_id).await;
         let outcome = if result.is_ok() { "ok" } else { "failed" };
-        self.store.audit(actor.name(), "connector.verify", &row.name, outcome, "").await?;
+        let action = if verb == Verb::Verify { "connector.verify" } else { "connector.resources" };
+        self.store.audit(actor.name(), action, &row.name, outcome, "").await?;
         result
     }
 

@@ -114,7 +114,7 @@ fn check_identifier_like_attribute(name: &str) -> Result<(), ServiceError> {
 }
 
 /// Text safe to quote in a message: control characters escaped, cut at 80 characters.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     let escaped: String = text.chars().flat_map(char::escape_default).collect();
     match escaped.char_indices().nth(80) {
         Some((at, _)) => format!("{}...", &escaped[..at]),

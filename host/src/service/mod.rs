@@ -1,5 +1,5 @@
 //! The domain verbs behind the API: register, verify, list resources, issue client credentials,
-//! install plugins, manage users. Each verb checks access, does its work through the store and
+//! install plugins, share connectors, manage users and teams. Each verb checks access, does its work through the store and
 //! the runtime, and leaves an audit row.
 
 mod access;
@@ -10,14 +10,18 @@ mod input;
 mod issue;
 mod plugins;
 mod quota;
+mod sharing;
+mod teams;
 mod turns;
 mod users;
 
 pub use access::Actor;
-pub use connectors::{ConnectorFilter, ConnectorResources, ConnectorView, RegisterRequest, UpdateRequest};
+pub use connectors::{ConnectorFilter, ConnectorResources, ConnectorView, HIDDEN, RegisterRequest, UpdateRequest};
 pub use error::ServiceError;
 pub use issue::{ClientRequestBody, IssuedClient};
 pub use plugins::{PluginView, SignaturePolicy};
+pub use sharing::{GrantRequest, GrantView, TransferRequest};
+pub use teams::{TeamRequest, TeamView};
 pub use users::{NewToken, hash_token, new_token};
 
 use crate::credentials::ReleasePolicy;
@@ -113,6 +117,11 @@ impl Service {
             resource_checks,
             builtins,
         }
+    }
+
+    /// The master keys (the dashboard seals its sessions with them).
+    pub(crate) fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 
     pub fn store(&self) -> &Store {

@@ -8,7 +8,7 @@ use crate::runtime::{LoadError, Plugin};
 use crate::store::{PluginRow, now};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Cursor;
 use std::sync::Arc;
 use wasmsign2::{PublicKey, PublicKeySet};
@@ -44,6 +44,12 @@ pub struct PluginView {
     /// The OCI reference the component was pulled from (`registry/repo:tag`), if any.
     pub source: Option<String>,
     pub updated_at: i64,
+    /// Secret attributes with the origins (besides config-named ones) they may be sent to:
+    /// `auth-method.attribute` → origins.
+    pub secret_hosts: BTreeMap<String, Vec<String>>,
+    /// While a replacement waits for approval: the change of its manifest against the one
+    /// approved before, as a unified diff of the specs' JSON.
+    pub pending_diff: Option<String>,
     pub spec: ConnectorSpec,
 }
 
@@ -68,6 +74,18 @@ impl PluginView {
             installed_by: row.installed_by.clone(),
             source: row.source.clone(),
             updated_at: row.updated_at,
+            secret_hosts: spec
+                .auth_methods
+                .iter()
+                .flat_map(|m| m.attributes.iter().map(move |a| (m, a)))
+                .filter(|(_, a)| a.secret && !a.secret_hosts.is_empty())
+                .map(|(m, a)| (format!("{}.{}", m.auth_method, a.name), a.secret_hosts.clone()))
+                .collect(),
+            pending_diff: row
+                .approved_spec
+                .as_deref()
+                .filter(|_| !row.approved)
+                .map(|before| manifest_diff(before, &spec)),
             spec,
         }
     }
@@ -104,6 +122,7 @@ impl Service {
                 signer: None,
                 installed_by: None,
                 source: None,
+                approved_spec: None,
                 created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
                 updated_at: now(),
             };
@@ -229,6 +248,11 @@ impl Service {
             signer,
             installed_by: Some(actor.name().into()),
             source: source.map(str::to_string),
+            // What an admin approved before stays on record until the replacement is approved.
+            approved_spec: existing.as_ref().and_then(|p| match p.approved {
+                true => Some(p.spec.clone()),
+                false => p.approved_spec.clone(),
+            }),
             created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
             updated_at: now(),
         };
@@ -304,10 +328,51 @@ impl Service {
     }
 }
 
+/// The change from the approved spec (stored JSON) to `after`, line by line over pretty JSON.
+fn manifest_diff(before: &str, after: &ConnectorSpec) -> String {
+    let pretty = |value: serde_json::Value| serde_json::to_string_pretty(&value).unwrap_or_default();
+    let before = pretty(serde_json::from_str(before).unwrap_or_default());
+    let after = pretty(serde_json::to_value(after).unwrap_or_default());
+    if before == after {
+        return "(the manifest is unchanged; only the component's code differs)\n".into();
+    }
+    similar::TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .context_radius(3)
+        .header("approved", "pending")
+        .to_string()
+}
+
 /// An OCI reference as the CLI records it: printable, no spaces, at most 512 characters.
 fn check_source(source: &str) -> Result<(), ServiceError> {
     if source.is_empty() || source.len() > 512 || !source.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ServiceError::Invalid("`source` must be an OCI reference such as registry/repo:tag".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runtime::bindings::ConnectorSpec;
+
+    fn spec(egress: &[&str]) -> ConnectorSpec {
+        serde_json::from_value(serde_json::json!({
+            "connector_type": "demo", "name": "Demo", "description": "", "emoji": "", "logo_url": null,
+            "docs_url": null, "resource_types": [], "auth_methods": [], "supports_auto_configuration": false,
+            "auto_configure_files": [], "auto_configure_env": [], "egress_hosts": egress,
+        }))
+        .unwrap()
+    }
+
+    /// A pending update is reviewed as the lines of its manifest that changed.
+    #[test]
+    fn the_pending_diff_shows_what_the_manifest_gains() {
+        let approved = serde_json::to_string(&spec(&["https://api.example.com"])).unwrap();
+        let diff = super::manifest_diff(&approved, &spec(&["https://api.example.com", "https://exfil.example"]));
+        assert!(diff.contains("--- approved") && diff.contains("+++ pending"), "{diff}");
+        assert!(diff.lines().any(|l| l.starts_with('+') && l.contains("https://exfil.example")), "{diff}");
+        assert!(!diff.lines().any(|l| l.starts_with('+') && l.contains("\"connector_type\"")), "only changes: {diff}");
+        let same = super::manifest_diff(&approved, &spec(&["https://api.example.com"]));
+        assert!(same.contains("unchanged"), "{same}");
+    }
 }

@@ -47,8 +47,8 @@ impl Service {
 
     /// The user a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, ServiceError> {
-        let user = self.store.user_by_token(&hash_token(token)).await?.ok_or(ServiceError::Unauthenticated)?;
-        Ok(Actor { user })
+        let principal = self.store.user_by_token(&hash_token(token)).await?.ok_or(ServiceError::Unauthenticated)?;
+        Ok(Actor { user: principal.user, teams: principal.teams })
     }
 
     pub async fn create_user(&self, actor: &Actor, name: &str, role: Role) -> Result<NewToken, ServiceError> {
@@ -82,7 +82,7 @@ impl Service {
         }
         if self.store.list_connectors().await?.iter().any(|c| c.owner_id == user.id) {
             return Err(ServiceError::Conflict(format!(
-                "`{name}` still owns connectors; delete or reassign them first"
+                "`{name}` still owns connectors; delete them or transfer them to another owner first (`airlock connector transfer`)"
             )));
         }
         self.store.delete_user(&user.id).await?;

@@ -135,6 +135,12 @@ async fn insert<'a>(
     Ok(())
 }
 
+/// Audit text as every store can hold it: a NUL (which PostgreSQL refuses in text, and which
+/// would fail the whole batch) becomes U+FFFD. Details may quote a plugin's own messages.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 impl Store {
     /// Record an action; returns once the row is committed.
     pub async fn audit(
@@ -148,11 +154,11 @@ impl Store {
         let row = AuditRow {
             id: new_id(),
             at: now(),
-            actor: actor.into(),
-            action: action.into(),
-            target: target.into(),
-            outcome: outcome.into(),
-            detail: detail.into(),
+            actor: storable(actor),
+            action: storable(action),
+            target: storable(target),
+            outcome: storable(outcome),
+            detail: storable(detail),
         };
         self.audit.write(Write::Audit(row), "audit").await
     }

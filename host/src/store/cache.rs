@@ -1,4 +1,4 @@
-//! Read-through caches of the rows every request reads — the caller's user by token, the
+//! Read-through caches of the rows every request reads — the caller's user (and teams) by token, the
 //! connector it names, the reusable lease — for the embedded SQLite store only: there this
 //! server is the database's only writer, so emptying the caches on each of its own writes keeps
 //! them exact. With PostgreSQL (several replicas write) nothing is cached.
@@ -36,7 +36,7 @@ impl<T> Cached<T> {
 pub(crate) struct ReadCache {
     enabled: bool,
     generation: AtomicU64,
-    pub(crate) users: Cached<super::UserRow>,
+    pub(crate) users: Cached<super::Principal>,
     pub(crate) connectors: Cached<super::ConnectorRow>,
     pub(crate) leases: Cached<super::LeaseRow>,
 }

@@ -1,5 +1,6 @@
 //! Registered connectors and their sealed secrets.
 
+use super::grants::{Grant, GrantTuple, grant};
 use super::{Store, now};
 use crate::vault::Sealed;
 use serde::Serialize;
@@ -22,7 +23,8 @@ pub struct ConnectorRow {
     pub expires_at: Option<i64>,
     pub expires_skew_tolerance: Option<i64>,
     pub owner_id: String,
-    pub shared: bool,
+    /// Who else may use or manage it.
+    pub grants: Vec<Grant>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Increases with every update; clients send it back in `If-Match`.
@@ -39,9 +41,15 @@ pub struct SecretChanges {
 }
 
 const COLUMNS: &str = "id, name, connector_type, auth_method, resource_type, resource_id, config, description, labels, \
-    expiration_seconds, expires_at, expires_skew_tolerance, owner_id, shared, created_at, updated_at, version";
+    expiration_seconds, expires_at, expires_skew_tolerance, owner_id, created_at, updated_at, version";
 
-/// A connector row (secret names filled in separately).
+/// The grants of one connector, and of all, in a stable order.
+const GRANTS_OF_ONE: &str = "SELECT connector_id, grantee_kind, grantee_id, level FROM grants WHERE connector_id = $1 \
+    ORDER BY grantee_kind, grantee_id";
+const GRANTS_OF_ALL: &str =
+    "SELECT connector_id, grantee_kind, grantee_id, level FROM grants ORDER BY grantee_kind, grantee_id";
+
+/// A connector row (secret names and grants filled in separately).
 struct Record(ConnectorRow);
 
 impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Record {
@@ -64,10 +72,10 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Record {
             expires_at: r.try_get(10)?,
             expires_skew_tolerance: r.try_get(11)?,
             owner_id: r.try_get(12)?,
-            shared: r.try_get::<i64, _>(13)? != 0,
-            created_at: r.try_get(14)?,
-            updated_at: r.try_get(15)?,
-            version: r.try_get(16)?,
+            grants: Vec::new(),
+            created_at: r.try_get(13)?,
+            updated_at: r.try_get(14)?,
+            version: r.try_get(15)?,
             secrets: Vec::new(),
         }))
     }
@@ -79,7 +87,7 @@ struct RecordWithSecret(ConnectorRow, Option<String>);
 impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for RecordWithSecret {
     fn from_row(r: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
         use sqlx::Row;
-        Ok(RecordWithSecret(Record::from_row(r)?.0, r.try_get(17)?))
+        Ok(RecordWithSecret(Record::from_row(r)?.0, r.try_get(16)?))
     }
 }
 
@@ -105,7 +113,7 @@ impl Store {
     pub async fn insert_connector(&self, row: &ConnectorRow, secrets: &[(String, Sealed)]) -> anyhow::Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            "INSERT INTO connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ))
         .bind(&row.id)
         .bind(&row.name)
@@ -120,7 +128,6 @@ impl Store {
         .bind(row.expires_at)
         .bind(row.expires_skew_tolerance)
         .bind(&row.owner_id)
-        .bind(row.shared as i64)
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(row.version)
@@ -129,6 +136,7 @@ impl Store {
         for (name, sealed) in secrets {
             insert_secret(&mut tx, &row.id, name, sealed).await?;
         }
+        super::grants::write_all(&mut tx, &row.id, &row.grants).await?;
         tx.commit().await?;
         self.cache.invalidate();
         Ok(())
@@ -142,7 +150,7 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE connectors SET name = $2, auth_method = $3, resource_type = $4, resource_id = $5, config = $6,
              description = $7, labels = $8, expiration_seconds = $9, expires_at = $10, expires_skew_tolerance = $11,
-             shared = $12, updated_at = $13, version = version + 1 WHERE id = $1 AND version = $14",
+             updated_at = $12, version = version + 1 WHERE id = $1 AND version = $13",
         )
         .bind(&row.id)
         .bind(&row.name)
@@ -155,7 +163,6 @@ impl Store {
         .bind(row.expiration_seconds)
         .bind(row.expires_at)
         .bind(row.expires_skew_tolerance)
-        .bind(row.shared as i64)
         .bind(now())
         .bind(row.version)
         .execute(&mut *tx)
@@ -178,6 +185,7 @@ impl Store {
                 .await?;
             insert_secret(&mut tx, &row.id, name, sealed).await?;
         }
+        super::grants::write_all(&mut tx, &row.id, &row.grants).await?;
         // Credentials issued under the old configuration are no longer reused.
         sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1").bind(&row.id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -204,7 +212,12 @@ impl Store {
         let query = sqlx::query_as(&sql).bind(key).fetch_all(self.pool());
         let rows: Vec<RecordWithSecret> = crate::metrics::store("get_connector", query).await?;
         let secrets = rows.iter().filter_map(|r| r.1.clone()).collect();
-        let found = rows.into_iter().next().map(|RecordWithSecret(row, _)| ConnectorRow { secrets, ..row });
+        let Some(RecordWithSecret(row, _)) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let grants: Vec<GrantTuple> = sqlx::query_as(GRANTS_OF_ONE).bind(&row.id).fetch_all(self.pool()).await?;
+        let grants = grants.into_iter().map(grant).collect();
+        let found = Some(ConnectorRow { secrets, grants, ..row });
         if let Some(row) = &found {
             self.cache.put(&self.cache.connectors, cache_key, row.clone(), generation);
         }
@@ -216,11 +229,17 @@ impl Store {
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM connectors ORDER BY name")).fetch_all(self.pool()).await?;
         let names: Vec<(String, String)> =
             sqlx::query_as("SELECT connector_id, name FROM secrets ORDER BY name").fetch_all(self.pool()).await?;
+        let mut grants: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
+        let all: Vec<GrantTuple> = sqlx::query_as(GRANTS_OF_ALL).fetch_all(self.pool()).await?;
+        for row in all {
+            grants.entry(row.0.clone()).or_default().push(grant(row));
+        }
         Ok(rows
             .into_iter()
             .map(|Record(row)| {
                 let secrets = names.iter().filter(|(c, _)| *c == row.id).map(|(_, n)| n.clone()).collect();
-                ConnectorRow { secrets, ..row }
+                let grants = grants.remove(&row.id).unwrap_or_default();
+                ConnectorRow { secrets, grants, ..row }
             })
             .collect())
     }

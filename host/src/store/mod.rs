@@ -5,15 +5,19 @@
 mod audit;
 mod cache;
 mod connectors;
+mod grants;
 mod leases;
 mod plugins;
+mod teams;
 mod users;
 
 pub use audit::AuditRow;
 pub use connectors::{ConnectorRow, Lookup, SecretChanges};
+pub use grants::{Grant, Grantee, Level};
 pub use leases::LeaseRow;
 pub use plugins::PluginRow;
-pub use users::{Role, TokenRow, UserRow};
+pub use teams::TeamRow;
+pub use users::{Principal, Role, TokenRow, UserRow};
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -17,11 +17,26 @@ pub struct PluginRow {
     pub installed_by: Option<String>,
     /// The OCI reference it was pulled from (`registry/repo:tag`), if any.
     pub source: Option<String>,
+    /// The spec last approved for this type while a replacement waits for approval.
+    pub approved_spec: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-type PluginTuple = (String, String, String, String, i64, i64, Option<String>, Option<String>, i64, i64, Option<String>);
+type PluginTuple = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+);
 
 fn plugin(t: PluginTuple) -> anyhow::Result<PluginRow> {
     Ok(PluginRow {
@@ -36,19 +51,20 @@ fn plugin(t: PluginTuple) -> anyhow::Result<PluginRow> {
         created_at: t.8,
         updated_at: t.9,
         source: t.10,
+        approved_spec: t.11,
     })
 }
 
-const COLUMNS: &str =
-    "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, updated_at, source";
+const COLUMNS: &str = "connector_type, sha256, component, spec, builtin, approved, signer, installed_by, created_at, \
+    updated_at, source, approved_spec";
 
 impl Store {
     /// Insert or replace the plugin for its connector type.
     pub async fn put_plugin(&self, row: &PluginRow) -> anyhow::Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (connector_type) DO UPDATE SET sha256 = $2, component = $3, spec = $4, builtin = $5,
-             approved = $6, signer = $7, installed_by = $8, updated_at = $10, source = $11"
+             approved = $6, signer = $7, installed_by = $8, updated_at = $10, source = $11, approved_spec = $12"
         ))
         .bind(&row.connector_type)
         .bind(&row.sha256)
@@ -61,6 +77,7 @@ impl Store {
         .bind(row.created_at)
         .bind(now())
         .bind(&row.source)
+        .bind(&row.approved_spec)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -93,11 +110,13 @@ impl Store {
     }
 
     pub async fn approve_plugin(&self, connector_type: &str) -> anyhow::Result<bool> {
-        let done = sqlx::query("UPDATE plugins SET approved = 1, updated_at = $2 WHERE connector_type = $1")
-            .bind(connector_type)
-            .bind(now())
-            .execute(self.pool())
-            .await?;
+        let done = sqlx::query(
+            "UPDATE plugins SET approved = 1, approved_spec = NULL, updated_at = $2 WHERE connector_type = $1",
+        )
+        .bind(connector_type)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 

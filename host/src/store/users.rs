@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// Plugins, users and every connector.
     Admin,
-    /// Their own connectors, which they may share.
+    /// Their own connectors, which they may share, and connectors granted to them.
     Member,
-    /// Client credentials for shared connectors only.
+    /// Client credentials from connectors granted to them only (never more than `use`).
     Consumer,
 }
 
@@ -49,6 +49,13 @@ pub struct TokenRow {
     pub created_at: i64,
 }
 
+/// A user with the ids of the teams they are in: what access checks need of a caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: UserRow,
+    pub teams: Vec<String>,
+}
+
 type UserTuple = (String, String, String, i64);
 
 fn user((id, name, role, created_at): UserTuple) -> UserRow {
@@ -84,22 +91,26 @@ impl Store {
         Ok(row)
     }
 
-    pub async fn user_by_token(&self, token_hash: &str) -> anyhow::Result<Option<UserRow>> {
-        if let Some(user) = self.cache.get(&self.cache.users, token_hash) {
-            return Ok(Some(user));
+    /// The user a token belongs to, with the teams they are in (one query: a row per team).
+    pub async fn user_by_token(&self, token_hash: &str) -> anyhow::Result<Option<Principal>> {
+        if let Some(principal) = self.cache.get(&self.cache.users, token_hash) {
+            return Ok(Some(principal));
         }
         let generation = self.cache.generation();
-        let row: Option<UserTuple> = sqlx::query_as(
-            "SELECT u.id, u.name, u.role, u.created_at FROM users u JOIN tokens t ON t.user_id = u.id WHERE t.token_hash = $1",
+        let rows: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT u.id, u.name, u.role, u.created_at, m.team_id FROM users u JOIN tokens t ON t.user_id = u.id
+             LEFT JOIN team_members m ON m.user_id = u.id WHERE t.token_hash = $1 ORDER BY m.team_id",
         )
         .bind(token_hash)
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        let found = row.map(user);
-        if let Some(user) = &found {
-            self.cache.put(&self.cache.users, token_hash.to_string(), user.clone(), generation);
-        }
-        Ok(found)
+        let teams = rows.iter().filter_map(|r| r.4.clone()).collect();
+        let Some((id, name, role, created_at, _)) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let principal = Principal { user: user((id, name, role, created_at)), teams };
+        self.cache.put(&self.cache.users, token_hash.to_string(), principal.clone(), generation);
+        Ok(Some(principal))
     }
 
     pub async fn user_by_name(&self, name: &str) -> anyhow::Result<Option<UserRow>> {
@@ -124,11 +135,18 @@ impl Store {
         Ok(rows.into_iter().map(user).collect())
     }
 
-    /// Delete a user with their tokens and leases. Refused while they own connectors.
+    /// Delete a user with their tokens, leases, team memberships and the grants naming them,
+    /// in one transaction. Refused while they own connectors.
     pub async fn delete_user(&self, id: &str) -> anyhow::Result<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(self.pool()).await;
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM grants WHERE grantee_kind = 'user' AND grantee_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         self.cache.invalidate();
-        Ok(done?.rows_affected() > 0)
+        Ok(done.rows_affected() > 0)
     }
 
     pub async fn create_token(&self, user_id: &str, name: &str, token_hash: &str) -> anyhow::Result<TokenRow> {

@@ -168,6 +168,14 @@ impl Connector for Probe {
         Ok(vec![listing(&scenario, report)])
     }
 
+    fn canonical_resource_id(_resource_type: String, resource_id: String) -> Result<String> {
+        // `nul <id>` answers with a NUL no store can hold (PostgreSQL refuses it in text).
+        Ok(match resource_id.strip_prefix("nul ") {
+            Some(id) => format!("{id}\0"),
+            None => resource_id,
+        })
+    }
+
     fn issue_client(request: ClientRequest) -> Result<ClientCredential> {
         // Tries to release a secret its auth method does not declare.
         Ok(ClientCredential {

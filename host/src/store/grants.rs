@@ -1,0 +1,172 @@
+//! Grants: who besides its owner may use or manage a connector. A grant names a user, a team
+//! or everyone; changing one bumps the connector's version (its access is part of it).
+
+use super::{Store, now};
+use serde::{Deserialize, Serialize};
+
+/// What a grant allows.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// See it, list its resources, obtain client credentials from it.
+    Use,
+    /// Also verify, update and delete it.
+    Manage,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Use => "use",
+            Level::Manage => "manage",
+        }
+    }
+
+    fn parse(text: &str) -> Level {
+        match text {
+            "manage" => Level::Manage,
+            _ => Level::Use,
+        }
+    }
+}
+
+/// Whom a grant is for (users and teams by id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Grantee {
+    User(String),
+    Team(String),
+    Everyone,
+}
+
+impl Grantee {
+    fn columns(&self) -> (&'static str, &str) {
+        match self {
+            Grantee::User(id) => ("user", id),
+            Grantee::Team(id) => ("team", id),
+            Grantee::Everyone => ("everyone", ""),
+        }
+    }
+
+    fn of(kind: &str, id: String) -> Grantee {
+        match kind {
+            "user" => Grantee::User(id),
+            "team" => Grantee::Team(id),
+            _ => Grantee::Everyone,
+        }
+    }
+}
+
+/// One grant on a connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub grantee: Grantee,
+    pub level: Level,
+}
+
+/// A stored grant row: (connector id, kind, grantee id, level).
+pub(super) type GrantTuple = (String, String, String, String);
+
+/// The grant of a stored row.
+pub(super) fn grant((_, kind, id, level): GrantTuple) -> Grant {
+    Grant { grantee: Grantee::of(&kind, id), level: Level::parse(&level) }
+}
+
+/// Replace a connector's grants with `grants` inside `tx`.
+pub(super) async fn write_all(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connector_id: &str,
+    grants: &[Grant],
+) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM grants WHERE connector_id = $1").bind(connector_id).execute(&mut **tx).await?;
+    for grant in grants {
+        let (kind, id) = grant.grantee.columns();
+        sqlx::query(
+            "INSERT INTO grants (connector_id, grantee_kind, grantee_id, level, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(connector_id)
+        .bind(kind)
+        .bind(id)
+        .bind(grant.level.as_str())
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Set a connector's grants and owner if its version is still `version`; the version goes
+    /// up by one. False, with nothing written, when another change came first.
+    pub async fn set_access(
+        &self,
+        connector_id: &str,
+        version: i64,
+        owner_id: &str,
+        grants: &[Grant],
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE connectors SET owner_id = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND version = $4",
+        )
+        .bind(connector_id)
+        .bind(owner_id)
+        .bind(now())
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        write_all(&mut tx, connector_id, grants).await?;
+        tx.commit().await?;
+        self.cache.invalidate();
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Grant, Grantee, Level};
+
+    /// A database made by the previous version, with one shared and one private connector,
+    /// keeps both through the migration: the shared one now has a `use` grant to everyone.
+    #[tokio::test]
+    async fn the_shared_flag_becomes_a_grant_to_everyone() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let earlier = dir.path().join("migrations");
+        std::fs::create_dir(&earlier).unwrap();
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for file in ["0001_init.sql", "0002_connector_version.sql", "0003_plugin_source.sql"] {
+            std::fs::copy(source.join(file), earlier.join(file)).unwrap();
+        }
+        let url = super::Store::sqlite_url(dir.path());
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(earlier.as_path()).await.unwrap().run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ('u1', 'owner', 'member', 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        for (id, name, shared) in [("c1", "open", 1), ("c2", "private", 0)] {
+            sqlx::query(
+                "INSERT INTO connectors (id, name, connector_type, auth_method, config, description, labels, owner_id, \
+                 shared, created_at, updated_at) VALUES ($1, $2, 'docker', 'password', '{}', '', '{}', 'u1', $3, 1, 2)",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(shared)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        let store = super::Store::connect(&url).await.unwrap();
+        let connectors = store.list_connectors().await.unwrap();
+        let grants: Vec<(&str, &[Grant])> = connectors.iter().map(|c| (c.name.as_str(), c.grants.as_slice())).collect();
+        let everyone = [Grant { grantee: Grantee::Everyone, level: Level::Use }];
+        assert_eq!(grants, vec![("open", &everyone[..]), ("private", &[][..])]);
+    }
+}
