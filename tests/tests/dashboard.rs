@@ -366,3 +366,57 @@ async fn no_dashboard_page_shows_a_secret() {
     let log = server.log_text();
     assert!(!log.contains(&canary) && !log.contains(&member_token), "the server log holds a secret");
 }
+
+/// A refused registration shows the form again with what was typed, but never the secret; an
+/// edit that leaves a secret empty keeps the stored one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_keep_what_was_typed_but_never_a_secret() {
+    let secret = format!("typed-secret-{}", std::process::id());
+    let registry = Registry::start("ci", &secret);
+    let server = Server::start(StoreKind::Sqlite);
+    let admin = Signed::sign_in(&server.url, ADMIN_TOKEN).await;
+    let csrf = admin.csrf().await;
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("connector_type", "docker"),
+        ("auth_method", "password"),
+        ("name", "no spaces allowed"),
+        ("attr.username", "ci"),
+        ("attr.password", secret.as_str()),
+        ("description", "typed by hand"),
+        ("verify", "true"),
+    ];
+    let registry_url = registry.url();
+    form.push(("attr.registry", &registry_url));
+    let (status, page) = admin.post("/ui/connectors/new", &form).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("is not a valid connector name"), "the reason is shown: {page}");
+    assert!(
+        page.contains("typed by hand") && page.contains(r#"name="attr.username" type="text" value="ci""#),
+        "what was typed is kept: {page}"
+    );
+    assert!(!page.contains(&secret), "the secret is not sent back");
+
+    form[3] = ("name", "by-form");
+    let (status, page) = admin.post("/ui/connectors/new", &form).await;
+    assert_eq!(status, 303, "{page}");
+    let (_, _, edit) = admin.get("/ui/connectors/by-form/edit").await;
+    assert!(!edit.contains(&secret) && edit.contains("unchanged (stored)"), "{edit}");
+    let (_, _, edit_page) = admin.get("/ui/connectors/by-form").await;
+    let version = edit_page.split("(version ").nth(1).and_then(|v| v.split(')').next()).unwrap().to_string();
+    let edited = [
+        ("csrf", csrf.as_str()),
+        ("version", version.as_str()),
+        ("description", "edited"),
+        ("attr.username", "ci"),
+        ("attr.password", ""),
+        ("attr.registry", registry_url.as_str()),
+        ("verify", "true"),
+    ];
+    let (status, page) = admin.post("/ui/connectors/by-form/edit", &edited).await;
+    assert_eq!(status, 303, "{page}");
+    let (_, view) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors/by-form", None).await;
+    assert_eq!(view["description"], "edited");
+    let (_, secrets) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors/by-form/secrets", None).await;
+    assert_eq!(secrets["password"], secret.as_str(), "an empty secret field kept the stored secret");
+}

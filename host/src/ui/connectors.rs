@@ -530,6 +530,8 @@ fn number(plain: &BTreeMap<String, String>, key: &str) -> Result<Option<i64>, St
 pub async fn register(State(service): Svc, posted: Posted<Vec<(String, String)>>) -> Result<Response, UiError> {
     let Posted { session, form } = posted;
     let (plain, configuration) = split_form(form);
+    // What to fill the form with again if it is refused (secret inputs never take a value).
+    let typed: BTreeMap<String, String> = plain.clone().into_iter().chain(configuration.clone()).collect();
     let get = |key: &str| plain.get(key).cloned().unwrap_or_default();
     let attempt = async {
         let request = RegisterRequest {
@@ -554,7 +556,7 @@ pub async fn register(State(service): Svc, posted: Posted<Vec<(String, String)>>
         Err(UiError::Page { status, message }) => {
             // The form again with what was typed, secrets left out.
             let page =
-                register_page(&service, &session, &get("connector_type"), &get("auth_method"), &plain, Some(message))
+                register_page(&service, &session, &get("connector_type"), &get("auth_method"), &typed, Some(message))
                     .await?;
             Ok((status, page).into_response())
         }
