@@ -61,6 +61,7 @@ pub async fn fresh_mints_beside<F>(
         let client = reqwest::Client::new();
         let url = format!("{server_url}/api/v1/connectors/{connector}/client");
         let upstream_before = upstream_seconds(&client, server_url, token).await;
+        let store_before = store_seconds(&client, server_url, token).await;
         let metrics_token = token.to_string();
         let (token, request) = (token.to_string(), request.clone());
         let (ours, our_rate) = measure(clients, window, move || {
@@ -74,6 +75,7 @@ pub async fn fresh_mints_beside<F>(
         .await;
         let (sum, count) = upstream_seconds(&reqwest::Client::new(), server_url, &metrics_token).await;
         let upstream_mean = (sum - upstream_before.0) / (count - upstream_before.1).max(1.0);
+        let store_after = store_seconds(&reqwest::Client::new(), server_url, &metrics_token).await;
         println!(
             "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s; upstream as the host saw it: mean {:.2} ms) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
             ms(pct(&ours, 0.5)),
@@ -83,7 +85,40 @@ pub async fn fresh_mints_beside<F>(
             ms(pct(&raw_latencies, 0.99)),
             ms(pct(&ours, 0.5).saturating_sub(pct(&raw_latencies, 0.5))),
         );
+        // Where the server's own time went: store operations per issuance, with their means.
+        let issued = ours.len().max(1) as f64;
+        let breakdown: Vec<String> = store_after
+            .iter()
+            .filter_map(|(operation, (sum, count))| {
+                let (sum0, count0) = store_before.get(operation).copied().unwrap_or_default();
+                let calls = count - count0;
+                (calls > 0.0).then(|| format!("{operation} {:.1}×{:.2} ms", calls / issued, (sum - sum0) / calls * 1e3))
+            })
+            .collect();
+        println!("   store operations per issuance (count × mean): {}", breakdown.join(", "));
     }
+}
+
+/// The server's store-operation histograms: operation → (`_sum` seconds, `_count`).
+async fn store_seconds(
+    client: &reqwest::Client,
+    server_url: &str,
+    token: &str,
+) -> std::collections::BTreeMap<String, (f64, f64)> {
+    let text =
+        client.get(format!("{server_url}/metrics")).bearer_auth(token).send().await.unwrap().text().await.unwrap();
+    let mut totals = std::collections::BTreeMap::<String, (f64, f64)>::new();
+    for line in text.lines().filter(|l| l.starts_with("airlock_store_operation_duration_seconds_")) {
+        let operation = line.split("operation=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
+        let value = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or_default();
+        let entry = totals.entry(operation.to_string()).or_default();
+        if line.contains("_sum{") {
+            entry.0 += value;
+        } else if line.contains("_count{") {
+            entry.1 += value;
+        }
+    }
+    totals
 }
 
 /// The server's upstream-latency histogram totals (`_sum` seconds, `_count`) from `/metrics`.

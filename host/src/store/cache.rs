@@ -75,6 +75,16 @@ impl ReadCache {
         rows.insert(key, row);
     }
 
+    /// After a write of leases only (an issuance, a revocation): forget the cached leases and
+    /// keep the users and connectors, which every fresh issuance reads again.
+    pub(crate) fn invalidate_leases(&self) {
+        if !self.enabled {
+            return;
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.leases.lock().clear();
+    }
+
     /// After a write: forget every cached row.
     pub(crate) fn invalidate(&self) {
         if !self.enabled {
@@ -102,6 +112,12 @@ mod tests {
         assert!(cache.get(&cache.leases, "scope").is_some());
         cache.invalidate();
         assert!(cache.get(&cache.leases, "scope").is_none(), "a write empties the caches");
+        cache.put(&cache.leases, "scope".into(), lease(), cache.generation());
+        let before = cache.generation();
+        cache.invalidate_leases();
+        assert!(cache.get(&cache.leases, "scope").is_none(), "a lease write empties the lease cache");
+        cache.put(&cache.leases, "scope".into(), lease(), before);
+        assert!(cache.get(&cache.leases, "scope").is_none(), "a lease read from before it is not kept");
         let off = ReadCache::new(false);
         off.put(&off.leases, "scope".into(), lease(), off.generation());
         assert!(off.get(&off.leases, "scope").is_none(), "PostgreSQL stores cache nothing");

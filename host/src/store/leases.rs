@@ -71,7 +71,7 @@ impl Store {
     /// Store a lease, committed with the audit rows queued beside it (see the audit writer).
     pub async fn insert_lease(&self, row: &LeaseRow) -> anyhow::Result<()> {
         let inserted = self.audit.write(super::audit::Write::Lease(Box::new(row.clone())), "insert_lease").await;
-        self.cache.invalidate();
+        self.cache.invalidate_leases();
         inserted
     }
 
@@ -143,7 +143,7 @@ impl Store {
             .bind(now())
             .execute(self.pool())
             .await;
-        self.cache.invalidate();
+        self.cache.invalidate_leases();
         Ok(done?.rows_affected() > 0)
     }
 }
