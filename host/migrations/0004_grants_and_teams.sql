@@ -26,4 +26,5 @@ CREATE TABLE grants (
 INSERT INTO grants (connector_id, grantee_kind, grantee_id, level, created_at)
     SELECT id, 'everyone', '', 'use', updated_at FROM connectors WHERE shared <> 0;
 
-ALTER TABLE connectors DROP COLUMN shared;
+-- `connectors.shared` stays for replicas of the previous version during a rolling upgrade: this
+-- version no longer reads it and keeps it equal to "everyone has a grant". A later release drops it.

@@ -196,6 +196,18 @@ async fn grants_follow_teams_users_and_owners(store: StoreKind) {
     assert_eq!(grant(&server, &owner, "pipeline", "user:alice", "manage").await, 200);
     let (_, grants) = server.json(&owner, "GET", "/api/v1/connectors/pipeline/grants", None).await;
     assert_eq!(grants, json!([{"grantee": "user:alice", "level": "manage"}]));
+    // A manager may change the connector but not send its stored secret elsewhere.
+    let patch = |body: Value| {
+        let (server, alice) = (&server, alice.clone());
+        async move { server.json(&alice, "PATCH", "/api/v1/connectors/pipeline", Some(body)).await }
+    };
+    let (status, body) =
+        patch(json!({"configuration": {"registry": "https://elsewhere.example"}, "verify": false})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("where its stored secrets are sent"), "{body}");
+    assert_eq!(patch(json!({"description": "alice was here", "verify": false})).await.0, 200);
+    let anew = json!({"configuration": {"registry": registry.url(), "password": "her-own"}, "verify": false});
+    assert_eq!(patch(anew).await.0, 200, "with every secret given anew the change is hers to make");
     // Bad grants are clear errors that change nothing.
     for (grantee, level, status) in
         [("user:nobody", "use", 400), ("group:x", "use", 400), ("user:owner", "use", 400), ("everyone", "own", 400)]

@@ -135,7 +135,7 @@ pub async fn replace_plugin(
     params(("connector_type" = String, Path, pattern = "^[A-Za-z0-9-]{1,64}$")),
     responses((status = 200, body = PluginView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 pub async fn approve_plugin(State(s): Svc, Caller(a): Caller, PathText(connector_type): PathText) -> Reply {
-    ok(s.approve_plugin(&a, &connector_type).await?)
+    ok(s.approve_plugin(&a, &connector_type, None).await?)
 }
 
 /// Remove a plugin no connector uses (admins).

@@ -121,6 +121,18 @@ pub struct Runtime {
     pooled: bool,
 }
 
+/// A resource id a connector returned that the host will store (with a lease, as a
+/// connector's own id) must be as clean as one a caller may send: not empty, at most 1 KiB, no
+/// control characters (PostgreSQL cannot even hold a NUL).
+pub fn storable_resource_id(id: &str) -> Result<(), CallError> {
+    if id.is_empty() || id.len() > 1024 || id.chars().any(char::is_control) {
+        return Err(CallError::BadResult(
+            "a resource id it returned is empty, overlong or has control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Runtime {
     /// Build the engine, the linker with the host imports, the guest pool and the outbound client.
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Runtime> {
@@ -218,12 +230,7 @@ impl Runtime {
         let export =
             exports::CanonicalResourceId { resource_type: resource_type.into(), resource_id: resource_id.into() };
         let canonical: String = self.call(plugin, instance, export, self.limits.max_result_bytes).await?;
-        // The id is stored with the lease: it must be as clean as an id a caller may send.
-        if canonical.is_empty() || canonical.len() > 1024 || canonical.chars().any(char::is_control) {
-            return Err(CallError::BadResult(
-                "the canonical resource id is empty, overlong or has control characters".into(),
-            ));
-        }
+        storable_resource_id(&canonical)?;
         Ok(canonical)
     }
 

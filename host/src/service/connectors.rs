@@ -435,6 +435,9 @@ impl Service {
         }
         let auth_method = update.auth_method.clone().unwrap_or(row.auth_method.clone());
         check_secrets_carried_over(&plugin.spec, &row, &auth_method, &attributes, &update.configuration)?;
+        if !actor.may(Verb::Share, &row) {
+            check_secrets_stay_where_they_go(&plugin.spec, &row, &auth_method, update)?;
+        }
         attributes.extend(update.configuration.clone());
         let resource_type =
             if removes("resource_type") { None } else { update.resource_type.clone().or(row.resource_type.clone()) };
@@ -496,8 +499,12 @@ impl Service {
         {
             return Err(name_taken(name));
         }
-        let written =
-            self.store.update_connector(&row, &changes).await.map_err(|e| conflict_or_internal(e, &row.name))?;
+        let grants = update.shared.map(|_| row.grants.as_slice());
+        let written = self
+            .store
+            .update_connector(&row, &changes, grants)
+            .await
+            .map_err(|e| conflict_or_internal(e, &row.name))?;
         if !written {
             return Ok(Err(row));
         }
@@ -740,6 +747,9 @@ impl Service {
             let listing = listings.iter().find(|l| &l.resource_type == rt)?;
             (!spec.supports_instances && listing.resource_ids.len() == 1).then(|| listing.resource_ids[0].clone())
         });
+        if let Some(id) = &single {
+            crate::runtime::storable_resource_id(id)?;
+        }
         Ok((checked.resource_id.clone().or(single), listings))
     }
 
@@ -825,6 +835,36 @@ fn check_secrets_carried_over(
                 row.auth_method
             )));
         }
+    }
+    Ok(())
+}
+
+/// A `manage` grantee may change a connector but not see its stored secrets, so it may not
+/// point them elsewhere either: changing the auth method or an attribute that names where the
+/// connector connects (an `egress` attribute, whose host may receive the secrets) needs the
+/// owner or an admin, unless the update gives every secret of the method anew.
+fn check_secrets_stay_where_they_go(
+    spec: &ConnectorSpec,
+    row: &ConnectorRow,
+    auth_method: &str,
+    update: &UpdateRequest,
+) -> Result<(), ServiceError> {
+    let Some(method) = spec.auth_methods.iter().find(|m| m.auth_method == auth_method) else {
+        return Ok(()); // an unknown method is refused by the configuration check
+    };
+    let touched =
+        |name: &str| update.configuration.contains_key(name) || update.remove_attributes.iter().any(|a| a == name);
+    let redirects =
+        auth_method != row.auth_method || method.attributes.iter().any(|a| a.egress && !a.secret && touched(&a.name));
+    let kept = method
+        .attributes
+        .iter()
+        .any(|a| a.secret && row.secrets.contains(&a.name) && !update.configuration.contains_key(&a.name));
+    if redirects && kept {
+        return Err(ServiceError::Forbidden(format!(
+            "only the owner of `{}` or an admin may change where its stored secrets are sent (the auth method or an endpoint); give every secret anew in the same update to do it yourself",
+            row.name
+        )));
     }
     Ok(())
 }
@@ -981,12 +1021,16 @@ fn check_expiry(expires_at: Option<i64>, tolerance: Option<i64>) -> Result<(), S
 }
 
 fn conflict_or_internal(error: anyhow::Error, name: &str) -> ServiceError {
-    let unique = error.chain().any(|e| {
-        let text = e.to_string().to_ascii_lowercase();
-        text.contains("unique") || text.contains("duplicate key")
-    });
-    match unique {
+    match is_unique_violation(&error) {
         true => name_taken(name),
         false => ServiceError::Internal(error),
     }
+}
+
+/// Whether a store error is a unique-constraint violation (a concurrent insert of the same name).
+pub(super) fn is_unique_violation(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        let text = e.to_string().to_ascii_lowercase();
+        text.contains("unique") || text.contains("duplicate key")
+    })
 }

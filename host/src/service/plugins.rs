@@ -271,13 +271,26 @@ impl Service {
         Ok(view)
     }
 
-    pub async fn approve_plugin(&self, actor: &Actor, connector_type: &str) -> Result<PluginView, ServiceError> {
+    /// Approve a type's plugin; with `sha256`, only the component the admin looked at (one
+    /// that replaced it meanwhile is refused with a conflict).
+    pub async fn approve_plugin(
+        &self,
+        actor: &Actor,
+        connector_type: &str,
+        sha256: Option<&str>,
+    ) -> Result<PluginView, ServiceError> {
         actor.check_admin("approve plugins")?;
         self.ensure_builtin_plugins().await?;
-        if !self.store.approve_plugin(connector_type).await? {
-            return Err(not_found("plugin", connector_type));
+        let installed =
+            self.store.plugin_digest(connector_type).await?.ok_or_else(|| not_found("plugin", connector_type))?.0;
+        if sha256.is_some_and(|expected| expected != installed)
+            || !self.store.approve_plugin(connector_type, &installed).await?
+        {
+            return Err(ServiceError::Conflict(format!(
+                "the plugin `{connector_type}` was replaced since it was shown; review it again"
+            )));
         }
-        self.store.audit(actor.name(), "plugin.approve", connector_type, "ok", "").await?;
+        self.store.audit(actor.name(), "plugin.approve", connector_type, "ok", &format!("sha256={installed}")).await?;
         self.describe_plugin(actor, connector_type).await
     }
 

@@ -31,7 +31,13 @@ impl Service {
         if self.store.team(Lookup::Name(&request.name)).await?.is_some() {
             return Err(ServiceError::Conflict(format!("a team named `{}` already exists", request.name)));
         }
-        let team = self.store.create_team(&request.name).await?;
+        let team =
+            self.store.create_team(&request.name).await.map_err(|e| {
+                match super::connectors::is_unique_violation(&e) {
+                    true => ServiceError::Conflict(format!("a team named `{}` already exists", request.name)),
+                    false => ServiceError::Internal(e),
+                }
+            })?;
         self.store.audit(actor.name(), "team.create", &team.name, "ok", "").await?;
         self.team_view(team).await
     }

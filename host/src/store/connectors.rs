@@ -113,7 +113,7 @@ impl Store {
     pub async fn insert_connector(&self, row: &ConnectorRow, secrets: &[(String, Sealed)]) -> anyhow::Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            "INSERT INTO connectors ({COLUMNS}, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ))
         .bind(&row.id)
         .bind(&row.name)
@@ -131,6 +131,7 @@ impl Store {
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(row.version)
+        .bind(super::grants::shared_flag(&row.grants))
         .execute(&mut *tx)
         .await?;
         for (name, sealed) in secrets {
@@ -145,7 +146,14 @@ impl Store {
     /// Write a connector's fields and apply secret changes in one transaction, if the stored
     /// version is still `row.version` (the one the change was computed from); the version then
     /// goes up by one. False, with nothing written, when another update came first.
-    pub async fn update_connector(&self, row: &ConnectorRow, changes: &SecretChanges) -> anyhow::Result<bool> {
+    /// `grants`, when the update changes them (the `shared` flag), replaces the stored ones;
+    /// otherwise they are left as they are.
+    pub async fn update_connector(
+        &self,
+        row: &ConnectorRow,
+        changes: &SecretChanges,
+        grants: Option<&[Grant]>,
+    ) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE connectors SET name = $2, auth_method = $3, resource_type = $4, resource_id = $5, config = $6,
@@ -185,7 +193,14 @@ impl Store {
                 .await?;
             insert_secret(&mut tx, &row.id, name, sealed).await?;
         }
-        super::grants::write_all(&mut tx, &row.id, &row.grants).await?;
+        if let Some(grants) = grants {
+            super::grants::write_all(&mut tx, &row.id, grants).await?;
+            sqlx::query("UPDATE connectors SET shared = $2 WHERE id = $1")
+                .bind(&row.id)
+                .bind(super::grants::shared_flag(grants))
+                .execute(&mut *tx)
+                .await?;
+        }
         // Credentials issued under the old configuration are no longer reused.
         sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1").bind(&row.id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -216,7 +231,7 @@ impl Store {
             return Ok(None);
         };
         let grants: Vec<GrantTuple> = sqlx::query_as(GRANTS_OF_ONE).bind(&row.id).fetch_all(self.pool()).await?;
-        let grants = grants.into_iter().map(grant).collect();
+        let grants = grants.into_iter().filter_map(grant).collect();
         let found = Some(ConnectorRow { secrets, grants, ..row });
         if let Some(row) = &found {
             self.cache.put(&self.cache.connectors, cache_key, row.clone(), generation);
@@ -232,7 +247,8 @@ impl Store {
         let mut grants: BTreeMap<String, Vec<Grant>> = BTreeMap::new();
         let all: Vec<GrantTuple> = sqlx::query_as(GRANTS_OF_ALL).fetch_all(self.pool()).await?;
         for row in all {
-            grants.entry(row.0.clone()).or_default().push(grant(row));
+            let connector = row.0.clone();
+            grants.entry(connector).or_default().extend(grant(row));
         }
         Ok(rows
             .into_iter()

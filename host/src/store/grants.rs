@@ -24,10 +24,11 @@ impl Level {
         }
     }
 
-    fn parse(text: &str) -> Level {
+    fn parse(text: &str) -> Option<Level> {
         match text {
-            "manage" => Level::Manage,
-            _ => Level::Use,
+            "use" => Some(Level::Use),
+            "manage" => Some(Level::Manage),
+            _ => None,
         }
     }
 }
@@ -49,11 +50,12 @@ impl Grantee {
         }
     }
 
-    fn of(kind: &str, id: String) -> Grantee {
+    fn of(kind: &str, id: String) -> Option<Grantee> {
         match kind {
-            "user" => Grantee::User(id),
-            "team" => Grantee::Team(id),
-            _ => Grantee::Everyone,
+            "user" => Some(Grantee::User(id)),
+            "team" => Some(Grantee::Team(id)),
+            "everyone" => Some(Grantee::Everyone),
+            _ => None,
         }
     }
 }
@@ -68,9 +70,16 @@ pub struct Grant {
 /// A stored grant row: (connector id, kind, grantee id, level).
 pub(super) type GrantTuple = (String, String, String, String);
 
-/// The grant of a stored row.
-pub(super) fn grant((_, kind, id, level): GrantTuple) -> Grant {
-    Grant { grantee: Grantee::of(&kind, id), level: Level::parse(&level) }
+/// The grant of a stored row; a row of a kind or level this version does not know grants
+/// nothing (access fails closed).
+pub(super) fn grant((_, kind, id, level): GrantTuple) -> Option<Grant> {
+    Some(Grant { grantee: Grantee::of(&kind, id)?, level: Level::parse(&level)? })
+}
+
+/// The previous version's `connectors.shared` flag for these grants (kept for its replicas
+/// during a rolling upgrade).
+pub(super) fn shared_flag(grants: &[Grant]) -> i64 {
+    grants.iter().any(|g| g.grantee == Grantee::Everyone) as i64
 }
 
 /// Replace a connector's grants with `grants` inside `tx`.
@@ -96,6 +105,29 @@ pub(super) async fn write_all(
     Ok(())
 }
 
+/// Drop every grant to this grantee, raising the version of each connector that had one (its
+/// access changed, so an update computed before this does not write the grant back).
+pub(super) async fn drop_grants_to(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kind: &str,
+    grantee_id: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE connectors SET version = version + 1 WHERE id IN
+         (SELECT connector_id FROM grants WHERE grantee_kind = $1 AND grantee_id = $2)",
+    )
+    .bind(kind)
+    .bind(grantee_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM grants WHERE grantee_kind = $1 AND grantee_id = $2")
+        .bind(kind)
+        .bind(grantee_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Set a connector's grants and owner if its version is still `version`; the version goes
     /// up by one. False, with nothing written, when another change came first.
@@ -108,12 +140,14 @@ impl Store {
     ) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE connectors SET owner_id = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND version = $4",
+            "UPDATE connectors SET owner_id = $2, updated_at = $3, shared = $5, version = version + 1
+             WHERE id = $1 AND version = $4",
         )
         .bind(connector_id)
         .bind(owner_id)
         .bind(now())
         .bind(version)
+        .bind(shared_flag(grants))
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {

@@ -109,12 +109,15 @@ impl Store {
         rows.into_iter().map(plugin).collect()
     }
 
-    pub async fn approve_plugin(&self, connector_type: &str) -> anyhow::Result<bool> {
+    /// Approve the installed plugin of a type if its digest is `sha256`; false when it is not
+    /// installed or another component replaced it.
+    pub async fn approve_plugin(&self, connector_type: &str, sha256: &str) -> anyhow::Result<bool> {
         let done = sqlx::query(
-            "UPDATE plugins SET approved = 1, approved_spec = NULL, updated_at = $2 WHERE connector_type = $1",
+            "UPDATE plugins SET approved = 1, approved_spec = NULL, updated_at = $2 WHERE connector_type = $1 AND sha256 = $3",
         )
         .bind(connector_type)
         .bind(now())
+        .bind(sha256)
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() > 0)

@@ -53,10 +53,7 @@ impl Store {
     /// Delete a team, its memberships and the grants naming it, in one transaction.
     pub async fn delete_team(&self, id: &str) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM grants WHERE grantee_kind = 'team' AND grantee_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        super::grants::drop_grants_to(&mut tx, "team", id).await?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM teams WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -64,21 +61,15 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Add a member (no change if they already are one).
+    /// Add a member (no change if they already are one, even when two adds race).
     pub async fn add_team_member(&self, team_id: &str, user_id: &str) -> anyhow::Result<()> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+        let added = sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(team_id)
             .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
-            .bind(team_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .execute(self.pool())
+            .await;
         self.cache.invalidate();
+        added?;
         Ok(())
     }
 

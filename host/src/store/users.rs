@@ -139,10 +139,7 @@ impl Store {
     /// in one transaction. Refused while they own connectors.
     pub async fn delete_user(&self, id: &str) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM grants WHERE grantee_kind = 'user' AND grantee_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        super::grants::drop_grants_to(&mut tx, "user", id).await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         self.cache.invalidate();

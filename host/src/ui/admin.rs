@@ -87,7 +87,13 @@ pub async fn plugin(
                 pre .diff aria-label="Manifest diff" { (diff) }
             }
             div .actions {
-                @if !p.approved { (action_button(&session, &format!("{path}/approve"), "Approve", None)) }
+                @if !p.approved {
+                    form .inline method="post" action={ (path) "/approve" } {
+                        (csrf(&session))
+                        input type="hidden" name="sha256" value=(p.sha256);
+                        button type="submit" { "Approve" }
+                    }
+                }
                 @if !p.builtin { (action_button(&session, &format!("{path}/remove"), "Remove", Some("Remove this plugin?"))) }
                 a .button href={ "/ui/types/" (segment(&p.connector_type)) } { "Documentation" }
             }
@@ -95,12 +101,18 @@ pub async fn plugin(
     ))
 }
 
+/// The approve form: the digest of the component the admin was shown.
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    sha256: String,
+}
+
 pub async fn approve_plugin(
     State(service): Svc,
     Path(connector_type): Path<String>,
-    posted: Posted<Empty>,
+    posted: Posted<ApproveForm>,
 ) -> Result<Redirect, UiError> {
-    service.approve_plugin(&posted.session.actor, &connector_type).await?;
+    service.approve_plugin(&posted.session.actor, &connector_type, Some(&posted.form.sha256)).await?;
     Ok(Redirect::to(&format!("/ui/plugins/{}", segment(&connector_type))))
 }
 
@@ -137,8 +149,8 @@ pub async fn audit(State(service): Svc, session: Session, Query(q): Query<AuditQ
         .into_iter()
         .filter(|r| matches(&r.actor, &q.actor) && matches(&r.action, &q.action) && matches(&r.target, &q.target))
         .collect();
-    let page_number = q.page.unwrap_or(1).max(1);
     let pages = rows.len().div_ceil(AUDIT_PAGE).max(1);
+    let page_number = q.page.unwrap_or(1).clamp(1, pages);
     let shown = rows.iter().skip((page_number - 1) * AUDIT_PAGE).take(AUDIT_PAGE);
     let link = |n: usize| {
         let query = serde_urlencoded::to_string([

@@ -20,9 +20,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormData<T> {
     type Rejection = UiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| UiError::bad_request(format!("the form is larger than {} KiB", MAX_FORM >> 10)))?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| UiError::Page {
+            status: rejection.status(),
+            message: format!("the form could not be read (at most {} KiB): {}", MAX_FORM >> 10, rejection.body_text()),
+        })?;
         serde_urlencoded::from_bytes(&bytes)
             .map(FormData)
             .map_err(|e| UiError::bad_request(format!("the form is malformed: {e}")))

@@ -47,7 +47,9 @@ fn docs(spec: &ConnectorSpec) -> Markup {
     html! {
         p { (spec.description) }
         p { a .button href={ "/ui/connectors/new?connector_type=" (segment(&spec.connector_type)) } { "Register a " (spec.connector_type) " connector" } }
-        @if let Some(url) = &spec.docs_url { p { "Documentation: " a href=(url) rel="noreferrer" { (url) } } }
+        @if let Some(url) = spec.docs_url.as_ref().filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+            p { "Documentation: " a href=(url) rel="noreferrer" { (url) } }
+        }
         h2 { "Resource types" }
         @for r in &spec.resource_types {
             section {
