@@ -176,8 +176,11 @@ async fn grants_follow_teams_users_and_owners(store: StoreKind) {
     assert_eq!(describe(bob.clone()).await, 200, "joining the team took effect at once");
     let issued = server.json(&bob, "POST", "/api/v1/connectors/pipeline/client", Some(json!({}))).await;
     assert_eq!(issued.0, 200, "{}", issued.1);
+    let lease = format!("/api/v1/leases/{}", issued.1["lease_id"].as_str().unwrap());
+    assert_eq!(server.json(&bob, "GET", &lease, None).await.1["revoked"], false);
     assert_eq!(server.json(ADMIN_TOKEN, "DELETE", "/api/v1/teams/ml/members/bob", None).await.0, 200);
     assert_eq!(describe(bob.clone()).await, 404, "leaving the team took effect at once");
+    assert_eq!(server.json(&bob, "GET", &lease, None).await.1["revoked"], true, "and ended bob's lease");
     assert_eq!(server.json(ADMIN_TOKEN, "DELETE", "/api/v1/teams/ml/members/bob", None).await.0, 404);
     assert_eq!(server.json(ADMIN_TOKEN, "PUT", "/api/v1/teams/ml/members/bob", None).await.0, 200);
     assert_eq!(server.json(ADMIN_TOKEN, "DELETE", "/api/v1/teams/ml", None).await.0, 204);
@@ -233,8 +236,11 @@ async fn grants_follow_teams_users_and_owners(store: StoreKind) {
     assert_eq!(view["owner"], "alice");
     assert_eq!(grant(&server, &alice, "pipeline", "user:owner", "use").await, 200);
     assert_eq!(describe(owner.clone()).await, 200);
+    let issued = server.json(&owner, "POST", "/api/v1/connectors/pipeline/client", Some(json!({}))).await;
+    let lease = format!("/api/v1/leases/{}", issued.1["lease_id"].as_str().unwrap());
     assert_eq!(server.json(&alice, "DELETE", "/api/v1/connectors/pipeline/grants/user:owner", None).await.0, 200);
     assert_eq!(describe(owner.clone()).await, 404, "a revoked grant took effect at once");
+    assert_eq!(server.json(&owner, "GET", &lease, None).await.1["revoked"], true, "and ended the grantee's lease");
 
     // A deleted user's grants go with them.
     assert_eq!(grant(&server, &alice, "pipeline", "user:bob", "use").await, 200);

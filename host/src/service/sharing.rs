@@ -94,7 +94,7 @@ impl Service {
     ) -> Result<Vec<GrantView>, ServiceError> {
         let grantee = self.grantee(&request.grantee).await?;
         let detail = format!("{} {}", request.grantee, request.level.as_str());
-        self.change_access(actor, connector, "connector.grant", &detail, |row| {
+        self.change_access(actor, connector, "connector.grant", &detail, false, |row| {
             if grantee == Grantee::User(row.owner_id.clone()) {
                 return Err(ServiceError::Invalid(format!("`{}` owns `{}` already", request.grantee, row.name)));
             }
@@ -114,7 +114,7 @@ impl Service {
         grantee_text: &str,
     ) -> Result<Vec<GrantView>, ServiceError> {
         let grantee = self.grantee(grantee_text).await?;
-        self.change_access(actor, connector, "connector.revoke", grantee_text, |row| {
+        self.change_access(actor, connector, "connector.revoke", grantee_text, true, |row| {
             let before = row.grants.len();
             row.grants.retain(|g| g.grantee != grantee);
             match row.grants.len() < before {
@@ -141,7 +141,7 @@ impl Service {
             )));
         }
         let detail = format!("to {}", owner.name);
-        self.change_access(actor, connector, "connector.transfer", &detail, |row| {
+        self.change_access(actor, connector, "connector.transfer", &detail, true, |row| {
             row.owner_id = owner.id.clone();
             // The owner needs no grant of their own.
             row.grants.retain(|g| g.grantee != Grantee::User(owner.id.clone()));
@@ -151,19 +151,21 @@ impl Service {
     }
 
     /// Apply `change` to a connector's owner and grants, retrying when another change to the
-    /// same connector came first; audited as `action`.
+    /// same connector came first; audited as `action`. A `narrowing` change also revokes the
+    /// leases of everyone but the owner.
     async fn change_access(
         &self,
         actor: &Actor,
         connector: &str,
         action: &str,
         detail: &str,
+        narrowing: bool,
         change: impl Fn(&mut ConnectorRow) -> Result<(), ServiceError>,
     ) -> Result<Vec<GrantView>, ServiceError> {
         for _ in 0..ATTEMPTS {
             let mut row = self.connector(actor, Verb::Share, connector).await?;
             change(&mut row)?;
-            if self.store.set_access(&row.id, row.version, &row.owner_id, &row.grants).await? {
+            if self.store.set_access(&row.id, row.version, &row.owner_id, &row.grants, narrowing).await? {
                 self.store.audit(actor.name(), action, &row.name, "ok", detail).await?;
                 let row = self.store.get_connector(Lookup::Id(&row.id)).await?.unwrap_or(row);
                 return Ok(self.names().await?.grants(actor, &row));

@@ -130,13 +130,16 @@ pub(super) async fn drop_grants_to(
 
 impl Store {
     /// Set a connector's grants and owner if its version is still `version`; the version goes
-    /// up by one. False, with nothing written, when another change came first.
+    /// up by one. False, with nothing written, when another change came first. With `narrowed`
+    /// (a grant taken back, a new owner) the leases of everyone but the owner are revoked too:
+    /// their cached credentials are not handed out again, and whoever still has access mints anew.
     pub async fn set_access(
         &self,
         connector_id: &str,
         version: i64,
         owner_id: &str,
         grants: &[Grant],
+        narrowed: bool,
     ) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
         let updated = sqlx::query(
@@ -154,6 +157,13 @@ impl Store {
             return Ok(false);
         }
         write_all(&mut tx, connector_id, grants).await?;
+        if narrowed {
+            sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1 AND user_id <> $2")
+                .bind(connector_id)
+                .bind(owner_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         self.cache.invalidate();
         Ok(true)

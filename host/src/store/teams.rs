@@ -50,9 +50,17 @@ impl Store {
         }))
     }
 
-    /// Delete a team, its memberships and the grants naming it, in one transaction.
+    /// Delete a team, its memberships and the grants naming it, in one transaction; its members'
+    /// leases on connectors granted to it are revoked.
     pub async fn delete_team(&self, id: &str) -> anyhow::Result<bool> {
         let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE leases SET revoked = 1 WHERE user_id IN (SELECT user_id FROM team_members WHERE team_id = $1)
+             AND connector_id IN (SELECT connector_id FROM grants WHERE grantee_kind = 'team' AND grantee_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         super::grants::drop_grants_to(&mut tx, "team", id).await?;
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM teams WHERE id = $1").bind(id).execute(&mut *tx).await?;
@@ -73,14 +81,25 @@ impl Store {
         Ok(())
     }
 
-    /// Remove a member; false if they were not one.
+    /// Remove a member, revoking their leases on connectors granted to the team; false if they
+    /// were not one.
     pub async fn remove_team_member(&self, team_id: &str, user_id: &str) -> anyhow::Result<bool> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id)
             .bind(user_id)
-            .execute(self.pool())
-            .await;
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE leases SET revoked = 1 WHERE user_id = $2
+             AND connector_id IN (SELECT connector_id FROM grants WHERE grantee_kind = 'team' AND grantee_id = $1)",
+        )
+        .bind(team_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         self.cache.invalidate();
-        Ok(done?.rows_affected() > 0)
+        Ok(done.rows_affected() > 0)
     }
 }
