@@ -271,7 +271,7 @@ impl Service {
                 &format!("type={} method={}", row.connector_type, row.auth_method),
             )
             .await?;
-        let view = ConnectorView::of(&row, Some(&checked.plugin.spec), actor, &self.names().await?);
+        let view = ConnectorView::of(&row, Some(&checked.plugin.spec), actor, &self.names_for(&[&row]).await?);
         Ok(Warned { value: (view, listings), warnings })
     }
 
@@ -320,7 +320,7 @@ impl Service {
         if let Some(sort) = sort {
             sort.apply(&mut rows);
         }
-        let names = self.names().await?;
+        let names = self.names_for(&rows.iter().collect::<Vec<_>>()).await?;
         let mut specs: BTreeMap<String, Option<ConnectorSpec>> = BTreeMap::new();
         let mut views = Vec::new();
         for row in &rows {
@@ -371,7 +371,7 @@ impl Service {
     pub async fn describe_connector(&self, actor: &Actor, id_or_name: &str) -> Result<ConnectorView, ServiceError> {
         let row = self.connector(actor, Verb::Read, id_or_name).await?;
         let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());
-        Ok(ConnectorView::of(&row, spec.as_ref(), actor, &self.names().await?))
+        Ok(ConnectorView::of(&row, spec.as_ref(), actor, &self.names_for(&[&row]).await?))
     }
 
     /// Update a connector: change what the update names, re-check and (by default) re-verify,
@@ -510,7 +510,7 @@ impl Service {
         }
         row.version += 1;
         self.store.audit(actor.name(), "connector.update", &row.name, "ok", "").await?;
-        let view = ConnectorView::of(&row, Some(&checked.plugin.spec), actor, &self.names().await?);
+        let view = ConnectorView::of(&row, Some(&checked.plugin.spec), actor, &self.names_for(&[&row]).await?);
         Ok(Ok(Warned { value: view, warnings }))
     }
 

@@ -6,7 +6,7 @@ use super::access::Verb;
 use super::{Actor, Service, ServiceError};
 use crate::store::{ConnectorRow, Grant, Grantee, Level, Lookup, Role, TeamRow, UserRow};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Attempts at a grant change that keeps meeting another change to the same connector.
 const ATTEMPTS: usize = 8;
@@ -74,15 +74,38 @@ impl Names {
 }
 
 impl Service {
-    /// User and team names by id.
+    /// Every user and team name by id.
     pub(crate) async fn names(&self) -> Result<Names, ServiceError> {
         Ok(Names::of(&self.store.list_users().await?, &self.store.list_teams().await?))
+    }
+
+    /// The names these connectors' views show: their owners and grantees. One connector with
+    /// no grants to others (the common describe) costs one user lookup, not a listing.
+    pub(crate) async fn names_for(&self, rows: &[&ConnectorRow]) -> Result<Names, ServiceError> {
+        let mut users: BTreeSet<&str> = rows.iter().map(|r| r.owner_id.as_str()).collect();
+        let mut teams = false;
+        for grant in rows.iter().flat_map(|r| &r.grants) {
+            match &grant.grantee {
+                Grantee::User(id) => {
+                    users.insert(id);
+                }
+                Grantee::Team(_) => teams = true,
+                Grantee::Everyone => {}
+            }
+        }
+        let users = match users.iter().collect::<Vec<_>>().as_slice() {
+            [] => Vec::new(),
+            [only] => self.store.user_by_id(only).await?.into_iter().collect(),
+            _ => self.store.list_users().await?,
+        };
+        let teams = if teams { self.store.list_teams().await? } else { Vec::new() };
+        Ok(Names::of(&users, &teams))
     }
 
     /// A connector's grants (for whoever may manage it).
     pub async fn list_grants(&self, actor: &Actor, connector: &str) -> Result<Vec<GrantView>, ServiceError> {
         let row = self.connector(actor, Verb::Manage, connector).await?;
-        Ok(self.names().await?.grants(actor, &row))
+        Ok(self.names_for(&[&row]).await?.grants(actor, &row))
     }
 
     /// Grant `level` on a connector to a grantee (replacing the level it had).
@@ -168,7 +191,7 @@ impl Service {
             if self.store.set_access(&row.id, row.version, &row.owner_id, &row.grants, narrowing).await? {
                 self.store.audit(actor.name(), action, &row.name, "ok", detail).await?;
                 let row = self.store.get_connector(Lookup::Id(&row.id)).await?.unwrap_or(row);
-                return Ok(self.names().await?.grants(actor, &row));
+                return Ok(self.names_for(&[&row]).await?.grants(actor, &row));
             }
         }
         Err(ServiceError::Conflict(format!("the connector `{connector}` kept changing; try again")))
