@@ -12,6 +12,7 @@ pub mod builtin;
 pub mod cli;
 pub mod credentials;
 pub mod egress;
+pub mod human;
 pub mod instance;
 pub mod metrics;
 pub mod runtime;

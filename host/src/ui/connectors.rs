@@ -5,7 +5,7 @@
 
 use super::error::UiError;
 use super::form::{Empty, Posted};
-use super::layout::{action_button, csrf, maybe_time, page, segment, time};
+use super::layout::{action_button, csrf, page, segment, time, when};
 use super::session::Session;
 use crate::runtime::bindings::{AttributeKind, AuthMethodSpec, ConnectorSpec, ResourceListing};
 use crate::service::{
@@ -96,7 +96,7 @@ pub async fn list(State(service): Svc, session: Session, Query(q): Query<ListQue
                                 td { (c.owner) }
                                 td { @if c.shared { "everyone" } @else { "-" } }
                                 td { (labels(&c.labels)) }
-                                td { (maybe_time(c.expires_at)) }
+                                td { (when(c.expires_at)) }
                             }
                         }
                     }
@@ -140,7 +140,7 @@ async fn detail_page(
                 dt { "Description" } dd { (view.description) }
                 dt { "Labels" } dd { (labels(&view.labels)) }
                 dt { "Session duration" } dd { (view.expiration_seconds.map(|s| format!("{s} s")).unwrap_or_else(|| "-".into())) }
-                dt { "Expires" } dd { (maybe_time(view.expires_at)) }
+                dt { "Expires" } dd { (when(view.expires_at)) }
                 dt { "Owner" } dd { (view.owner) }
                 dt { "Created" } dd { (time(view.created_at)) }
                 dt { "Updated" } dd { (time(view.updated_at)) " (version " (view.version) ")" }

@@ -4,6 +4,8 @@ use super::session::Session;
 use crate::store::Role;
 use maud::{DOCTYPE, Markup, html};
 
+pub use crate::human::{time, when};
+
 /// A page without navigation (sign-in, errors).
 pub fn bare(title: &str, body: Markup) -> Markup {
     html! {
@@ -81,18 +83,6 @@ pub fn action_button(session: &Session, action: &str, label: &str, confirm: Opti
             button type="submit" .danger[confirm.is_some()] data-confirm=[confirm] { (label) }
         }
     }
-}
-
-/// Unix seconds as `2026-11-29 14:03 UTC`.
-pub fn time(seconds: i64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds.max(0) as u64);
-    let text = humantime::format_rfc3339_seconds(at).to_string().replacen('T', " ", 1);
-    format!("{} UTC", text.get(..16).unwrap_or(text.as_str()))
-}
-
-/// An optional time, `-` when absent.
-pub fn maybe_time(seconds: Option<i64>) -> String {
-    seconds.map(time).unwrap_or_else(|| "-".into())
 }
 
 /// A path segment for a name or id (names are letters, digits and `-_.@`; anything else is
