@@ -360,14 +360,6 @@ impl Service {
         Ok(secrets.into_iter().map(|(k, v)| (k, secrecy::ExposeSecret::expose_secret(&v).to_string())).collect())
     }
 
-    /// A user named by id or name, or `None` when there is no such user.
-    async fn user_lookup(&self, id_or_name: &str) -> Result<Option<crate::store::UserRow>, ServiceError> {
-        Ok(match Lookup::of(id_or_name) {
-            Lookup::Id(id) => self.store.user_by_id(id).await?,
-            Lookup::Name(name) => self.store.user_by_name(name).await?,
-        })
-    }
-
     pub async fn describe_connector(&self, actor: &Actor, id_or_name: &str) -> Result<ConnectorView, ServiceError> {
         let row = self.connector(actor, Verb::Read, id_or_name).await?;
         let spec = self.plugin(&row.connector_type, true).await.ok().map(|p| p.spec.clone());

@@ -215,11 +215,8 @@ impl Service {
         if id_or_name.len() > 128 || id_or_name.chars().any(char::is_control) {
             return Err(ServiceError::Invalid(format!("`{}` is not a user name", super::input::printable(id_or_name))));
         }
-        let found = match Lookup::of(id_or_name) {
-            Lookup::Id(id) => self.store.user_by_id(id).await?,
-            Lookup::Name(name) => self.store.user_by_name(name).await?,
-        };
-        found
+        self.user_lookup(id_or_name)
+            .await?
             .ok_or_else(|| ServiceError::Invalid(format!("there is no user `{}`", super::input::printable(id_or_name))))
     }
 

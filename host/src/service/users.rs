@@ -68,14 +68,18 @@ impl Service {
         Ok(self.store.list_users().await?)
     }
 
+    /// A user named by id or name (names never have the form of an id), or `None`.
+    pub(crate) async fn user_lookup(&self, id_or_name: &str) -> Result<Option<UserRow>, ServiceError> {
+        Ok(match Lookup::of(id_or_name) {
+            Lookup::Id(id) => self.store.user_by_id(id).await?,
+            Lookup::Name(name) => self.store.user_by_name(name).await?,
+        })
+    }
+
     /// Delete a user, addressed by id or by name (names never have the form of an id).
     pub async fn delete_user(&self, actor: &Actor, id_or_name: &str) -> Result<(), ServiceError> {
         actor.check_admin("manage users")?;
-        let user = match Lookup::of(id_or_name) {
-            Lookup::Id(id) => self.store.user_by_id(id).await?,
-            Lookup::Name(name) => self.store.user_by_name(name).await?,
-        }
-        .ok_or_else(|| not_found("user", id_or_name))?;
+        let user = self.user_lookup(id_or_name).await?.ok_or_else(|| not_found("user", id_or_name))?;
         let name = user.name.as_str();
         if user.id == actor.user.id {
             return Err(ServiceError::Invalid("you cannot delete yourself".into()));
