@@ -14,6 +14,7 @@ fn airlock_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         .args(args)
         .env_remove("AIRLOCK_URL")
         .env_remove("AIRLOCK_TOKEN")
+        .env_remove("COLUMNS")
         .env("HOME", std::env::temp_dir().join("airlock-cli-test-home"))
         .env("XDG_CONFIG_HOME", std::env::temp_dir().join("airlock-cli-test-home/none"))
         .envs(env.iter().copied())
@@ -38,6 +39,16 @@ fn lists_and_describes_the_built_in_types_without_a_server() {
     assert_eq!(spec["auth_methods"][0]["releases_secrets"], serde_json::json!(["password"]));
     let (ok, stdout, _) = airlock(&["connector", "describe-type", "docker", "-r", "docker-registry"]);
     assert!(ok && stdout.contains("MULTIPLE INSTANCES"), "{stdout}");
+    // The full documentation of one resource type and of one auth method.
+    let (ok, stdout, _) = airlock(&["connector", "describe-type", "aws", "-r", "kubernetes-cluster"]);
+    let documented = ["eks:DescribeCluster", "arn:aws:eks:<region>:<account>:cluster/<name>"];
+    assert!(ok && documented.iter().all(|d| stdout.contains(d)), "{stdout}");
+    // `implicit`: disabled here, and what an admin does instead, for every cloud that has it.
+    for cloud in ["aws", "gcp", "azure"] {
+        let (ok, stdout, _) = airlock(&["connector", "describe-type", cloud, "-a", "implicit"]);
+        let said = ["DISABLED on this server", "How an admin enables", "--auto-configure", "airlock connector share"];
+        assert!(ok && said.iter().all(|s| stdout.contains(s)), "{cloud}: {stdout}");
+    }
 }
 
 #[test]

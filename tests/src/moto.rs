@@ -21,11 +21,16 @@ pub struct Moto {
     pub account: String,
 }
 
-/// Run the AWS CLI against moto with the given key.
+/// Run the AWS CLI against moto with the given key, in [`REGION`].
 pub fn aws(url: &str, key: (&str, &str, Option<&str>), args: &[&str]) -> std::process::Output {
+    aws_in(REGION, url, key, args)
+}
+
+/// Run the AWS CLI against moto with the given key, in `region`.
+pub fn aws_in(region: &str, url: &str, key: (&str, &str, Option<&str>), args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(require_tool("aws"));
     cmd.args(args)
-        .args(["--endpoint-url", url, "--region", REGION, "--output", "json"])
+        .args(["--endpoint-url", url, "--region", region, "--output", "json"])
         .env("AWS_ACCESS_KEY_ID", key.0)
         .env("AWS_SECRET_ACCESS_KEY", key.1)
         .env_remove("AWS_PROFILE")
@@ -47,16 +52,23 @@ impl Moto {
     /// Start moto, create a user with a full-access key, a bucket, a role, an ECR repository and
     /// an EKS cluster, then switch authentication on.
     pub fn start() -> Moto {
-        Self::start_with(true)
+        Self::start_with(true, REGION)
+    }
+
+    /// The same in another region, whose partition has its own IAM users (moto keeps `aws-cn`'s
+    /// apart from `aws`'s, as AWS does).
+    pub fn start_in(region: &str) -> Moto {
+        Self::start_with(true, region)
     }
 
     /// The same with authentication left off. moto 5.2 rejects even the AWS CLI's own EKS
     /// signatures once authentication is on, so EKS flows are exercised this way.
     pub fn start_without_auth() -> Moto {
-        Self::start_with(false)
+        Self::start_with(false, REGION)
     }
 
-    fn start_with(enforce_auth: bool) -> Moto {
+    fn start_with(enforce_auth: bool, region: &str) -> Moto {
+        let aws = |url: &str, key, args: &[&str]| aws_in(region, url, key, args);
         let server = require_tool("moto_server");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(server)
@@ -87,7 +99,12 @@ impl Moto {
             setup,
             &["iam", "put-role-policy", "--role-name", ROLE, "--policy-name", "s3", "--policy-document", allow_all],
         ));
-        ok_json(aws(&url, setup, &["s3api", "create-bucket", "--bucket", BUCKET]));
+        let location = format!("LocationConstraint={region}");
+        let mut bucket = vec!["s3api", "create-bucket", "--bucket", BUCKET];
+        if region != "us-east-1" {
+            bucket.extend(["--create-bucket-configuration", &location]);
+        }
+        ok_json(aws(&url, setup, &bucket));
         ok_json(aws(&url, setup, &["ecr", "create-repository", "--repository-name", "airlock/app"]));
         let eks_role = format!("arn:aws:iam::123456789012:role/{ROLE}");
         ok_json(aws(

@@ -128,7 +128,12 @@ impl Server {
     /// Run `airlock <args>` with extra environment.
     pub fn cli_env(&self, token: &str, args: &[&str], env: &[(&str, &Path)]) -> Output {
         let mut cmd = Command::new(airlock_bin());
-        cmd.args(args).env("AIRLOCK_URL", &self.url).env("AIRLOCK_TOKEN", token).env("HOME", &self.data_dir);
+        // Tables and prose fit `COLUMNS` when it is set: tests read them unwrapped unless they say.
+        cmd.args(args)
+            .env("AIRLOCK_URL", &self.url)
+            .env("AIRLOCK_TOKEN", token)
+            .env("HOME", &self.data_dir)
+            .env_remove("COLUMNS");
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -277,7 +277,7 @@ async fn admin_egress_policy_narrows_what_connectors_reach() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("`https://registry-1.docker.io:443` is declared by the plugin but not allowed by admin policy"),
+            .contains("`https://registry-1.docker.io:443` is declared by the plugin but not allowed by admin policy (an admin decision: an admin adds it to --egress-allow-origins"),
         "{body}"
     );
 
@@ -293,7 +293,9 @@ async fn admin_egress_policy_narrows_what_connectors_reach() {
     let (status, body) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(local)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (422, Some("egress-denied")), "{body}");
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("is not in this connector's egress allowlist"),
+        body["error"]["message"].as_str().unwrap().contains(
+            "is named in this connector's configuration, but this server reaches no configured hosts (an admin decision: the server runs with --no-config-hosts"
+        ),
         "{body}"
     );
 }

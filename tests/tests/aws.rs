@@ -174,6 +174,34 @@ async fn eks_and_ecr_become_kubernetes_and_docker_clients() {
     assert!(!attr(&docker, "password").is_empty());
 }
 
+/// In China the registry and every endpoint are under `amazonaws.com.cn`: the registry a
+/// connector lists is the one it accepts and issues for (moto with authentication on, the user
+/// created in the `aws-cn` partition).
+#[tokio::test]
+async fn an_ecr_registry_in_china_is_listed_accepted_and_issued_under_its_own_suffix() {
+    let region = "cn-north-1";
+    let moto = tokio::task::spawn_blocking(move || Moto::start_in(region)).await.unwrap();
+    let (runtime, plugin) = aws_plugin().await;
+    let mut attrs = keys(&moto);
+    attrs[0].1 = region;
+    let inst = instance(&plugin, "secret-key", &attrs);
+    let registry = format!("{}.dkr.ecr.{region}.amazonaws.com.cn", moto.account);
+    let listed = runtime.verify(&plugin, inst.clone(), Some("docker-registry"), None).await.unwrap();
+    assert_eq!(listed[0].resource_ids, vec![registry.clone()]);
+    let arn = format!("arn:aws-cn:ecr:{region}:{}:repository/airlock/app", moto.account);
+    let one = runtime.verify(&plugin, inst.clone(), Some("docker-registry"), Some(&arn)).await.unwrap();
+    assert_eq!(one[0].resource_ids, vec![registry.clone()]);
+    // Another account's registry is not reached (the check issuing makes first).
+    let other = format!("999999999999.dkr.ecr.{region}.amazonaws.com.cn");
+    let err = runtime.verify(&plugin, inst.clone(), Some("docker-registry"), Some(&other)).await.unwrap_err();
+    assert!(matches!(&err, CallError::Connector(e) if e.code() == "not-found"), "{err:?}");
+    let docker = issue(&runtime, &plugin, inst, "docker-registry", Some(&registry), None).await.unwrap();
+    assert_eq!(
+        (attr(&docker, "registry"), docker.resource_id.as_deref()),
+        (registry.as_str(), Some(registry.as_str()))
+    );
+}
+
 /// EKS and ECR clients of a temporary method live as long as asked (not the method's minimum),
 /// and never claim to outlive the session under them: an ECR token (12 h by itself) ends with
 /// the session, an EKS token after its 15 minutes.
@@ -337,6 +365,14 @@ async fn login_writes_a_kubeconfig_kubectl_reads() {
         ],
     );
     assert!(register.status.success(), "{}", out(&register).1);
+    // Issuing checks the resource first: no client for a cluster that is not there, with the
+    // upstream's reason.
+    let missing = server.cli(ADMIN_TOKEN, &["connector", "describe", "eks", "--resource-id", "no-such-cluster"]);
+    let stderr = out(&missing).1;
+    assert!(
+        !missing.status.success() && stderr.contains("no-such-cluster") && stderr.contains("[not-found]"),
+        "{stderr}"
+    );
     let kubeconfig = server.data_dir.join("kube.config");
     let login = server.cli(
         ADMIN_TOKEN,

@@ -308,6 +308,7 @@ async fn resource_ids_are_canonicalised_and_malformed_ones_explained() {
         ("docker-registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com", "is in region `us-east-1`"),
         ("docker-registry", "registry.example.com", "expected [https://]<account>.dkr.ecr.<region>.amazonaws.com"),
         ("docker-registry", "arn:aws:ecr:eu-west-1:123456789012:image/x", "repository[/<name>]"),
+        ("docker-registry", "arn:aws:ecr:eu-west-1:123456789012:repositoryX", "repository[/<name>]"),
         ("gcs-bucket", "x", "has no resource type `gcs-bucket`"),
         ("kubernetes-cluster", "arn:aws-cn:eks:eu-west-1:123456789012:cluster/prod", "is in partition `aws-cn`"),
     ] {

@@ -15,6 +15,33 @@ fn a_refused_token_and_an_egress_denial_say_how_to_fix_them() {
         "{stderr}"
     );
     assert!(!stderr.contains("not-a-valid-token"), "the token itself is never echoed: {stderr}");
+    // The same from the flag, and from the config file `airlock configure` writes.
+    let flagged = server.cli(ADMIN_TOKEN, &["connector", "list", "--token", "flag-token-0123456789"]);
+    assert!(out(&flagged).1.contains("refused the API token from --token"), "{}", out(&flagged).1);
+    let home = tempfile::tempdir().unwrap();
+    let airlock = || {
+        let mut cmd = std::process::Command::new(airlock_tests::airlock_bin());
+        cmd.env("HOME", home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("AIRLOCK_URL")
+            .env_remove("AIRLOCK_TOKEN");
+        cmd
+    };
+    let mut configure = airlock()
+        .args(["configure", "--url", &server.url, "--token-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    configure.stdin.take().unwrap().write_all(b"file-token-0123456789\n").unwrap();
+    assert!(configure.wait().unwrap().success());
+    let filed = airlock().args(["connector", "list"]).output().unwrap();
+    let stderr = out(&filed).1;
+    assert!(
+        stderr.contains("refused the API token from the config file") && stderr.contains("airlock configure"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("file-token"), "{stderr}");
 
     let denied = server.cli(
         ADMIN_TOKEN,
@@ -71,6 +98,33 @@ fn options_are_accepted_anywhere_with_zenml_spellings() {
         ],
     );
     assert!(underscored.status.success(), "{}", out(&underscored).1);
+    // Global options after the attributes too, with a secret read from a file: the
+    // environment's server address is a dead one (and its token is only ever sent there), so
+    // this only works if `--url` and `--token` are honoured.
+    let password = server.data_dir.join("password.txt");
+    std::fs::write(&password, "p-0123456789").unwrap();
+    let password_arg = format!("--password=@{}", password.display());
+    let dead = std::path::Path::new("http://127.0.0.1:9");
+    let global = server.cli_env(
+        ADMIN_TOKEN,
+        &[
+            "connector",
+            "register",
+            "global",
+            "-t",
+            "docker",
+            "--username=u",
+            &password_arg,
+            "--registry=http://127.0.0.1:9",
+            "--url",
+            &server.url,
+            "--token",
+            ADMIN_TOKEN,
+            "--no-verify",
+        ],
+        &[("AIRLOCK_URL", dead)],
+    );
+    assert!(global.status.success(), "{}", out(&global).1);
     // `-ri` reaches the server as the resource id: issuing checks that registry first, and
     // nothing listens on port 9.
     let described = server.cli(ADMIN_TOKEN, &["connector", "describe", "late", "-ri", "127.0.0.1:9", "-o", "json"]);

@@ -83,6 +83,29 @@ async fn list_filters_sorts_pages_and_prints_every_format() {
     assert!(yaml.contains("created_at: \"20") || yaml.contains("created_at: 20"), "{yaml}");
     let table = list(&["-c", "name,owner,expires_at"]);
     assert!(table.contains("OWNER") && table.contains("bob") && table.contains(" UTC (in "), "{table}");
+    let csv = list(&["-c", "name,created_at", "-o", "csv", "--owner", "bob"]);
+    let stamp = csv.lines().nth(1).and_then(|row| row.strip_prefix("b-expiring,")).unwrap_or_default();
+    assert!(stamp.starts_with("20") && stamp.contains('T') && stamp.ends_with('Z'), "{csv}");
+
+    // A table fits `COLUMNS`: the ids (UUIDs) wrap after their hyphens, never inside a group.
+    let narrow = server.cli_env(
+        ADMIN_TOKEN,
+        &["connector", "list", "-c", "name,id,resource_name"],
+        &[("COLUMNS", std::path::Path::new("50"))],
+    );
+    let narrow = ok(&narrow, "list with COLUMNS=50");
+    assert!(narrow.lines().all(|line| line.chars().count() <= 50), "{narrow}");
+    let id = listed[0]["id"].as_str().unwrap();
+    let id_cells: Vec<&str> = narrow
+        .lines()
+        .filter_map(|line| line.split(['│', '┆']).nth(2))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let pieces: Vec<&str> =
+        id_cells.iter().copied().skip_while(|c| !id.starts_with(c)).take_while(|c| id.contains(c)).collect();
+    assert!(pieces.len() > 1 && pieces.concat() == id, "{id} in {narrow}");
+    assert!(pieces[..pieces.len() - 1].iter().all(|p| p.ends_with('-')), "{pieces:?}");
 
     // Bad values name the flag the user typed.
     let bad = server.cli(ADMIN_TOKEN, &["connector", "list", "--sort-by", "colour"]);

@@ -1,7 +1,8 @@
 //! Hostile plugins against the hardened sandbox: the approved spec governs, spinning guests do
 //! not stall the server, every per-call record is bounded, swallowed limits still fail the call,
 //! secrets stay secret across auth methods, SigV4 material goes only to AWS, redirects are
-//! checked like responses and URL user info is refused. Each finding has a positive control.
+//! checked like responses, URL user info is refused and a credential carries the resource id the
+//! host accepted, not one the plugin made up. Each finding has a positive control.
 
 use airlock::egress::EgressPolicy;
 use airlock::instance::{ConnectorConfig, Instance};
@@ -324,4 +325,20 @@ async fn a_canonical_id_with_control_characters_is_a_bad_result() {
     // Control: a clean id passes through.
     let id = runtime.canonical_resource_id(&plugin, instance(&plugin, &[]), "probe", "bucket").await.unwrap();
     assert_eq!(id, "bucket");
+}
+
+/// A plugin that labels a credential with another resource than the one it was asked about does
+/// not get that label to the client: the host labels it with the id the connector accepted.
+#[tokio::test]
+async fn a_credential_is_labelled_with_the_accepted_id_only() {
+    let server = Server::start(StoreKind::Sqlite);
+    server.install_approved(probe_component()).await;
+    let body = json!({"name": "labels", "connector_type": "probe", "auth_method": "token", "verify": false,
+        "configuration": {"canary": "c"}});
+    assert_eq!(server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await.0, 201);
+    let ask = json!({"resource_type": "probe", "resource_id": "mislabel bucket"});
+    let (status, issued) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/labels/client", Some(ask)).await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(issued["credential"]["resource_id"], "mislabel bucket", "{issued}");
+    assert_eq!(issued["credential"]["attributes"][0][1]["value"], "issued", "{issued}");
 }

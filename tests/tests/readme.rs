@@ -1,7 +1,8 @@
 //! The README's walkthrough ("Using it") run command by command with the real binary against a
 //! real server and Debian's docker-registry: the test fails when the README and the CLI
 //! disagree. Only names that cannot exist here are substituted (the example registry, token
-//! file and plugin); every command and option is run as the README prints it.
+//! file and plugin); every command and option is run as the README prints it. (Every other
+//! `airlock` command the README shows is parsed by a unit test of the CLI.)
 
 use airlock_tests::registry::Registry;
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, out};

@@ -69,10 +69,10 @@ impl Aws {
         if let Some(endpoint) = &self.endpoint {
             return endpoint.clone();
         }
-        let region = &self.region;
+        let (region, suffix) = (&self.region, crate::ids::dns_suffix(&self.region));
         match service {
-            "ecr" => format!("https://api.ecr.{region}.amazonaws.com"),
-            other => format!("https://{other}.{region}.amazonaws.com"),
+            "ecr" => format!("https://api.ecr.{region}.{suffix}"),
+            other => format!("https://{other}.{region}.{suffix}"),
         }
     }
 

@@ -99,14 +99,15 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
                 "invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<account>:repository[/<name>]"
             )));
         };
-        if !rest.starts_with("repository") || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        let repository = *rest == "repository" || rest.starts_with("repository/");
+        if !repository || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(format!(
                 "invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<12-digit account>:repository[/<name>]"
             )));
         }
         check_region(id, arn_region, region)?;
         check_partition(id, partition, region)?;
-        return Ok(format!("{account}.dkr.ecr.{region}.{}", partition_of(region).1));
+        return Ok(registry_host(account, region));
     }
     let host = id
         .strip_prefix("https://")
@@ -133,6 +134,16 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
             "invalid ECR registry id `{id}`: expected [https://]<account>.dkr.ecr.<region>.amazonaws.com[.cn][/<repository>] or an ECR repository ARN"
         ))),
     }
+}
+
+/// The ECR registry host of `account` in `region`.
+pub fn registry_host(account: &str, region: &str) -> String {
+    format!("{account}.dkr.ecr.{region}.{}", dns_suffix(region))
+}
+
+/// The DNS suffix of a region's endpoints (`amazonaws.com.cn` in China).
+pub fn dns_suffix(region: &str) -> &'static str {
+    partition_of(region).1
 }
 
 /// The partition a region belongs to and its DNS suffix (`aws-cn` uses `amazonaws.com.cn`).

@@ -25,16 +25,16 @@ const ECR_TOKEN_SECS: u64 = 12 * 3600;
 
 struct AwsConnector;
 
+/// Where AWS's endpoints are, in each partition (`aws` and `aws-us-gov`, `aws-cn`, `aws-iso`,
+/// `aws-iso-b`): the only hosts that see the keys.
+const AWS_ORIGINS: &[&str] =
+    &["https://*.amazonaws.com", "https://*.amazonaws.com.cn", "https://*.c2s.ic.gov", "https://*.sc2s.sgov.gov"];
+
 impl Connector for AwsConnector {
     fn describe() -> ConnectorSpec {
         let keys = |m: spec::AuthMethodBuilder| {
-            m.attribute(
-                spec::secret("aws_access_key_id", "AWS access key ID").secret_hosts(&["https://*.amazonaws.com"]),
-            )
-            .attribute(
-                spec::secret("aws_secret_access_key", "AWS secret access key")
-                    .secret_hosts(&["https://*.amazonaws.com"]),
-            )
+            m.attribute(spec::secret("aws_access_key_id", "AWS access key ID").secret_hosts(AWS_ORIGINS))
+                .attribute(spec::secret("aws_secret_access_key", "AWS secret access key").secret_hosts(AWS_ORIGINS))
         };
         let base = |m: spec::AuthMethodBuilder| {
             m.attribute(spec::text("region", "AWS region")).attribute(
@@ -57,10 +57,12 @@ impl Connector for AwsConnector {
                     .optional(),
             )
         };
-        spec::connector("aws", "AWS Service Connector", DESCRIPTION)
+        let connector = spec::connector("aws", "AWS Service Connector", DESCRIPTION)
             .emoji("🔶")
-            .docs_url("https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp.html")
-            .egress("https://*.amazonaws.com")
+            .docs_url("https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp.html");
+        AWS_ORIGINS
+            .iter()
+            .fold(connector, |connector, origin| connector.egress(origin))
             .auto_configure(
                 &["$AWS_SHARED_CREDENTIALS_FILE", "$AWS_CONFIG_FILE", "~/.aws/credentials", "~/.aws/config"],
                 &[
@@ -114,10 +116,7 @@ impl Connector for AwsConnector {
             )
             .auth_method(
                 keys(base(spec::auth_method("sts-token", "AWS STS token")))
-                    .attribute(
-                        spec::secret("aws_session_token", "AWS session token")
-                            .secret_hosts(&["https://*.amazonaws.com"]),
-                    )
+                    .attribute(spec::secret("aws_session_token", "AWS session token").secret_hosts(AWS_ORIGINS))
                     .description(STS_TOKEN_DOCS)
                     .releases(&["aws_access_key_id", "aws_secret_access_key", "aws_session_token"]),
             )
@@ -288,9 +287,11 @@ DISABLED on this server: Airlock never lends the server's own cloud identity to 
 who may register a connector would then act as the server. ZenML gates the method behind \
 `ZENML_ENABLE_IMPLICIT_AUTH_METHODS`; Airlock has no setting to enable it, so verifying or using such a connector \
 always fails, and auto-configuration refuses it.\n\
-Instead, an admin registers credentials for that identity with a method that keeps the secret on the host: \
-`iam-role` (the access keys of an IAM user allowed to assume the role the server would use, with that role as \
-`role_arn`) or `session-token` (an IAM user's access keys).";
+How an admin enables the same access instead: on the server's machine, \
+`airlock connector register server-aws -t aws -a session-token --auto-configure` reads that machine's `AWS_*` \
+variables and `~/.aws` files and registers its long-lived keys, stored encrypted and used only by the host to sign; \
+`airlock connector share server-aws --team <team>` then lets that team use it (clients get temporary credentials). \
+`-a iam-role` does the same for a role those keys may assume (`role_arn`).";
 
 const SECRET_KEY_DOCS: &str = "Long-lived keys: an IAM user's access key ID and secret access key. The host signs \
 every AWS request with them, so connector code never sees the secret key.\n\
@@ -368,7 +369,7 @@ fn resources(aws: &Aws, account: &str, rt: &str, id: Option<&str>) -> Result<Vec
             .filter_map(|c| c.as_str().map(str::to_string))
             .collect()),
         (ECR, id) => {
-            let registry = format!("{account}.dkr.ecr.{}.amazonaws.com", aws.region);
+            let registry = ids::registry_host(account, &aws.region);
             if id.is_some_and(|id| id != registry) {
                 return Err(ConnectorError::NotFound(format!(
                     "these credentials reach the registry `{registry}`, not `{}`",
@@ -515,7 +516,11 @@ fn docker_credential(aws: &Aws, id: Option<String>) -> Result<ClientCredential> 
     let data = &answer["authorizationData"][0];
     let upstream = |what: &str| ConnectorError::Upstream(format!("ECR returned {what}"));
     let endpoint = data["proxyEndpoint"].as_str().ok_or_else(|| upstream("no proxy endpoint"))?;
-    let registry = ids::registry(endpoint, &aws.region)?;
+    // The registry is the account's in the connector's region, under the partition's suffix
+    // (emulators answer with `amazonaws.com` everywhere).
+    let account = endpoint.trim_start_matches("https://").split('.').next().unwrap_or_default();
+    let registry = ids::registry(&ids::registry_host(account, &aws.region), &aws.region)
+        .map_err(|_| upstream(&format!("the proxy endpoint `{endpoint}`, which names no account")))?;
     if id.as_ref().is_some_and(|id| *id != registry) {
         return Err(ConnectorError::NotFound(format!(
             "these credentials reach the registry `{registry}`, not `{}`",

@@ -300,8 +300,11 @@ DISABLED on this server: Airlock never lends the server's own cloud identity to 
 who may register a connector would then act as the server. ZenML gates the method behind \
 `ZENML_ENABLE_IMPLICIT_AUTH_METHODS`; Airlock has no setting to enable it and no resource type accepts it, so \
 verifying or using such a connector always fails, and auto-configuration refuses it.\n\
-Instead, an admin registers a service principal (an Entra ID app registration with a client secret) holding the \
-role assignments the server's identity has, with `service-principal`: the secret stays on the host.";
+How an admin enables the same access instead: give a service principal (an Entra ID app registration with a \
+client secret) the server identity's role assignments; on a machine where its `AZURE_CLIENT_ID`, \
+`AZURE_CLIENT_SECRET` and `AZURE_TENANT_ID` are set, `airlock connector register server-azure -t azure -a \
+service-principal --auto-configure` registers it, the secret stored encrypted and used only by the host; \
+`airlock connector share server-azure --team <team>` then lets that team use it (clients get access tokens).";
 
 const SERVICE_PRINCIPAL_DOCS: &str = "An Entra ID service principal: `client_id` and `tenant_id` (UUIDs, checked) \
 and a `client_secret`, with the optional `subscription_id`, `resource_group` and `storage_account` that narrow \

@@ -72,11 +72,6 @@ impl Token {
         }
     }
 
-    /// What a generic listing names: the configured subscription, or the tenant.
-    pub fn scope_label(&self) -> String {
-        config::get("subscription_id").or_else(|| config::get("tenant_id")).unwrap_or_else(|| "azure".into())
-    }
-
     /// An `azure` client holding the token (`access-token`).
     pub fn client(&self, id: Option<String>) -> ClientCredential {
         let (token, expires_at) = match self {
@@ -95,7 +90,7 @@ impl Token {
             connector_type: "azure".into(),
             auth_method: "access-token".into(),
             resource_type: ids::GENERIC.into(),
-            resource_id: id.or_else(|| Some(self.scope_label())),
+            resource_id: id,
             attributes,
             expires_at,
         }

@@ -317,9 +317,11 @@ DISABLED on this server: Airlock never lends the server's own cloud identity to 
 who may register a connector would then act as the server. ZenML gates the method behind \
 `ZENML_ENABLE_IMPLICIT_AUTH_METHODS`; Airlock has no setting to enable it, so verifying or using such a connector \
 always fails, and auto-configuration refuses it.\n\
-Instead, an admin registers that service account with a method that keeps the secret on the host: \
-`service-account` (a JSON key of it) or `impersonation` (a key of another service account allowed to mint tokens \
-for it, with it as `target_principal`).";
+How an admin enables the same access instead: on the server's machine, \
+`airlock connector register server-gcp -t gcp -a service-account --auto-configure` reads the service account key \
+that `GOOGLE_APPLICATION_CREDENTIALS` names and registers it, stored encrypted and used only by the host to sign; \
+`airlock connector share server-gcp --team <team>` then lets that team use it (clients get access tokens). \
+`impersonation` does the same for a service account reached through another one (`target_principal`).";
 
 const USER_ACCOUNT_DOCS: &str = "A gcloud user account: the user's `authorized_user` credential file (`client_id`, \
 `client_secret`, `refresh_token`, as `gcloud auth application-default login` writes it) and `project_id`. The host \

@@ -5,7 +5,7 @@
 use clap::Command;
 use std::ffi::OsString;
 
-/// The arguments (program name first) with the leaf command's options moved before its
+/// The arguments (program name first) with the options of the command (and of its parents) moved before its
 /// attributes and ZenML spellings rewritten. Arguments that are not UTF-8 are left alone.
 pub fn normalise(args: Vec<OsString>, root: &Command) -> Vec<OsString> {
     let Some(mut text) = args.iter().map(|a| a.to_str().map(str::to_string)).collect::<Option<Vec<String>>>() else {
@@ -32,6 +32,8 @@ pub fn normalise(args: Vec<OsString>, root: &Command) -> Vec<OsString> {
         i += 1;
     }
     let leaf = commands.last().copied().unwrap_or(root);
+    // The leaf's own options first, then its parents' (global options such as `--url`).
+    let find = |token: &str| commands.iter().rev().find_map(|c| option(c, token));
     for token in text.iter_mut().skip(i) {
         *token = spelling(leaf, token);
     }
@@ -44,8 +46,8 @@ pub fn normalise(args: Vec<OsString>, root: &Command) -> Vec<OsString> {
     let mut attributes = Vec::new();
     let mut tokens = rest.into_iter();
     while let Some(token) = tokens.next() {
-        match option(leaf, &token) {
-            Some((_, takes_value)) if attributes.is_empty() || !is_attribute_spelling(leaf, &token) => {
+        match find(&token) {
+            Some((_, takes_value)) if attributes.is_empty() || !is_attribute_spelling(takes_value, &token) => {
                 let value = (takes_value && !token.contains('=')).then(|| tokens.next()).flatten();
                 head.push(token);
                 head.extend(value);
@@ -80,8 +82,8 @@ fn spelling(command: &Command, token: &str) -> String {
 
 /// `--name=value` where `name` is also an option: after the first attribute it stays an
 /// attribute only if the option takes no value (a flag cannot be given `=value`).
-fn is_attribute_spelling(command: &Command, token: &str) -> bool {
-    token.contains('=') && option(command, token).is_some_and(|(_, takes_value)| !takes_value)
+fn is_attribute_spelling(option_takes_value: bool, token: &str) -> bool {
+    token.contains('=') && !option_takes_value
 }
 
 /// The option `token` names on `command` (`--long`, `--long=v`, `-s`, `-s=v`), and whether it
@@ -138,6 +140,11 @@ mod tests {
                 "--user=a"
             ]),
             ["airlock", "--url", "u", "register", "r", "--no-verify", "-t", "docker", "--password=@f", "--user=a"]
+        );
+        // The parents' (global) options too, with their values.
+        assert_eq!(
+            run(&["airlock", "register", "r", "--password=@f", "--url", "u", "--no-verify", "--user=a"]),
+            ["airlock", "register", "r", "--url", "u", "--no-verify", "--password=@f", "--user=a"]
         );
     }
 

@@ -10,13 +10,13 @@ use super::client::ServerArgs;
 use super::connector::Scope;
 use super::login::value;
 use crate::credentials::IssuedCredential;
+use crate::human::rfc3339;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// The name docker and the containers tools look for on PATH (`credHelpers: {"<registry>": "airlock"}`).
 pub const DOCKER_HELPER: &str = "docker-credential-airlock";
@@ -221,10 +221,4 @@ pub fn registry_key(server_url: &str) -> String {
         "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => "docker.io".into(),
         _ => host,
     }
-}
-
-/// `2026-11-29T15:04:05Z` (the server caps expiries at the end of year 9999).
-fn rfc3339(unix: u64) -> String {
-    let unix = unix.min(253_402_300_799);
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix)).to_string()
 }

@@ -171,20 +171,50 @@ mod tests {
     }
 
     /// Each verb's help ends with examples, and each example parses as the CLI parses it.
+    /// Whether `airlock <line>` parses as the binary would parse it; comments, redirections
+    /// and pipes cut off.
+    fn parse(line: &str) -> Result<(), clap::Error> {
+        let command = line.split(['#', '<', '|']).next().unwrap();
+        let words = command.split_whitespace().map(std::ffi::OsString::from);
+        let args: Vec<_> = std::iter::once("airlock".into()).chain(words).collect();
+        let args = super::argv::normalise(args, &Cli::command());
+        Cli::command().try_get_matches_from(&args).map(drop)
+    }
+
+    /// Every `airlock …` command in the README's shell blocks parses (the walkthrough is also
+    /// run end to end by `tests/tests/readme.rs`).
+    #[test]
+    fn every_airlock_command_in_the_readme_parses() {
+        let readme = include_str!("../../../README.md");
+        let mut checked = 0;
+        for block in readme.split("```sh\n").skip(1).filter_map(|b| b.split("\n```").next()) {
+            for line in block.lines().map(|l| l.split("  #").next().unwrap()) {
+                for step in line.split(" && ").filter_map(|s| s.trim().strip_prefix("airlock ")) {
+                    if let Err(e) = parse(step) {
+                        panic!("the README's `airlock {step}` does not parse: {e}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 25, "only {checked} README commands found");
+    }
+
     #[test]
     fn every_verb_has_examples_that_parse() {
         for (path, command) in all_leaves() {
             let name = path.join(" ");
             let help = command.get_after_help().map(|h| h.to_string()).unwrap_or_default();
             let examples: Vec<&str> = help.lines().filter_map(|l| l.trim().strip_prefix("airlock ")).collect();
-            assert!(help.starts_with("Examples:") && examples.len() >= 2, "`airlock {name}` has no examples");
+            assert!(
+                help.starts_with("Examples:") && (2..=3).contains(&examples.len()),
+                "`airlock {name}` has {} examples (two or three wanted)",
+                examples.len()
+            );
+            let usage = command.clone().render_help().to_string();
+            assert!(usage.contains("Global options:"), "`airlock {name} --help` mixes in the global options");
             for example in examples {
-                // The command itself: comments, redirections and pipes cut off.
-                let command = example.split(['#', '<', '|']).next().unwrap();
-                let words = command.split_whitespace().map(std::ffi::OsString::from);
-                let args: Vec<_> = std::iter::once("airlock".into()).chain(words).collect();
-                let args = super::argv::normalise(args, &Cli::command());
-                if let Err(e) = Cli::command().try_get_matches_from(&args) {
+                if let Err(e) = parse(example) {
                     panic!("`airlock {example}` (an example of `airlock {name}`) does not parse: {e}");
                 }
                 assert!(example.starts_with(&format!("{name} ")) || example == name, "`{example}` is not `{name}`");

@@ -2,7 +2,7 @@
 
 use super::table::{Grid, paragraph};
 use crate::credentials::IssuedCredential;
-use crate::human::{time, when};
+use crate::human::{rfc3339, time, when};
 use crate::runtime::bindings::{AttributeKind, ConnectorSpec, ResourceListing};
 use crate::service::{ConnectorResources, ConnectorView, GrantView, IssuedClient, PluginView, TeamView};
 use crate::store::{AuditRow, LeaseRow, TokenRow, UserRow};
@@ -52,10 +52,7 @@ fn rfc3339_times(value: serde_json::Value) -> serde_json::Value {
                 .into_iter()
                 .map(|(key, value)| {
                     let stamp = match (&value, key == "at" || key.ends_with("_at")) {
-                        (Value::Number(n), true) => n.as_u64().filter(|s| *s <= 253_402_300_799).map(|s| {
-                            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s))
-                                .to_string()
-                        }),
+                        (Value::Number(n), true) => n.as_u64().map(rfc3339),
                         _ => None,
                     };
                     (key, stamp.map(Value::String).unwrap_or_else(|| rfc3339_times(value)))
@@ -296,35 +293,47 @@ pub fn credential_table(c: &IssuedCredential, show_secrets: bool) -> String {
     t.to_string()
 }
 
-/// A column of `connector list`: its `--columns` key, header and cell.
+/// A column of `connector list`: its `--columns` key, header and cell (given how to write a
+/// time).
 struct ConnectorColumn {
     key: &'static str,
     header: &'static str,
-    cell: fn(&ConnectorView) -> String,
+    cell: fn(&ConnectorView, Stamp) -> String,
+}
+
+/// How a cell writes a time: for people in tables, RFC 3339 in CSV and TSV.
+type Stamp = fn(i64) -> String;
+
+fn machine_time(unix: i64) -> String {
+    u64::try_from(unix).map(rfc3339).unwrap_or_else(|_| unix.to_string())
 }
 
 const CONNECTOR_COLUMNS: &[ConnectorColumn] = &[
-    ConnectorColumn { key: "name", header: "NAME", cell: |c| c.name.clone() },
-    ConnectorColumn { key: "id", header: "ID", cell: |c| c.id.clone() },
-    ConnectorColumn { key: "type", header: "TYPE", cell: |c| c.connector_type.clone() },
-    ConnectorColumn { key: "auth_method", header: "AUTH METHOD", cell: |c| c.auth_method.clone() },
-    ConnectorColumn { key: "resource_types", header: "RESOURCE TYPES", cell: |c| c.resource_types.join("\n") },
+    ConnectorColumn { key: "name", header: "NAME", cell: |c, _| c.name.clone() },
+    ConnectorColumn { key: "id", header: "ID", cell: |c, _| c.id.clone() },
+    ConnectorColumn { key: "type", header: "TYPE", cell: |c, _| c.connector_type.clone() },
+    ConnectorColumn { key: "auth_method", header: "AUTH METHOD", cell: |c, _| c.auth_method.clone() },
+    ConnectorColumn { key: "resource_types", header: "RESOURCE TYPES", cell: |c, _| c.resource_types.join("\n") },
     ConnectorColumn {
         key: "resource_name",
         header: "RESOURCE NAME",
-        cell: |c| c.resource_id.clone().unwrap_or_else(|| "<multiple>".into()),
+        cell: |c, _| c.resource_id.clone().unwrap_or_else(|| "<multiple>".into()),
     },
-    ConnectorColumn { key: "owner", header: "OWNER", cell: |c| c.owner.clone() },
-    ConnectorColumn { key: "shared", header: "SHARED", cell: |c| yes_no(c.shared).into() },
+    ConnectorColumn { key: "owner", header: "OWNER", cell: |c, _| c.owner.clone() },
+    ConnectorColumn { key: "shared", header: "SHARED", cell: |c, _| yes_no(c.shared).into() },
     ConnectorColumn {
         key: "labels",
         header: "LABELS",
-        cell: |c| c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
+        cell: |c, _| c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
     },
-    ConnectorColumn { key: "expires_at", header: "EXPIRES AT", cell: |c| when(c.expires_at) },
-    ConnectorColumn { key: "created_at", header: "CREATED AT", cell: |c| time(c.created_at) },
-    ConnectorColumn { key: "updated_at", header: "UPDATED AT", cell: |c| time(c.updated_at) },
-    ConnectorColumn { key: "description", header: "DESCRIPTION", cell: |c| c.description.clone() },
+    ConnectorColumn {
+        key: "expires_at",
+        header: "EXPIRES AT",
+        cell: |c, stamp| c.expires_at.map(stamp).unwrap_or_else(|| "-".into()),
+    },
+    ConnectorColumn { key: "created_at", header: "CREATED AT", cell: |c, stamp| stamp(c.created_at) },
+    ConnectorColumn { key: "updated_at", header: "UPDATED AT", cell: |c, stamp| stamp(c.updated_at) },
+    ConnectorColumn { key: "description", header: "DESCRIPTION", cell: |c, _| c.description.clone() },
 ];
 
 /// Columns `connector list` shows unless `--columns` names others.
@@ -356,14 +365,16 @@ pub fn print_connectors(connectors: &[ConnectorView], columns: &str, output: &Ou
             return output.print(connectors, || {
                 let mut t = table(&chosen.iter().map(|c| c.header).collect::<Vec<_>>());
                 for c in connectors {
-                    t.add_row(chosen.iter().map(|col| (col.cell)(c)).collect::<Vec<_>>());
+                    t.add_row(chosen.iter().map(|col| (col.cell)(c, time)).collect::<Vec<_>>());
                 }
                 t.to_string()
             });
         }
     };
     let mut rows = vec![chosen.iter().map(|c| c.key.to_string()).collect::<Vec<_>>()];
-    rows.extend(connectors.iter().map(|c| chosen.iter().map(|col| (col.cell)(c).replace('\n', ",")).collect()));
+    rows.extend(
+        connectors.iter().map(|c| chosen.iter().map(|col| (col.cell)(c, machine_time).replace('\n', ",")).collect()),
+    );
     print!("{}", delimited(&rows, delimiter)?);
     Ok(())
 }

@@ -38,16 +38,18 @@ pub struct Allowlist {
     declared: Vec<OriginPattern>,
     policy: Option<Vec<OriginPattern>>,
     from_config: Vec<Origin>,
+    /// Config origins admin policy keeps out (`--no-config-hosts`), for the denial's reason.
+    config_refused: Vec<Origin>,
 }
 
 impl Allowlist {
     /// The plugin's declared origins, narrowed by policy, plus the instance's config origins.
     pub fn new(declared: Vec<OriginPattern>, policy: &EgressPolicy, from_config: Vec<Origin>) -> Self {
-        Allowlist {
-            declared,
-            policy: policy.allowed_origins.clone(),
-            from_config: if policy.allow_config_hosts { from_config } else { Vec::new() },
-        }
+        let (from_config, config_refused) = match policy.allow_config_hosts {
+            true => (from_config, Vec::new()),
+            false => (Vec::new(), from_config),
+        };
+        Allowlist { declared, policy: policy.allowed_origins.clone(), from_config, config_refused }
     }
 
     /// Whether a request to `url` may leave; the error says why not.
@@ -61,10 +63,13 @@ impl Allowlist {
         match (declared, permitted) {
             (true, true) => Ok(origin),
             (true, false) => Err(format!(
-                "`{origin}` is declared by the plugin but not allowed by admin policy (an admin adds it to --egress-allow-origins / AIRLOCK_EGRESS_ALLOW_ORIGINS)"
+                "`{origin}` is declared by the plugin but not allowed by admin policy (an admin decision: an admin adds it to --egress-allow-origins / AIRLOCK_EGRESS_ALLOW_ORIGINS)"
+            )),
+            (false, _) if self.config_refused.contains(&origin) => Err(format!(
+                "`{origin}` is named in this connector's configuration, but this server reaches no configured hosts (an admin decision: the server runs with --no-config-hosts / AIRLOCK_NO_CONFIG_HOSTS)"
             )),
             (false, _) => Err(format!(
-                "`{origin}` is not in this connector's egress allowlist: the plugin does not declare it and no attribute of this connector names it"
+                "`{origin}` is not in this connector's egress allowlist: the plugin does not declare it and no attribute of this connector names it (name it in the connector's configuration, or an admin installs a plugin that declares it)"
             )),
         }
     }

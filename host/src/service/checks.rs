@@ -77,3 +77,22 @@ impl Service {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A passed check stands for its own key only (connector version, type and id), and is
+    /// forgotten once older than the TTL.
+    #[test]
+    fn a_passed_check_stands_for_its_key_for_the_ttl() {
+        let checks = ResourceChecks::default();
+        checks.record("c\n1\ns3-bucket\ns3://a".into());
+        assert!(checks.fresh("c\n1\ns3-bucket\ns3://a"));
+        assert!(!checks.fresh("c\n2\ns3-bucket\ns3://a"), "a new version checks again");
+        assert!(!checks.fresh("c\n1\ns3-bucket\ns3://b"));
+        let old = Instant::now().checked_sub(CHECK_TTL + Duration::from_secs(1)).unwrap();
+        checks.passed.lock().unwrap().insert("c\n1\ns3-bucket\ns3://old".into(), old);
+        assert!(!checks.fresh("c\n1\ns3-bucket\ns3://old"));
+    }
+}

@@ -739,9 +739,14 @@ impl Service {
             let listing = listings.iter().find(|l| &l.resource_type == rt)?;
             (!spec.supports_instances && listing.resource_ids.len() == 1).then(|| listing.resource_ids[0].clone())
         });
-        if let Some(id) = &single {
-            crate::runtime::storable_resource_id(id)?;
-        }
+        // The listed id is stored only in the form the connector accepts as a resource id.
+        let single = match (single, &checked.resource_type) {
+            (Some(id), Some(rt)) => {
+                crate::runtime::storable_resource_id(&id)?;
+                Some(self.runtime.canonical_resource_id(&checked.plugin, checked.instance.clone(), rt, &id).await?)
+            }
+            _ => None,
+        };
         Ok((checked.resource_id.clone().or(single), listings))
     }
 

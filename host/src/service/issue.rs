@@ -136,6 +136,8 @@ impl Service {
                 return Err(e.into());
             }
         };
+        // The credential is labelled with the id the connector accepted, whatever it says.
+        credential.resource_id = resource_id.clone();
         // An expiry past any calendar a client can print is a connector's mistake: cap it.
         credential.expires_at = credential.expires_at.map(|e| e.min(MAX_EXPIRES_AT));
         // A credential never outlives the connector's own (a configured token's `expires_at`).

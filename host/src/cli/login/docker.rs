@@ -142,3 +142,48 @@ fn remove(config: &mut serde_json::Value, section: &str, key: &str) {
         map.remove(key);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::IssuedValue;
+
+    /// Docker Hub is written under the key the docker CLI looks up and the one skopeo and
+    /// podman use, in both files.
+    #[test]
+    fn docker_hub_is_written_under_both_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = |v: &str| IssuedValue { value: v.into(), secret: false };
+        let credential = IssuedCredential {
+            connector_type: "docker".into(),
+            auth_method: "password".into(),
+            resource_type: "docker-registry".into(),
+            resource_id: Some("docker.io".into()),
+            attributes: vec![
+                ("username".into(), plain("alice")),
+                ("password".into(), IssuedValue { value: "s3cret".into(), secret: true }),
+                ("registry".into(), plain("https://index.docker.io/v1/")),
+            ],
+            expires_at: None,
+        };
+        let targets = Targets {
+            write_static: true,
+            docker_config: Some(dir.path().join("docker")),
+            containers_auth: Some(dir.path().join("containers/auth.json")),
+            helper_dir: None,
+            profile: None,
+            kubeconfig: None,
+            gcp_file: None,
+            azure_file: None,
+        };
+        let helper = Helper { program: "airlock".into(), url: "http://127.0.0.1:9".into(), connector: "hub".into() };
+        configure(&helper, &credential, &targets).unwrap();
+        let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+        for file in [dir.path().join("docker/config.json"), dir.path().join("containers/auth.json")] {
+            let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            for key in ["https://index.docker.io/v1/", "docker.io"] {
+                assert_eq!(written["auths"][key]["auth"], auth.as_str(), "{key} in {}", file.display());
+            }
+        }
+    }
+}

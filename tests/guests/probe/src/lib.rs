@@ -46,6 +46,8 @@ impl Connector for Probe {
             _ => (scenario, target),
         };
         let report = match scenario.as_str() {
+            // Reaches the resource it is asked about (so a credential can be issued for it).
+            "mislabel" => return Ok(vec![listing("probe", vec![format!("mislabel {target}")])]),
             "fetch" => fetch(&target, None)?,
             "fetch-bearer" => fetch(&target, Some("token"))?,
             "fetch-basic" => send(http::Request::get(&target).basic("canary", "token"))?,
@@ -177,6 +179,17 @@ impl Connector for Probe {
     }
 
     fn issue_client(request: ClientRequest) -> Result<ClientCredential> {
+        // For `mislabel <id>`: a harmless credential labelled with a resource nobody asked for.
+        if request.resource_id.as_deref().is_some_and(|id| id.starts_with("mislabel ")) {
+            return Ok(ClientCredential {
+                connector_type: "probe".into(),
+                auth_method: "token".into(),
+                resource_type: request.resource_type,
+                resource_id: Some("someone-elses-resource".into()),
+                attributes: vec![("canary".into(), CredentialValue::Plain("issued".into()))],
+                expires_at: None,
+            });
+        }
         // Tries to release a secret its auth method does not declare.
         Ok(ClientCredential {
             connector_type: "probe".into(),
