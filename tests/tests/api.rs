@@ -1,8 +1,8 @@
 //! API and store correctness, on SQLite and PostgreSQL: no acknowledged update is lost under
 //! concurrent edits (and `If-Match` makes them conditional), ids and names never stand for each
 //! other, refused requests change nothing, bad text is a JSON 400 everywhere, every error is the
-//! API's JSON error, early answers keep connections healthy, one user cannot starve another, and
-//! slow clients are cut off.
+//! API's JSON error, early answers keep connections healthy, one user cannot starve another,
+//! slow clients are cut off and a lease is not reused once it is too close to its expiry.
 
 use airlock_tests::probe_component;
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, fresh_postgres_database};
@@ -486,4 +486,35 @@ async fn one_connector_cannot_take_every_slot() {
         }
     }
     assert_eq!(refused, 4, "two calls ran, four were refused");
+}
+
+/// A lease is reused only while it stays valid for the reuse margin (300 s): a credential
+/// capped by its connector's expiry (303 s away, no skew tolerance) is reused at once, and
+/// minted afresh once fewer than 300 s remain — never handed out again past that point.
+#[tokio::test]
+async fn a_lease_is_not_reused_past_its_expiry() {
+    let password = format!("lease-pw-{}", std::process::id());
+    let registry = airlock_tests::registry::Registry::start("u", &password);
+    let server = Server::start(StoreKind::Sqlite);
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let expires_at = now() + 303;
+    let body = json!({"name": "short", "connector_type": "docker", "expires_at": expires_at,
+        "expires_skew_tolerance": 0,
+        "configuration": {"username": "u", "password": password, "registry": registry.url()}});
+    let (status, answer) = server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(body)).await;
+    assert_eq!(status, 201, "{answer}");
+    let issue = || server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors/short/client", Some(json!({})));
+    let (status, first) = issue().await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        (first["reused"].as_bool(), first["credential"]["expires_at"].as_i64()),
+        (Some(false), Some(expires_at))
+    );
+    let (_, second) = issue().await;
+    assert_eq!((second["reused"].as_bool(), &second["lease_id"]), (Some(true), &first["lease_id"]), "{second}");
+    tokio::time::sleep(Duration::from_secs((expires_at - 300 - now()).max(0) as u64 + 1)).await;
+    let (status, third) = issue().await;
+    assert_eq!(status, 200, "{third}");
+    assert_eq!(third["reused"].as_bool(), Some(false), "{third}");
+    assert_ne!(third["lease_id"], first["lease_id"]);
 }
