@@ -489,7 +489,7 @@ async fn one_connector_cannot_take_every_slot() {
 }
 
 /// A lease is reused only while it stays valid for the reuse margin (300 s): a credential
-/// capped by its connector's expiry (303 s away, no skew tolerance) is reused at once, and
+/// capped by its connector's expiry (330 s away, no skew tolerance) is reused at once, and
 /// minted afresh once fewer than 300 s remain — never handed out again past that point.
 #[tokio::test]
 async fn a_lease_is_not_reused_past_its_expiry() {
@@ -497,7 +497,7 @@ async fn a_lease_is_not_reused_past_its_expiry() {
     let registry = airlock_tests::registry::Registry::start("u", &password);
     let server = Server::start(StoreKind::Sqlite);
     let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let expires_at = now() + 303;
+    let expires_at = now() + 330;
     let body = json!({"name": "short", "connector_type": "docker", "expires_at": expires_at,
         "expires_skew_tolerance": 0,
         "configuration": {"username": "u", "password": password, "registry": registry.url()}});

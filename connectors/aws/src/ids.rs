@@ -65,7 +65,7 @@ pub fn cluster(id: &str, region: &str) -> Result<String> {
                     "invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<account>:cluster/<name>"
                 )));
             };
-            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            if !is_account(account) {
                 return Err(invalid(format!(
                     "invalid EKS cluster ARN `{id}`: expected arn:aws:eks:<region>:<12-digit account>:cluster/<name>"
                 )));
@@ -100,7 +100,7 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
             )));
         };
         let repository = *rest == "repository" || rest.starts_with("repository/");
-        if !repository || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        if !repository || !is_account(account) {
             return Err(invalid(format!(
                 "invalid ECR repository ARN `{id}`: expected arn:aws:ecr:<region>:<12-digit account>:repository[/<name>]"
             )));
@@ -118,9 +118,7 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
         .unwrap_or_default();
     let parts: Vec<&str> = host.splitn(5, '.').collect();
     match parts.as_slice() {
-        [account, "dkr", "ecr", host_region, suffix]
-            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
-        {
+        [account, "dkr", "ecr", host_region, suffix] if is_account(account) => {
             check_region(id, host_region, region)?;
             let expected = partition_of(region).1;
             if *suffix != expected {
@@ -134,6 +132,11 @@ pub fn registry(id: &str, region: &str) -> Result<String> {
             "invalid ECR registry id `{id}`: expected [https://]<account>.dkr.ecr.<region>.amazonaws.com[.cn][/<repository>] or an ECR repository ARN"
         ))),
     }
+}
+
+/// Whether `text` is an AWS account id: 12 digits.
+pub fn is_account(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The ECR registry host of `account` in `region`.

@@ -519,8 +519,10 @@ fn docker_credential(aws: &Aws, id: Option<String>) -> Result<ClientCredential> 
     // The registry is the account's in the connector's region, under the partition's suffix
     // (emulators answer with `amazonaws.com` everywhere).
     let account = endpoint.trim_start_matches("https://").split('.').next().unwrap_or_default();
-    let registry = ids::registry(&ids::registry_host(account, &aws.region), &aws.region)
-        .map_err(|_| upstream(&format!("the proxy endpoint `{endpoint}`, which names no account")))?;
+    if !ids::is_account(account) {
+        return Err(upstream(&format!("the proxy endpoint `{endpoint}`, which names no account")));
+    }
+    let registry = ids::registry_host(account, &aws.region);
     if id.as_ref().is_some_and(|id| *id != registry) {
         return Err(ConnectorError::NotFound(format!(
             "these credentials reach the registry `{registry}`, not `{}`",

@@ -32,8 +32,13 @@ pub fn normalise(args: Vec<OsString>, root: &Command) -> Vec<OsString> {
         i += 1;
     }
     let leaf = commands.last().copied().unwrap_or(root);
-    // The leaf's own options first, then its parents' (global options such as `--url`).
-    let find = |token: &str| commands.iter().rev().find_map(|c| option(c, token));
+    // The leaf's own options, then its parents' (global options such as `--url`), those only
+    // in their two-word form: `--token=…` among attributes is an attribute (connectors have
+    // attributes named `token` and `url`).
+    let find = |token: &str| match option(leaf, token) {
+        None if !token.contains('=') => commands.iter().rev().skip(1).find_map(|c| option(c, token)),
+        found => found,
+    };
     for token in text.iter_mut().skip(i) {
         *token = spelling(leaf, token);
     }
@@ -141,11 +146,12 @@ mod tests {
             ]),
             ["airlock", "--url", "u", "register", "r", "--no-verify", "-t", "docker", "--password=@f", "--user=a"]
         );
-        // The parents' (global) options too, with their values.
+        // The parents' (global) options too, with their values; `--url=…` is an attribute.
         assert_eq!(
-            run(&["airlock", "register", "r", "--password=@f", "--url", "u", "--no-verify", "--user=a"]),
-            ["airlock", "register", "r", "--url", "u", "--no-verify", "--password=@f", "--user=a"]
+            run(&["airlock", "register", "r", "--password=@f", "--url", "u", "--no-verify", "--url=a"]),
+            ["airlock", "register", "r", "--url", "u", "--no-verify", "--password=@f", "--url=a"]
         );
+        assert_eq!(run(&["airlock", "register", "r", "--url=a"]), ["airlock", "register", "r", "--url=a"]);
     }
 
     #[test]
