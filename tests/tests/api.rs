@@ -493,10 +493,10 @@ async fn one_connector_cannot_take_every_slot() {
 /// minted afresh once fewer than 300 s remain — never handed out again past that point.
 #[tokio::test]
 async fn a_lease_is_not_reused_past_its_expiry() {
+    use airlock::store::now;
     let password = format!("lease-pw-{}", std::process::id());
     let registry = airlock_tests::registry::Registry::start("u", &password);
     let server = Server::start(StoreKind::Sqlite);
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let expires_at = now() + 330;
     let body = json!({"name": "short", "connector_type": "docker", "expires_at": expires_at,
         "expires_skew_tolerance": 0,

@@ -1,14 +1,11 @@
 //! `connector list` filters, sorting, paging, columns and output formats; owners by name;
 //! `describe -x` for the owner and admins only (audited); `update -i` through a real terminal.
 
+use airlock::store::now;
 use airlock_tests::require_tool;
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, out};
 use serde_json::{Value, json};
 use std::process::Output;
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
 
 fn ok(output: &Output, what: &str) -> String {
     let (stdout, stderr) = out(output);

@@ -734,20 +734,19 @@ impl Service {
         }
         let (resource_type, resource_id) = (checked.resource_type.as_deref(), checked.resource_id.as_deref());
         let listings = self.verify_call(&checked.plugin, checked.instance.clone(), resource_type, resource_id).await?;
+        if checked.resource_id.is_some() {
+            return Ok((checked.resource_id.clone(), listings));
+        }
         let single = checked.resource_type.as_ref().and_then(|rt| {
             let spec = checked.plugin.spec.resource_types.iter().find(|r| &r.resource_type == rt)?;
             let listing = listings.iter().find(|l| &l.resource_type == rt)?;
-            (!spec.supports_instances && listing.resource_ids.len() == 1).then(|| listing.resource_ids[0].clone())
+            (!spec.supports_instances && listing.resource_ids.len() == 1).then(|| (rt, &listing.resource_ids[0]))
         });
         // The listed id is stored only in the form the connector accepts as a resource id.
-        let single = match (single, &checked.resource_type) {
-            (Some(id), Some(rt)) => {
-                crate::runtime::storable_resource_id(&id)?;
-                Some(self.runtime.canonical_resource_id(&checked.plugin, checked.instance.clone(), rt, &id).await?)
-            }
-            _ => None,
-        };
-        Ok((checked.resource_id.clone().or(single), listings))
+        let Some((rt, id)) = single else { return Ok((None, listings)) };
+        crate::runtime::storable_resource_id(id)?;
+        let canonical = self.runtime.canonical_resource_id(&checked.plugin, checked.instance.clone(), rt, id).await?;
+        Ok((Some(canonical), listings))
     }
 
     /// After connector calls: one audit row per use the host made of a credential binding; the
