@@ -43,7 +43,7 @@ pub(crate) struct AuditWriter {
 
 impl AuditWriter {
     /// Start the writer task on `pool`.
-    pub(crate) fn start(pool: AnyPool) -> Self {
+    pub(crate) fn start(pool: AnyPool, sqlite: bool) -> Self {
         let (queue, mut rows) = mpsc::channel::<Pending>(4096);
         tokio::spawn(async move {
             while let Some(first) = rows.recv().await {
@@ -54,7 +54,7 @@ impl AuditWriter {
                         Err(_) => break,
                     }
                 }
-                let result = commit(&pool, &batch).await.map_err(|e| format!("{e:#}"));
+                let result = commit(&pool, &batch, sqlite).await.map_err(|e| format!("{e:#}"));
                 for (_, done) in batch {
                     let _ = done.send(result.clone());
                 }
@@ -75,10 +75,11 @@ impl AuditWriter {
     }
 }
 
-/// The batch committed at once: its audit rows in one multi-row insert, then its leases. A
-/// batch of audit rows only (lease reuse, most verbs) is that one statement, which is its own
-/// transaction: one round trip to the database instead of three.
-async fn commit(pool: &AnyPool, batch: &[Pending]) -> anyhow::Result<()> {
+/// The batch committed at once, in one round trip to the database: its audit rows in one
+/// multi-row insert and its leases in another, made one transaction (on SQLite the two
+/// statements run between `BEGIN IMMEDIATE` and `COMMIT` in one execution; on PostgreSQL the
+/// audit insert is a data-modifying `WITH` of the lease insert, a single atomic statement).
+async fn commit(pool: &AnyPool, batch: &[Pending], sqlite: bool) -> anyhow::Result<()> {
     let audits: Vec<&AuditRow> = batch
         .iter()
         .filter_map(|(write, _)| match write {
@@ -86,48 +87,16 @@ async fn commit(pool: &AnyPool, batch: &[Pending]) -> anyhow::Result<()> {
             Write::Lease(_) => None,
         })
         .collect();
-    if audits.len() == batch.len() {
-        let mut connection = pool.acquire().await?;
-        return insert(&mut connection, audits.into_iter()).await;
-    }
-    let mut tx = pool.begin().await?;
-    if !audits.is_empty() {
-        insert(&mut tx, audits.into_iter()).await?;
-    }
-    for (write, _) in batch {
-        if let Write::Lease(lease) = write {
-            super::leases::insert(&mut tx, lease).await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// One multi-row insert for the audit rows of a batch.
-async fn insert<'a>(
-    connection: &mut sqlx::AnyConnection,
-    rows: impl ExactSizeIterator<Item = &'a AuditRow>,
-) -> anyhow::Result<()> {
-    let placeholders: Vec<String> = (0..rows.len())
-        .map(|i| {
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                i * 7 + 1,
-                i * 7 + 2,
-                i * 7 + 3,
-                i * 7 + 4,
-                i * 7 + 5,
-                i * 7 + 6,
-                i * 7 + 7
-            )
+    let leases: Vec<&LeaseRow> = batch
+        .iter()
+        .filter_map(|(write, _)| match write {
+            Write::Lease(row) => Some(&**row),
+            Write::Audit(_) => None,
         })
         .collect();
-    let sql = format!(
-        "INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES {}",
-        placeholders.join(", ")
-    );
+    let sql = batch_sql(audits.len(), leases.len(), sqlite);
     let mut query = sqlx::query(&sql);
-    for row in rows {
+    for row in audits {
         query = query
             .bind(&row.id)
             .bind(row.at)
@@ -137,8 +106,50 @@ async fn insert<'a>(
             .bind(&row.outcome)
             .bind(&row.detail);
     }
-    query.execute(connection).await?;
+    for row in leases {
+        query = super::leases::bind(query, row);
+    }
+    let mut connection = pool.acquire().await?;
+    if let Err(e) = query.execute(&mut *connection).await {
+        // A statement that failed after `BEGIN` leaves its transaction open: the connection is
+        // closed (rolling it back) rather than returned to the pool.
+        connection.close_on_drop();
+        return Err(e.into());
+    }
     Ok(())
+}
+
+/// Audit row values per row.
+const AUDIT_WIDTH: usize = 7;
+
+/// The SQL committing `audits` audit rows and `leases` leases (at least one of either).
+fn batch_sql(audits: usize, leases: usize, sqlite: bool) -> String {
+    let audit_insert = format!(
+        "INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES {}",
+        placeholders(0, audits, AUDIT_WIDTH)
+    );
+    let lease_insert = format!(
+        "INSERT INTO leases ({}) VALUES {}",
+        super::leases::COLUMNS,
+        placeholders(audits * AUDIT_WIDTH, leases, super::leases::INSERT_WIDTH)
+    );
+    match (audits, leases) {
+        (_, 0) => audit_insert,
+        (0, _) => lease_insert,
+        _ if sqlite => format!("BEGIN IMMEDIATE; {audit_insert}; {lease_insert}; COMMIT"),
+        _ => format!("WITH audit_rows AS ({audit_insert}) {lease_insert}"),
+    }
+}
+
+/// `($first+1, …), (…)`: `rows` tuples of `width` numbered parameters after `first`.
+fn placeholders(first: usize, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let numbers: Vec<String> = (1..=width).map(|i| format!("${}", first + row * width + i)).collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Audit text as every store can hold it: a NUL (which PostgreSQL refuses in text, and which
@@ -188,5 +199,100 @@ impl Store {
                 detail,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuditRow, LeaseRow, Pending, Write, commit};
+    use crate::store::{Store, new_id};
+    use crate::vault::Sealed;
+
+    fn audit_row(detail: &str) -> Pending {
+        let row = AuditRow {
+            id: new_id(),
+            at: 1,
+            actor: "tester".into(),
+            action: "client.issue".into(),
+            target: "c".into(),
+            outcome: "minted".into(),
+            detail: detail.into(),
+        };
+        (Write::Audit(row), tokio::sync::oneshot::channel().0)
+    }
+
+    fn lease_row(connector_id: &str) -> Pending {
+        let row = LeaseRow {
+            id: new_id(),
+            connector_id: connector_id.into(),
+            user_id: "u1".into(),
+            resource_type: "aws-generic".into(),
+            resource_id: None,
+            scope: "scope".into(),
+            expires_at: 2,
+            credential_expires_at: Some(2),
+            revoked: false,
+            sealed: Sealed { key_id: "k".into(), sealed: "s".into() },
+            created_at: 1,
+        };
+        (Write::Lease(Box::new(row)), tokio::sync::oneshot::channel().0)
+    }
+
+    async fn count(store: &Store, table: &str, detail: &str) -> i64 {
+        let sql = match table {
+            "audit" => "SELECT COUNT(*) FROM audit WHERE detail = $1",
+            _ => "SELECT COUNT(*) FROM leases WHERE scope = $1",
+        };
+        sqlx::query_scalar(sql).bind(detail).fetch_one(store.pool()).await.unwrap()
+    }
+
+    /// A batch of audit rows and leases commits in one go, all or nothing: a lease the
+    /// database refuses takes its batch's audit rows with it, and the connection that ran the
+    /// failed batch is not handed out again with its transaction open.
+    async fn a_batch_commits_whole_or_not_at_all(url: &str, sqlite: bool) {
+        let store = Store::connect(url).await.unwrap();
+        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ('u1', 'owner', 'member', 1)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO connectors (id, name, connector_type, auth_method, config, description, labels, owner_id, \
+             shared, created_at, updated_at) VALUES ('c1', 'c', 'aws', 'session-token', '{}', '', '{}', 'u1', 0, 1, 2)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+        let whole = [audit_row("whole"), lease_row("c1"), audit_row("whole"), lease_row("c1")];
+        commit(store.pool(), &whole, sqlite).await.unwrap();
+        assert_eq!(count(&store, "audit", "whole").await, 2);
+        assert_eq!(count(&store, "leases", "scope").await, 2);
+
+        let refused = [audit_row("refused"), lease_row("c1"), lease_row("no-such-connector")];
+        commit(store.pool(), &refused, sqlite).await.expect_err("a lease of an unknown connector is refused");
+        assert_eq!(count(&store, "audit", "refused").await, 0, "the failed batch's audit row was rolled back");
+        assert_eq!(count(&store, "leases", "scope").await, 2, "and so was its valid lease");
+
+        // Every pooled connection commits what it writes (none is stuck in an open transaction).
+        for _ in 0..16 {
+            commit(store.pool(), &[audit_row("after"), lease_row("c1")], sqlite).await.unwrap();
+        }
+        let reopened = Store::connect(url).await.unwrap();
+        assert_eq!(count(&reopened, "audit", "after").await, 16);
+    }
+
+    #[tokio::test]
+    async fn a_batch_commits_whole_or_not_at_all_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        a_batch_commits_whole_or_not_at_all(&Store::sqlite_url(dir.path()), true).await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_commits_whole_or_not_at_all_on_postgres() {
+        sqlx::any::install_default_drivers();
+        let name = format!("airlock_unit_{}", new_id().replace('-', ""));
+        let admin = sqlx::AnyPool::connect("postgres://postgres@127.0.0.1:5432/postgres").await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+        a_batch_commits_whole_or_not_at_all(&format!("postgres://postgres@127.0.0.1:5432/{name}"), false).await;
     }
 }

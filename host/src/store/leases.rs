@@ -28,7 +28,8 @@ pub struct LeaseRow {
 
 type LeaseTuple = (String, String, String, String, Option<String>, String, i64, Option<i64>, i64, String, String, i64);
 
-const COLUMNS: &str = "id, connector_id, user_id, resource_type, resource_id, scope, expires_at, credential_expires_at, revoked, key_id, sealed, created_at";
+/// A lease's columns, in the order [`lease`] reads and [`bind`] binds them.
+pub(super) const COLUMNS: &str = "id, connector_id, user_id, resource_type, resource_id, scope, expires_at, credential_expires_at, revoked, key_id, sealed, created_at";
 
 fn lease(t: LeaseTuple) -> LeaseRow {
     LeaseRow {
@@ -46,10 +47,15 @@ fn lease(t: LeaseTuple) -> LeaseRow {
     }
 }
 
-/// Insert a lease within the writer's transaction.
-pub(super) async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &LeaseRow) -> anyhow::Result<()> {
-    let sql = format!("INSERT INTO leases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
-    sqlx::query(&sql)
+/// How many values [`bind`] binds per lease.
+pub(super) const INSERT_WIDTH: usize = 12;
+
+/// Bind one lease's values (in [`COLUMNS`] order) to the writer's batch statement.
+pub(super) fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    row: &'q LeaseRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
         .bind(&row.id)
         .bind(&row.connector_id)
         .bind(&row.user_id)
@@ -62,9 +68,6 @@ pub(super) async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, row: &Leas
         .bind(&row.sealed.key_id)
         .bind(&row.sealed.sealed)
         .bind(row.created_at)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 impl Store {

@@ -65,7 +65,7 @@ impl Store {
             .with_context(|| format!("cannot open the database ({})", redact_url(url)))?;
         MIGRATOR.run(&pool).await.context("applying database migrations")?;
         let cache = std::sync::Arc::new(cache::ReadCache::new(sqlite));
-        Ok(Store { audit: audit::AuditWriter::start(pool.clone()), pool, cache })
+        Ok(Store { audit: audit::AuditWriter::start(pool.clone(), sqlite), pool, cache })
     }
 
     /// The SQLite URL for a data directory (file created on first run).
