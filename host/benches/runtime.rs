@@ -89,8 +89,8 @@ fn main() {
             println!("fresh instance+call throughput, {tasks} task(s): {rate:.0} calls/s{target}");
         }
 
-        // Each pool knob's effect, measured in this run: wasmtime's defaults, each knob alone,
-        // and all of them (the default).
+        // Each knob's effect, measured in this run: wasmtime's defaults, each pool-reset knob
+        // alone, all of them (the default), and the default with one layout knob changed.
         let defaults = PoolTuning::WASMTIME_DEFAULTS;
         let chosen = PoolTuning::default();
         let variants = [
@@ -99,6 +99,12 @@ fn main() {
             ("+ decommit batches of 16", PoolTuning { decommit_batch: chosen.decommit_batch, ..defaults }),
             ("+ PAGEMAP_SCAN", PoolTuning { pagemap_scan: true, ..defaults }),
             ("all (the default)", chosen),
+            ("default + initial image copied in (no copy-on-write)", PoolTuning { memory_init_cow: false, ..chosen }),
+            ("default + 1 MiB host stacks (not 2 MiB)", PoolTuning { async_stack_size: 1 << 20, ..chosen }),
+            (
+                "default + 64 MiB memory reservation (bounds-checked, not 4 GiB)",
+                PoolTuning { memory_reservation: Some(64 << 20), ..chosen },
+            ),
         ];
         for (name, tuning) in variants {
             let runtime = Arc::new(Runtime::new(RuntimeOptions { pool_tuning: tuning, ..options() }).unwrap());

@@ -8,10 +8,10 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 /// deadline at every tick.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);
 
-/// How the pooling allocator resets a slot after a call. Each call gets fresh memory either way
-/// (reset to the component's initial image); these only choose how: `madvise` per call, which
-/// on several cores costs TLB shootdowns across them, or `memset` of the pages kept resident.
-/// The runtime bench prints each knob's effect.
+/// How guest memories and stacks are laid out, started and reset between calls. Each call gets
+/// fresh memory either way (reset to the component's initial image); these only choose how:
+/// `madvise` per call, which on several cores costs TLB shootdowns across them, or `memset` of
+/// the pages kept resident. The runtime bench prints each knob's effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolTuning {
     /// Bytes of each linear memory and table reset with `memset` and kept resident.
@@ -21,17 +21,31 @@ pub struct PoolTuning {
     /// Reset only the pages a call touched, found with Linux's `PAGEMAP_SCAN` (6.7+; ignored
     /// where unsupported).
     pub pagemap_scan: bool,
+    /// Map a memory's initial image copy-on-write instead of copying it in at instantiation.
+    pub memory_init_cow: bool,
+    /// Bytes of each call's host stack (the guest's own stack is at most 512 KiB of it).
+    pub async_stack_size: usize,
+    /// Address space reserved per linear memory; `None` is wasmtime's 4 GiB plus guard, which
+    /// lets compiled code skip bounds checks.
+    pub memory_reservation: Option<u64>,
 }
 
 impl PoolTuning {
     /// Wasmtime's defaults: everything decommitted with `madvise` after every call.
-    pub const WASMTIME_DEFAULTS: PoolTuning = PoolTuning { keep_resident: 0, decommit_batch: 1, pagemap_scan: false };
+    pub const WASMTIME_DEFAULTS: PoolTuning = PoolTuning {
+        keep_resident: 0,
+        decommit_batch: 1,
+        pagemap_scan: false,
+        memory_init_cow: true,
+        async_stack_size: 2 << 20,
+        memory_reservation: None,
+    };
 }
 
 impl Default for PoolTuning {
     /// What the runtime bench measured fastest on 2 cores.
     fn default() -> Self {
-        PoolTuning { keep_resident: 1 << 20, decommit_batch: 16, pagemap_scan: true }
+        PoolTuning { keep_resident: 1 << 20, decommit_batch: 16, pagemap_scan: true, ..Self::WASMTIME_DEFAULTS }
     }
 }
 
@@ -46,7 +60,14 @@ pub fn build(
     tuning: PoolTuning,
 ) -> wasmtime::Result<(Engine, bool)> {
     let mut config = Config::new();
-    config.epoch_interruption(true).wasm_component_model(true);
+    config
+        .epoch_interruption(true)
+        .wasm_component_model(true)
+        .memory_init_cow(tuning.memory_init_cow)
+        .async_stack_size(tuning.async_stack_size);
+    if let Some(bytes) = tuning.memory_reservation {
+        config.memory_reservation(bytes);
+    }
     if let Some(audit) = audit {
         audit.install(&mut config);
         return Ok((Engine::new(&config)?, false));
