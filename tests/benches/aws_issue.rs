@@ -59,6 +59,7 @@ async fn main() {
         "aws-bench",
         serde_json::json!({"reuse": false, "expiration_seconds": 900}),
         "raw STS GetSessionToken to moto",
+        Duration::from_micros(300),
         WINDOW,
         move || {
             let (client, m) = (client.clone(), moto.clone());

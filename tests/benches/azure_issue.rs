@@ -68,6 +68,7 @@ async fn main() {
         "azure-bench",
         serde_json::json!({"reuse": false}),
         "raw listing + signing",
+        Duration::from_millis(2),
         WINDOW,
         move || {
             let (client, endpoint) = (client.clone(), azurite.url.clone());

@@ -50,6 +50,7 @@ async fn main() {
         "gcp-bench",
         serde_json::json!({"reuse": false}),
         "raw JWT-bearer grant",
+        Duration::from_millis(2),
         WINDOW,
         move || {
             let (client, key, url) = (client.clone(), key.clone(), token_url.clone());

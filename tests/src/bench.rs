@@ -44,13 +44,15 @@ where
 
 /// For 1 and 8 clients: fresh client credentials of `connector` through the server (`request`
 /// is the issuance body, with lease reuse off) beside `raw`, the same upstream work done
-/// directly, each for `window`; prints one line per load with the p50 overhead.
+/// directly, each for `window`; prints one line per load with the p50 overhead (and, for one
+/// client, `target`: the overhead aimed at).
 pub async fn fresh_mints_beside<F>(
     server_url: &str,
     token: &str,
     connector: &str,
     request: serde_json::Value,
     raw_label: &str,
+    target: Duration,
     window: Duration,
     raw: impl Fn() -> F + Clone + Send + 'static,
 ) where
@@ -77,13 +79,14 @@ pub async fn fresh_mints_beside<F>(
         let upstream_mean = (sum - upstream_before.0) / (count - upstream_before.1).max(1.0);
         let store_after = store_seconds(&reqwest::Client::new(), server_url, &metrics_token).await;
         println!(
-            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s; upstream as the host saw it: mean {:.2} ms) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}",
+            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s; upstream as the host saw it: mean {:.2} ms) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}{}",
             ms(pct(&ours, 0.5)),
             ms(pct(&ours, 0.99)),
             upstream_mean * 1e3,
             ms(pct(&raw_latencies, 0.5)),
             ms(pct(&raw_latencies, 0.99)),
             ms(pct(&ours, 0.5).saturating_sub(pct(&raw_latencies, 0.5))),
+            if clients == 1 { format!(" (target ≤ {})", ms(target)) } else { String::new() },
         );
         // Where the server's own time went: store operations per issuance, with their means.
         let issued = ours.len().max(1) as f64;
