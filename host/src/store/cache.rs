@@ -1,5 +1,6 @@
 //! Read-through caches of the rows every request reads — the caller's user (and teams) by token, the
-//! connector it names, the reusable lease — for the embedded SQLite store only: there this
+//! connector it names with its sealed secrets, the plugin digest of its type, the reusable
+//! lease — for the embedded SQLite store only: there this
 //! server is the database's only writer, so emptying the caches on each of its own writes keeps
 //! them exact. With PostgreSQL (several replicas write) nothing is cached.
 //!
@@ -39,6 +40,10 @@ pub(crate) struct ReadCache {
     pub(crate) users: Cached<super::Principal>,
     pub(crate) connectors: Cached<super::ConnectorRow>,
     pub(crate) leases: Cached<super::LeaseRow>,
+    /// A connector's sealed secrets (still sealed: they are opened per call), by connector id.
+    pub(crate) secrets: Cached<Vec<(String, crate::vault::Sealed)>>,
+    /// The installed plugin's digest and approval (or that none is installed), by type.
+    pub(crate) plugin_digests: Cached<Option<(String, bool)>>,
 }
 
 impl ReadCache {
@@ -94,6 +99,8 @@ impl ReadCache {
         self.users.lock().clear();
         self.connectors.lock().clear();
         self.leases.lock().clear();
+        self.secrets.lock().clear();
+        self.plugin_digests.lock().clear();
     }
 }
 

@@ -268,12 +268,19 @@ impl Store {
 
     /// A connector's sealed secrets.
     pub async fn sealed_secrets(&self, connector_id: &str) -> anyhow::Result<Vec<(String, Sealed)>> {
+        if let Some(secrets) = self.cache.get(&self.cache.secrets, connector_id) {
+            return Ok(secrets);
+        }
+        let generation = self.cache.generation();
         let rows: Vec<(String, String, String)> =
             sqlx::query_as("SELECT name, key_id, sealed FROM secrets WHERE connector_id = $1")
                 .bind(connector_id)
                 .fetch_all(self.pool())
                 .await?;
-        Ok(rows.into_iter().map(|(name, key_id, sealed)| (name, Sealed { key_id, sealed })).collect())
+        let secrets: Vec<(String, Sealed)> =
+            rows.into_iter().map(|(name, key_id, sealed)| (name, Sealed { key_id, sealed })).collect();
+        self.cache.put(&self.cache.secrets, connector_id.to_string(), secrets.clone(), generation);
+        Ok(secrets)
     }
 
     /// Every sealed value (secrets and cached lease credentials) with its row identity, for key

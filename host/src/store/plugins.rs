@@ -61,7 +61,7 @@ const COLUMNS: &str = "connector_type, sha256, component, spec, builtin, approve
 impl Store {
     /// Insert or replace the plugin for its connector type.
     pub async fn put_plugin(&self, row: &PluginRow) -> anyhow::Result<()> {
-        sqlx::query(&format!(
+        let done = sqlx::query(&format!(
             "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (connector_type) DO UPDATE SET sha256 = $2, component = $3, spec = $4, builtin = $5,
              approved = $6, signer = $7, installed_by = $8, updated_at = $10, source = $11, approved_spec = $12"
@@ -79,7 +79,9 @@ impl Store {
         .bind(&row.source)
         .bind(&row.approved_spec)
         .execute(self.pool())
-        .await?;
+        .await;
+        self.cache.invalidate();
+        done?;
         Ok(())
     }
 
@@ -94,12 +96,18 @@ impl Store {
 
     /// The installed component's hash and approval, without loading its bytes.
     pub async fn plugin_digest(&self, connector_type: &str) -> anyhow::Result<Option<(String, bool)>> {
+        if let Some(digest) = self.cache.get(&self.cache.plugin_digests, connector_type) {
+            return Ok(digest);
+        }
+        let generation = self.cache.generation();
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT sha256, approved FROM plugins WHERE connector_type = $1")
                 .bind(connector_type)
                 .fetch_optional(self.pool())
                 .await?;
-        Ok(row.map(|(sha, approved)| (sha, approved != 0)))
+        let digest = row.map(|(sha, approved)| (sha, approved != 0));
+        self.cache.put(&self.cache.plugin_digests, connector_type.to_string(), digest.clone(), generation);
+        Ok(digest)
     }
 
     pub async fn list_plugins(&self) -> anyhow::Result<Vec<PluginRow>> {
@@ -119,8 +127,9 @@ impl Store {
         .bind(now())
         .bind(sha256)
         .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() > 0)
+        .await;
+        self.cache.invalidate();
+        Ok(done?.rows_affected() > 0)
     }
 
     /// Withdraw the approval of the plugin with this digest (it misbehaved at load); false if
@@ -131,8 +140,9 @@ impl Store {
             .bind(sha256)
             .bind(now())
             .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .await;
+        self.cache.invalidate();
+        Ok(done?.rows_affected() > 0)
     }
 
     /// Remove a plugin; refused (false) while connectors of its type exist.
@@ -147,7 +157,53 @@ impl Store {
         }
         let done =
             sqlx::query("DELETE FROM plugins WHERE connector_type = $1").bind(connector_type).execute(&mut *tx).await?;
-        tx.commit().await?;
+        let committed = tx.commit().await;
+        self.cache.invalidate();
+        committed?;
         Ok(Ok(done.rows_affected() > 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PluginRow, Store};
+
+    /// The cached digest follows every plugin write: install, replace, approval, withdrawal,
+    /// removal.
+    #[tokio::test]
+    async fn the_cached_digest_follows_every_plugin_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&Store::sqlite_url(dir.path())).await.unwrap();
+        let digest = |store: &Store| {
+            let store = store.clone();
+            async move { store.plugin_digest("probe").await.unwrap() }
+        };
+        assert_eq!(digest(&store).await, None);
+        let mut row = PluginRow {
+            connector_type: "probe".into(),
+            sha256: "a".into(),
+            component: vec![0],
+            spec: "{}".into(),
+            builtin: false,
+            approved: false,
+            signer: None,
+            installed_by: None,
+            source: None,
+            approved_spec: None,
+            created_at: 1,
+            updated_at: 1,
+        };
+        store.put_plugin(&row).await.unwrap();
+        assert_eq!(digest(&store).await, Some(("a".into(), false)), "an install is seen");
+        assert!(store.approve_plugin("probe", "a").await.unwrap());
+        assert_eq!(digest(&store).await, Some(("a".into(), true)), "an approval is seen");
+        row.sha256 = "b".into();
+        store.put_plugin(&row).await.unwrap();
+        assert_eq!(digest(&store).await, Some(("b".into(), false)), "a replacement is seen");
+        assert!(store.approve_plugin("probe", "b").await.unwrap());
+        assert!(store.withdraw_approval("probe", "b").await.unwrap());
+        assert_eq!(digest(&store).await, Some(("b".into(), false)), "a withdrawal is seen");
+        assert_eq!(store.delete_plugin("probe").await.unwrap(), Ok(true));
+        assert_eq!(digest(&store).await, None, "a removal is seen");
     }
 }
