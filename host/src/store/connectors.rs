@@ -272,11 +272,10 @@ impl Store {
             return Ok(secrets);
         }
         let generation = self.cache.generation();
+        let query =
+            sqlx::query_as("SELECT name, key_id, sealed FROM secrets WHERE connector_id = $1").bind(connector_id);
         let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT name, key_id, sealed FROM secrets WHERE connector_id = $1")
-                .bind(connector_id)
-                .fetch_all(self.pool())
-                .await?;
+            crate::metrics::store("sealed_secrets", query.fetch_all(self.pool())).await?;
         let secrets: Vec<(String, Sealed)> =
             rows.into_iter().map(|(name, key_id, sealed)| (name, Sealed { key_id, sealed })).collect();
         self.cache.put(&self.cache.secrets, connector_id.to_string(), secrets.clone(), generation);

@@ -100,11 +100,10 @@ impl Store {
             return Ok(digest);
         }
         let generation = self.cache.generation();
+        let query =
+            sqlx::query_as("SELECT sha256, approved FROM plugins WHERE connector_type = $1").bind(connector_type);
         let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT sha256, approved FROM plugins WHERE connector_type = $1")
-                .bind(connector_type)
-                .fetch_optional(self.pool())
-                .await?;
+            crate::metrics::store("plugin_digest", query.fetch_optional(self.pool())).await?;
         let digest = row.map(|(sha, approved)| (sha, approved != 0));
         self.cache.put(&self.cache.plugin_digests, connector_type.to_string(), digest.clone(), generation);
         Ok(digest)
