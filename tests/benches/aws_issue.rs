@@ -12,7 +12,6 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use std::time::{Duration, SystemTime};
 
-const WINDOW: Duration = Duration::from_secs(4);
 const BODY: &str = "Action=GetSessionToken&Version=2011-06-15&DurationSeconds=900";
 
 /// The raw upstream call: GetSessionToken signed here with aws-sigv4 and sent to moto.
@@ -60,7 +59,6 @@ async fn main() {
         serde_json::json!({"reuse": false, "expiration_seconds": 900}),
         "raw STS GetSessionToken to moto",
         Duration::from_micros(300),
-        WINDOW,
         move || {
             let (client, m) = (client.clone(), moto.clone());
             async move { raw_sts(&client, &m).await }

@@ -11,7 +11,6 @@ use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use std::sync::Arc;
 use std::time::Duration;
 
-const WINDOW: Duration = Duration::from_secs(4);
 const EXPIRY: &str = "2099-01-01T00:00:00Z";
 
 fn sign(string_to_sign: &str) -> String {
@@ -69,7 +68,6 @@ async fn main() {
         serde_json::json!({"reuse": false}),
         "raw listing + signing",
         Duration::from_millis(2),
-        WINDOW,
         move || {
             let (client, endpoint) = (client.clone(), azurite.url.clone());
             async move { raw_mint(&client, &endpoint).await }

@@ -11,8 +11,6 @@ use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const WINDOW: Duration = Duration::from_secs(4);
-
 /// The raw upstream call: an RS256 assertion signed here and exchanged at the token endpoint.
 async fn raw_grant(client: &reqwest::Client, url: &str, key: &jsonwebtoken::EncodingKey) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -51,7 +49,6 @@ async fn main() {
         serde_json::json!({"reuse": false}),
         "raw JWT-bearer grant",
         Duration::from_millis(2),
-        WINDOW,
         move || {
             let (client, key, url) = (client.clone(), key.clone(), token_url.clone());
             async move { raw_grant(&client, &url, &key).await }

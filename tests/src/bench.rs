@@ -42,10 +42,13 @@ where
     (all, rate)
 }
 
+/// How long each side of a fresh-mint comparison runs.
+pub const FRESH_MINT_WINDOW: Duration = Duration::from_secs(4);
+
 /// For 1 and 8 clients: fresh client credentials of `connector` through the server (`request`
 /// is the issuance body, with lease reuse off) beside `raw`, the same upstream work done
-/// directly, each for `window`; prints one line per load with the p50 overhead (and, for one
-/// client, `target`: the overhead aimed at).
+/// directly, each for [`FRESH_MINT_WINDOW`]; prints one line per load with the p50 overhead
+/// (and, for one client, `target`: the overhead aimed at).
 pub async fn fresh_mints_beside<F>(
     server_url: &str,
     token: &str,
@@ -53,20 +56,19 @@ pub async fn fresh_mints_beside<F>(
     request: serde_json::Value,
     raw_label: &str,
     target: Duration,
-    window: Duration,
     raw: impl Fn() -> F + Clone + Send + 'static,
 ) where
     F: Future<Output = ()> + Send,
 {
     for clients in [1, 8] {
-        let (raw_latencies, raw_rate) = measure(clients, window, raw.clone()).await;
+        let (raw_latencies, raw_rate) = measure(clients, FRESH_MINT_WINDOW, raw.clone()).await;
         let client = reqwest::Client::new();
         let url = format!("{server_url}/api/v1/connectors/{connector}/client");
         let upstream_before = upstream_seconds(&client, server_url, token).await;
         let store_before = store_seconds(&client, server_url, token).await;
         let metrics_token = token.to_string();
         let (token, request) = (token.to_string(), request.clone());
-        let (ours, our_rate) = measure(clients, window, move || {
+        let (ours, our_rate) = measure(clients, FRESH_MINT_WINDOW, move || {
             let (client, url, token, request) = (client.clone(), url.clone(), token.clone(), request.clone());
             async move {
                 let response = client.post(&url).bearer_auth(&token).json(&request).send().await.unwrap();
