@@ -109,14 +109,32 @@ async fn commit(pool: &AnyPool, batch: &[Pending], sqlite: bool) -> anyhow::Resu
     for row in leases {
         query = super::leases::bind(query, row);
     }
-    let mut connection = pool.acquire().await?;
-    if let Err(e) = query.execute(&mut *connection).await {
-        // A statement that failed after `BEGIN` leaves its transaction open: the connection is
-        // closed (rolling it back) rather than returned to the pool.
-        connection.close_on_drop();
-        return Err(e.into());
+    let mut connection = Unfinished(Some(pool.acquire().await?));
+    if let Some(open) = connection.0.as_mut() {
+        query.execute(&mut **open).await?;
     }
+    connection.finished();
     Ok(())
+}
+
+/// A connection running a commit. Unless the commit finished (a statement failed after
+/// `BEGIN`, or the commit was dropped mid-way), the connection may hold an open transaction: it
+/// is closed, which rolls that back, instead of going back to the pool.
+struct Unfinished(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+
+impl Unfinished {
+    /// The commit finished: the connection goes back to the pool.
+    fn finished(mut self) {
+        self.0.take();
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.as_mut() {
+            connection.close_on_drop();
+        }
+    }
 }
 
 /// Audit row values per row.
@@ -207,6 +225,7 @@ mod tests {
     use super::{AuditRow, LeaseRow, Pending, Write, commit};
     use crate::store::{Store, new_id};
     use crate::vault::Sealed;
+    use std::time::Duration;
 
     fn audit_row(detail: &str) -> Pending {
         let row = AuditRow {
@@ -221,14 +240,14 @@ mod tests {
         (Write::Audit(row), tokio::sync::oneshot::channel().0)
     }
 
-    fn lease_row(connector_id: &str) -> Pending {
+    fn lease_row(connector_id: &str, scope: &str) -> Pending {
         let row = LeaseRow {
             id: new_id(),
             connector_id: connector_id.into(),
             user_id: "u1".into(),
             resource_type: "aws-generic".into(),
             resource_id: None,
-            scope: "scope".into(),
+            scope: scope.into(),
             expires_at: 2,
             credential_expires_at: Some(2),
             revoked: false,
@@ -238,17 +257,18 @@ mod tests {
         (Write::Lease(Box::new(row)), tokio::sync::oneshot::channel().0)
     }
 
-    async fn count(store: &Store, table: &str, detail: &str) -> i64 {
+    async fn count(store: &Store, table: &str, key: &str) -> i64 {
         let sql = match table {
             "audit" => "SELECT COUNT(*) FROM audit WHERE detail = $1",
             _ => "SELECT COUNT(*) FROM leases WHERE scope = $1",
         };
-        sqlx::query_scalar(sql).bind(detail).fetch_one(store.pool()).await.unwrap()
+        sqlx::query_scalar(sql).bind(key).fetch_one(store.pool()).await.unwrap()
     }
 
     /// A batch of audit rows and leases commits in one go, all or nothing: a lease the
-    /// database refuses takes its batch's audit rows with it, and the connection that ran the
-    /// failed batch is not handed out again with its transaction open.
+    /// database refuses takes its batch's audit rows with it, a commit dropped at any point
+    /// commits whole or not at all, and no connection is handed out again with its transaction
+    /// open.
     async fn a_batch_commits_whole_or_not_at_all(url: &str, sqlite: bool) {
         let store = Store::connect(url).await.unwrap();
         sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ('u1', 'owner', 'member', 1)")
@@ -263,22 +283,33 @@ mod tests {
         .await
         .unwrap();
 
-        let whole = [audit_row("whole"), lease_row("c1"), audit_row("whole"), lease_row("c1")];
+        let whole = [audit_row("whole"), lease_row("c1", "whole"), audit_row("whole"), lease_row("c1", "whole")];
         commit(store.pool(), &whole, sqlite).await.unwrap();
         assert_eq!(count(&store, "audit", "whole").await, 2);
-        assert_eq!(count(&store, "leases", "scope").await, 2);
+        assert_eq!(count(&store, "leases", "whole").await, 2);
 
-        let refused = [audit_row("refused"), lease_row("c1"), lease_row("no-such-connector")];
+        let refused = [audit_row("refused"), lease_row("c1", "refused"), lease_row("no-such-connector", "refused")];
         commit(store.pool(), &refused, sqlite).await.expect_err("a lease of an unknown connector is refused");
         assert_eq!(count(&store, "audit", "refused").await, 0, "the failed batch's audit row was rolled back");
-        assert_eq!(count(&store, "leases", "scope").await, 2, "and so was its valid lease");
+        assert_eq!(count(&store, "leases", "refused").await, 0, "and so was its valid lease");
 
+        // Commits dropped after 0, 10, 20, … µs: each batch is in the database whole or not at all.
+        for i in 0..40u64 {
+            let key = format!("dropped-{i}");
+            let batch = [audit_row(&key), lease_row("c1", &key)];
+            let _ = tokio::time::timeout(Duration::from_micros(i * 10), commit(store.pool(), &batch, sqlite)).await;
+        }
         // Every pooled connection commits what it writes (none is stuck in an open transaction).
         for _ in 0..16 {
-            commit(store.pool(), &[audit_row("after"), lease_row("c1")], sqlite).await.unwrap();
+            commit(store.pool(), &[audit_row("after"), lease_row("c1", "after")], sqlite).await.unwrap();
         }
         let reopened = Store::connect(url).await.unwrap();
         assert_eq!(count(&reopened, "audit", "after").await, 16);
+        for i in 0..40u64 {
+            let key = format!("dropped-{i}");
+            let (audits, leases) = (count(&reopened, "audit", &key).await, count(&reopened, "leases", &key).await);
+            assert_eq!(audits, leases, "batch {i} was committed in part");
+        }
     }
 
     #[tokio::test]

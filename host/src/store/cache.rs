@@ -90,6 +90,13 @@ impl ReadCache {
         self.leases.lock().clear();
     }
 
+    /// For a write: every cached row is forgotten when the returned guard drops, at the end of
+    /// the write or when its caller goes away mid-way (the write may have reached the database
+    /// all the same).
+    pub(crate) fn empty_on_exit(&self) -> EmptyOnExit<'_> {
+        EmptyOnExit(self)
+    }
+
     /// After a write: forget every cached row.
     pub(crate) fn invalidate(&self) {
         if !self.enabled {
@@ -101,6 +108,15 @@ impl ReadCache {
         self.leases.lock().clear();
         self.secrets.lock().clear();
         self.plugin_digests.lock().clear();
+    }
+}
+
+/// Empties the caches when dropped (see [`ReadCache::empty_on_exit`]).
+pub(crate) struct EmptyOnExit<'a>(&'a ReadCache);
+
+impl Drop for EmptyOnExit<'_> {
+    fn drop(&mut self) {
+        self.0.invalidate();
     }
 }
 
@@ -125,6 +141,9 @@ mod tests {
         assert!(cache.get(&cache.leases, "scope").is_none(), "a lease write empties the lease cache");
         cache.put(&cache.leases, "scope".into(), lease(), before);
         assert!(cache.get(&cache.leases, "scope").is_none(), "a lease read from before it is not kept");
+        cache.put(&cache.leases, "scope".into(), lease(), cache.generation());
+        drop(cache.empty_on_exit());
+        assert!(cache.get(&cache.leases, "scope").is_none(), "a write's guard empties the caches, however it ends");
         let off = ReadCache::new(false);
         off.put(&off.leases, "scope".into(), lease(), off.generation());
         assert!(off.get(&off.leases, "scope").is_none(), "PostgreSQL stores cache nothing");

@@ -111,6 +111,7 @@ impl<'a> Lookup<'a> {
 impl Store {
     /// Insert a connector and its sealed secrets in one transaction.
     pub async fn insert_connector(&self, row: &ConnectorRow, secrets: &[(String, Sealed)]) -> anyhow::Result<()> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         sqlx::query(&format!(
             "INSERT INTO connectors ({COLUMNS}, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
@@ -139,7 +140,6 @@ impl Store {
         }
         super::grants::write_all(&mut tx, &row.id, &row.grants).await?;
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(())
     }
 
@@ -154,6 +154,7 @@ impl Store {
         changes: &SecretChanges,
         grants: Option<&[Grant]>,
     ) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE connectors SET name = $2, auth_method = $3, resource_type = $4, resource_id = $5, config = $6,
@@ -204,7 +205,6 @@ impl Store {
         // Credentials issued under the old configuration are no longer reused.
         sqlx::query("UPDATE leases SET revoked = 1 WHERE connector_id = $1").bind(&row.id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(true)
     }
 
@@ -261,8 +261,8 @@ impl Store {
     }
 
     pub async fn delete_connector(&self, id: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let done = sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await;
-        self.cache.invalidate();
         Ok(done?.rows_affected() > 0)
     }
 
@@ -286,6 +286,7 @@ impl Store {
     /// rotation: `reseal` maps (aad, sealed) to the new sealed value; all rows change in one
     /// transaction.
     pub async fn reseal_all(&self, reseal: impl Fn(&str, &Sealed) -> anyhow::Result<Sealed>) -> anyhow::Result<usize> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         let secrets: Vec<(String, String, String, String)> =
             sqlx::query_as("SELECT connector_id, name, key_id, sealed FROM secrets").fetch_all(&mut *tx).await?;
@@ -314,7 +315,6 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(secrets.len() + leases.len())
     }
 }

@@ -141,6 +141,7 @@ impl Store {
         grants: &[Grant],
         narrowed: bool,
     ) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE connectors SET owner_id = $2, updated_at = $3, shared = $5, version = version + 1
@@ -165,7 +166,6 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(true)
     }
 }

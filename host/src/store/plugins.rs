@@ -61,6 +61,7 @@ const COLUMNS: &str = "connector_type, sha256, component, spec, builtin, approve
 impl Store {
     /// Insert or replace the plugin for its connector type.
     pub async fn put_plugin(&self, row: &PluginRow) -> anyhow::Result<()> {
+        let _emptied = self.cache.empty_on_exit();
         let done = sqlx::query(&format!(
             "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (connector_type) DO UPDATE SET sha256 = $2, component = $3, spec = $4, builtin = $5,
@@ -80,7 +81,6 @@ impl Store {
         .bind(&row.approved_spec)
         .execute(self.pool())
         .await;
-        self.cache.invalidate();
         done?;
         Ok(())
     }
@@ -119,6 +119,7 @@ impl Store {
     /// Approve the installed plugin of a type if its digest is `sha256`; false when it is not
     /// installed or another component replaced it.
     pub async fn approve_plugin(&self, connector_type: &str, sha256: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let done = sqlx::query(
             "UPDATE plugins SET approved = 1, approved_spec = NULL, updated_at = $2 WHERE connector_type = $1 AND sha256 = $3",
         )
@@ -127,25 +128,25 @@ impl Store {
         .bind(sha256)
         .execute(self.pool())
         .await;
-        self.cache.invalidate();
         Ok(done?.rows_affected() > 0)
     }
 
     /// Withdraw the approval of the plugin with this digest (it misbehaved at load); false if
     /// it was not approved or was replaced meanwhile.
     pub async fn withdraw_approval(&self, connector_type: &str, sha256: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let done = sqlx::query("UPDATE plugins SET approved = 0, updated_at = $3 WHERE connector_type = $1 AND sha256 = $2 AND approved = 1")
             .bind(connector_type)
             .bind(sha256)
             .bind(now())
             .execute(self.pool())
             .await;
-        self.cache.invalidate();
         Ok(done?.rows_affected() > 0)
     }
 
     /// Remove a plugin; refused (false) while connectors of its type exist.
     pub async fn delete_plugin(&self, connector_type: &str) -> anyhow::Result<Result<bool, i64>> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connectors WHERE connector_type = $1")
             .bind(connector_type)
@@ -157,7 +158,6 @@ impl Store {
         let done =
             sqlx::query("DELETE FROM plugins WHERE connector_type = $1").bind(connector_type).execute(&mut *tx).await?;
         let committed = tx.commit().await;
-        self.cache.invalidate();
         committed?;
         Ok(Ok(done.rows_affected() > 0))
     }

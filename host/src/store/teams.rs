@@ -15,6 +15,7 @@ pub struct TeamRow {
 
 impl Store {
     pub async fn create_team(&self, name: &str) -> anyhow::Result<TeamRow> {
+        let _emptied = self.cache.empty_on_exit();
         let row = TeamRow { id: new_id(), name: name.into(), created_at: now(), members: Vec::new() };
         let insert = sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&row.id)
@@ -22,7 +23,6 @@ impl Store {
             .bind(row.created_at)
             .execute(self.pool())
             .await;
-        self.cache.invalidate();
         insert?;
         Ok(row)
     }
@@ -53,6 +53,7 @@ impl Store {
     /// Delete a team, its memberships and the grants naming it, in one transaction; its members'
     /// leases on connectors granted to it are revoked.
     pub async fn delete_team(&self, id: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE leases SET revoked = 1 WHERE user_id IN (SELECT user_id FROM team_members WHERE team_id = $1)
@@ -65,18 +66,17 @@ impl Store {
         sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM teams WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(done.rows_affected() > 0)
     }
 
     /// Add a member (no change if they already are one, even when two adds race).
     pub async fn add_team_member(&self, team_id: &str, user_id: &str) -> anyhow::Result<()> {
+        let _emptied = self.cache.empty_on_exit();
         let added = sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(team_id)
             .bind(user_id)
             .execute(self.pool())
             .await;
-        self.cache.invalidate();
         added?;
         Ok(())
     }
@@ -84,6 +84,7 @@ impl Store {
     /// Remove a member, revoking their leases on connectors granted to the team; false if they
     /// were not one.
     pub async fn remove_team_member(&self, team_id: &str, user_id: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
             .bind(team_id)
@@ -99,7 +100,6 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(done.rows_affected() > 0)
     }
 }

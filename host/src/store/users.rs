@@ -69,6 +69,7 @@ impl Store {
 
     /// Create a user with a first token in one transaction.
     pub async fn create_user(&self, name: &str, role: Role, token_hash: &str) -> anyhow::Result<UserRow> {
+        let _emptied = self.cache.empty_on_exit();
         let row = UserRow { id: new_id(), name: name.into(), role, created_at: now() };
         let mut tx = self.pool().begin().await?;
         sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
@@ -87,7 +88,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(row)
     }
 
@@ -138,15 +138,16 @@ impl Store {
     /// Delete a user with their tokens, leases, team memberships and the grants naming them,
     /// in one transaction. Refused while they own connectors.
     pub async fn delete_user(&self, id: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let mut tx = self.pool().begin().await?;
         super::grants::drop_grants_to(&mut tx, "user", id).await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.cache.invalidate();
         Ok(done.rows_affected() > 0)
     }
 
     pub async fn create_token(&self, user_id: &str, name: &str, token_hash: &str) -> anyhow::Result<TokenRow> {
+        let _emptied = self.cache.empty_on_exit();
         let row = TokenRow { id: new_id(), user_id: user_id.into(), name: name.into(), created_at: now() };
         sqlx::query("INSERT INTO tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&row.id)
@@ -156,7 +157,6 @@ impl Store {
             .bind(row.created_at)
             .execute(self.pool())
             .await?;
-        self.cache.invalidate();
         Ok(row)
     }
 
@@ -170,12 +170,12 @@ impl Store {
     }
 
     pub async fn delete_token(&self, user_id: &str, id: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.empty_on_exit();
         let done = sqlx::query("DELETE FROM tokens WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user_id)
             .execute(self.pool())
             .await;
-        self.cache.invalidate();
         Ok(done?.rows_affected() > 0)
     }
 }
