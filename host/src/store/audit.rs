@@ -80,20 +80,13 @@ impl AuditWriter {
 /// statements run between `BEGIN IMMEDIATE` and `COMMIT` in one execution; on PostgreSQL the
 /// audit insert is a data-modifying `WITH` of the lease insert, a single atomic statement).
 async fn commit(pool: &AnyPool, batch: &[Pending], sqlite: bool) -> anyhow::Result<()> {
-    let audits: Vec<&AuditRow> = batch
-        .iter()
-        .filter_map(|(write, _)| match write {
-            Write::Audit(row) => Some(row),
-            Write::Lease(_) => None,
-        })
-        .collect();
-    let leases: Vec<&LeaseRow> = batch
-        .iter()
-        .filter_map(|(write, _)| match write {
-            Write::Lease(row) => Some(&**row),
-            Write::Audit(_) => None,
-        })
-        .collect();
+    let (mut audits, mut leases): (Vec<&AuditRow>, Vec<&LeaseRow>) = (Vec::new(), Vec::new());
+    for (write, _) in batch {
+        match write {
+            Write::Audit(row) => audits.push(row),
+            Write::Lease(row) => leases.push(row),
+        }
+    }
     let sql = batch_sql(audits.len(), leases.len(), sqlite);
     let mut query = sqlx::query(&sql);
     for row in audits {

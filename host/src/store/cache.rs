@@ -80,9 +80,8 @@ impl ReadCache {
         rows.insert(key, row);
     }
 
-    /// After a write of leases only (an issuance, a revocation): forget the cached leases and
-    /// keep the users and connectors, which every fresh issuance reads again.
-    pub(crate) fn invalidate_leases(&self) {
+    /// After a write of leases only: forget the cached leases.
+    fn invalidate_leases(&self) {
         if !self.enabled {
             return;
         }
@@ -94,11 +93,18 @@ impl ReadCache {
     /// the write or when its caller goes away mid-way (the write may have reached the database
     /// all the same).
     pub(crate) fn empty_on_exit(&self) -> EmptyOnExit<'_> {
-        EmptyOnExit(self)
+        EmptyOnExit { cache: self, leases_only: false }
+    }
+
+    /// For a write of leases only (an issuance, a revocation): as [`ReadCache::empty_on_exit`],
+    /// for the cached leases alone; users and connectors, which every fresh issuance reads
+    /// again, are kept.
+    pub(crate) fn leases_on_exit(&self) -> EmptyOnExit<'_> {
+        EmptyOnExit { cache: self, leases_only: true }
     }
 
     /// After a write: forget every cached row.
-    pub(crate) fn invalidate(&self) {
+    fn invalidate(&self) {
         if !self.enabled {
             return;
         }
@@ -112,11 +118,17 @@ impl ReadCache {
 }
 
 /// Empties the caches when dropped (see [`ReadCache::empty_on_exit`]).
-pub(crate) struct EmptyOnExit<'a>(&'a ReadCache);
+pub(crate) struct EmptyOnExit<'a> {
+    cache: &'a ReadCache,
+    leases_only: bool,
+}
 
 impl Drop for EmptyOnExit<'_> {
     fn drop(&mut self) {
-        self.0.invalidate();
+        match self.leases_only {
+            true => self.cache.invalidate_leases(),
+            false => self.cache.invalidate(),
+        }
     }
 }
 
@@ -144,6 +156,9 @@ mod tests {
         cache.put(&cache.leases, "scope".into(), lease(), cache.generation());
         drop(cache.empty_on_exit());
         assert!(cache.get(&cache.leases, "scope").is_none(), "a write's guard empties the caches, however it ends");
+        cache.put(&cache.leases, "scope".into(), lease(), cache.generation());
+        drop(cache.leases_on_exit());
+        assert!(cache.get(&cache.leases, "scope").is_none(), "a lease write's guard empties the lease cache");
         let off = ReadCache::new(false);
         off.put(&off.leases, "scope".into(), lease(), off.generation());
         assert!(off.get(&off.leases, "scope").is_none(), "PostgreSQL stores cache nothing");

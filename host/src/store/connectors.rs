@@ -262,8 +262,8 @@ impl Store {
 
     pub async fn delete_connector(&self, id: &str) -> anyhow::Result<bool> {
         let _emptied = self.cache.empty_on_exit();
-        let done = sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await;
-        Ok(done?.rows_affected() > 0)
+        let done = sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(self.pool()).await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// A connector's sealed secrets.

@@ -73,9 +73,8 @@ pub(super) fn bind<'q>(
 impl Store {
     /// Store a lease, committed with the audit rows queued beside it (see the audit writer).
     pub async fn insert_lease(&self, row: &LeaseRow) -> anyhow::Result<()> {
-        let inserted = self.audit.write(super::audit::Write::Lease(Box::new(row.clone())), "insert_lease").await;
-        self.cache.invalidate_leases();
-        inserted
+        let _emptied = self.cache.leases_on_exit();
+        self.audit.write(super::audit::Write::Lease(Box::new(row.clone())), "insert_lease").await
     }
 
     /// The newest unrevoked lease for `scope` still valid at `valid_until`.
@@ -141,12 +140,12 @@ impl Store {
     }
 
     pub async fn revoke_lease(&self, id: &str) -> anyhow::Result<bool> {
+        let _emptied = self.cache.leases_on_exit();
         let done = sqlx::query("UPDATE leases SET revoked = 1, expires_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now())
             .execute(self.pool())
-            .await;
-        self.cache.invalidate_leases();
-        Ok(done?.rows_affected() > 0)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -62,7 +62,7 @@ impl Store {
     /// Insert or replace the plugin for its connector type.
     pub async fn put_plugin(&self, row: &PluginRow) -> anyhow::Result<()> {
         let _emptied = self.cache.empty_on_exit();
-        let done = sqlx::query(&format!(
+        sqlx::query(&format!(
             "INSERT INTO plugins ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (connector_type) DO UPDATE SET sha256 = $2, component = $3, spec = $4, builtin = $5,
              approved = $6, signer = $7, installed_by = $8, updated_at = $10, source = $11, approved_spec = $12"
@@ -80,8 +80,7 @@ impl Store {
         .bind(&row.source)
         .bind(&row.approved_spec)
         .execute(self.pool())
-        .await;
-        done?;
+        .await?;
         Ok(())
     }
 
@@ -127,8 +126,8 @@ impl Store {
         .bind(now())
         .bind(sha256)
         .execute(self.pool())
-        .await;
-        Ok(done?.rows_affected() > 0)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Withdraw the approval of the plugin with this digest (it misbehaved at load); false if
@@ -140,8 +139,8 @@ impl Store {
             .bind(sha256)
             .bind(now())
             .execute(self.pool())
-            .await;
-        Ok(done?.rows_affected() > 0)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Remove a plugin; refused (false) while connectors of its type exist.
@@ -157,8 +156,7 @@ impl Store {
         }
         let done =
             sqlx::query("DELETE FROM plugins WHERE connector_type = $1").bind(connector_type).execute(&mut *tx).await?;
-        let committed = tx.commit().await;
-        committed?;
+        tx.commit().await?;
         Ok(Ok(done.rows_affected() > 0))
     }
 }

@@ -17,13 +17,12 @@ impl Store {
     pub async fn create_team(&self, name: &str) -> anyhow::Result<TeamRow> {
         let _emptied = self.cache.empty_on_exit();
         let row = TeamRow { id: new_id(), name: name.into(), created_at: now(), members: Vec::new() };
-        let insert = sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&row.id)
             .bind(&row.name)
             .bind(row.created_at)
             .execute(self.pool())
-            .await;
-        insert?;
+            .await?;
         Ok(row)
     }
 
@@ -72,12 +71,11 @@ impl Store {
     /// Add a member (no change if they already are one, even when two adds race).
     pub async fn add_team_member(&self, team_id: &str, user_id: &str) -> anyhow::Result<()> {
         let _emptied = self.cache.empty_on_exit();
-        let added = sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(team_id)
             .bind(user_id)
             .execute(self.pool())
-            .await;
-        added?;
+            .await?;
         Ok(())
     }
 

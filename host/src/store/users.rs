@@ -175,7 +175,7 @@ impl Store {
             .bind(id)
             .bind(user_id)
             .execute(self.pool())
-            .await;
-        Ok(done?.rows_affected() > 0)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }
