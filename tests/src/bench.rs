@@ -7,48 +7,65 @@ pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// The mean of latencies.
+pub fn mean(latencies: &[Duration]) -> Duration {
+    latencies.iter().sum::<Duration>() / latencies.len().max(1) as u32
+}
+
 /// The `p` quantile (0.0–1.0) of sorted latencies.
 pub fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
 }
 
-/// Run `call` in a loop from `clients` tasks for `window`; the sorted latencies and calls/s.
-pub async fn measure<F>(
+/// Run `first` and `second` in turn, in a loop, from `clients` tasks for `window`: the sorted
+/// latencies of each. Taking turns, both meet the same load and the same drift of a shared
+/// upstream (an emulator's latency wanders by more than the differences measured).
+pub async fn measure_in_turn<A, B>(
     clients: usize,
     window: Duration,
-    call: impl Fn() -> F + Clone + Send + 'static,
-) -> (Vec<Duration>, f64)
+    first: impl Fn() -> A + Clone + Send + 'static,
+    second: impl Fn() -> B + Clone + Send + 'static,
+) -> (Vec<Duration>, Vec<Duration>)
 where
-    F: Future<Output = ()> + Send,
+    A: Future<Output = ()> + Send,
+    B: Future<Output = ()> + Send,
 {
     let deadline = Instant::now() + window;
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let call = call.clone();
+            let (first, second) = (first.clone(), second.clone());
             tokio::spawn(async move {
-                let mut latencies = Vec::new();
+                let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
                 while Instant::now() < deadline {
                     let started = Instant::now();
-                    call().await;
-                    latencies.push(started.elapsed());
+                    first().await;
+                    firsts.push(started.elapsed());
+                    let started = Instant::now();
+                    second().await;
+                    seconds.push(started.elapsed());
                 }
-                latencies
+                (firsts, seconds)
             })
         })
         .collect();
-    let mut all: Vec<Duration> = futures::future::join_all(tasks).await.into_iter().flat_map(|r| r.unwrap()).collect();
-    all.sort();
-    let rate = all.len() as f64 / window.as_secs_f64();
-    (all, rate)
+    let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
+    for task in futures::future::join_all(tasks).await {
+        let (a, b) = task.unwrap();
+        firsts.extend(a);
+        seconds.extend(b);
+    }
+    firsts.sort();
+    seconds.sort();
+    (firsts, seconds)
 }
 
-/// How long each side of a fresh-mint comparison runs.
-pub const FRESH_MINT_WINDOW: Duration = Duration::from_secs(4);
+/// How long each fresh-mint comparison runs (both sides, in turn).
+pub const FRESH_MINT_WINDOW: Duration = Duration::from_secs(8);
 
 /// For 1 and 8 clients: fresh client credentials of `connector` through the server (`request`
-/// is the issuance body, with lease reuse off) beside `raw`, the same upstream work done
-/// directly, each for [`FRESH_MINT_WINDOW`]; prints one line per load with the p50 overhead
-/// (and, for one client, `target`: the overhead aimed at).
+/// is the issuance body, with lease reuse off) in turn with `raw`, the same upstream work done
+/// directly, for [`FRESH_MINT_WINDOW`]; prints one line per load with the p50 overhead (and,
+/// for one client, `target`: the overhead aimed at).
 pub async fn fresh_mints_beside<F>(
     server_url: &str,
     token: &str,
@@ -61,29 +78,29 @@ pub async fn fresh_mints_beside<F>(
     F: Future<Output = ()> + Send,
 {
     for clients in [1, 8] {
-        let (raw_latencies, raw_rate) = measure(clients, FRESH_MINT_WINDOW, raw.clone()).await;
         let client = reqwest::Client::new();
         let url = format!("{server_url}/api/v1/connectors/{connector}/client");
         let upstream_before = upstream_seconds(&client, server_url, token).await;
         let store_before = store_seconds(&client, server_url, token).await;
         let metrics_token = token.to_string();
         let (token, request) = (token.to_string(), request.clone());
-        let (ours, our_rate) = measure(clients, FRESH_MINT_WINDOW, move || {
+        let ours = move || {
             let (client, url, token, request) = (client.clone(), url.clone(), token.clone(), request.clone());
             async move {
                 let response = client.post(&url).bearer_auth(&token).json(&request).send().await.unwrap();
                 assert_eq!(response.status(), 200);
                 response.bytes().await.unwrap();
             }
-        })
-        .await;
+        };
+        let (raw_latencies, ours) = measure_in_turn(clients, FRESH_MINT_WINDOW, raw.clone(), ours).await;
         let (sum, count) = upstream_seconds(&reqwest::Client::new(), server_url, &metrics_token).await;
         let upstream_mean = (sum - upstream_before.0) / (count - upstream_before.1).max(1.0);
         let store_after = store_seconds(&reqwest::Client::new(), server_url, &metrics_token).await;
         println!(
-            "{clients} client(s): airlock fresh mint p50 {} p99 {} ({our_rate:.0}/s; upstream as the host saw it: mean {:.2} ms) | {raw_label} p50 {} p99 {} ({raw_rate:.0}/s) | overhead p50 {}{}",
+            "{clients} client(s), in turn: airlock fresh mint p50 {} p99 {} (mean {:.2} ms, of which the host's upstream call {:.2} ms) | {raw_label} p50 {} p99 {} | overhead p50 {}{}",
             ms(pct(&ours, 0.5)),
             ms(pct(&ours, 0.99)),
+            mean(&ours).as_secs_f64() * 1e3,
             upstream_mean * 1e3,
             ms(pct(&raw_latencies, 0.5)),
             ms(pct(&raw_latencies, 0.99)),

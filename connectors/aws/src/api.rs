@@ -197,20 +197,26 @@ fn parse(xml: &str) -> Result<roxmltree::Document<'_>> {
 
 /// The text of the first element named `tag`.
 pub fn xml_text(xml: &str, tag: &str) -> Result<String> {
-    parse(xml)?
-        .descendants()
+    element_text(&parse(xml)?, tag)
+}
+
+/// The text of the first element named `tag` in a parsed document.
+fn element_text(doc: &roxmltree::Document<'_>, tag: &str) -> Result<String> {
+    doc.descendants()
         .find(|n| n.has_tag_name(tag))
         .and_then(|n| n.text())
         .map(str::to_string)
         .ok_or_else(|| ConnectorError::Upstream(format!("AWS's answer has no <{tag}>")))
 }
 
+/// The credentials of an STS answer, read from one parse of it.
 fn temp_credentials(xml: &str) -> Result<TempCredentials> {
+    let doc = parse(xml)?;
     Ok(TempCredentials {
-        access_key_id: xml_text(xml, "AccessKeyId")?,
-        secret_access_key: xml_text(xml, "SecretAccessKey")?,
-        session_token: xml_text(xml, "SessionToken")?,
-        expiration: airlock_sdk::time::unix_seconds(&xml_text(xml, "Expiration")?)?,
+        access_key_id: element_text(&doc, "AccessKeyId")?,
+        secret_access_key: element_text(&doc, "SecretAccessKey")?,
+        session_token: element_text(&doc, "SessionToken")?,
+        expiration: airlock_sdk::time::unix_seconds(&element_text(&doc, "Expiration")?)?,
     })
 }
 

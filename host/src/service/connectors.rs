@@ -9,7 +9,7 @@ use super::{Actor, Service, ServiceError, Warned};
 use crate::instance::{ConnectorConfig, Instance};
 use crate::runtime::bindings::{AuthMethodSpec, ConnectorSpec, ResourceListing};
 use crate::runtime::{CallError, Limit, LimitExceeded, Plugin};
-use crate::store::{ConnectorRow, Grant, Grantee, Level, Lookup, SecretChanges, new_id, now};
+use crate::store::{AuditRow, ConnectorRow, Grant, Grantee, LeaseRow, Level, Lookup, SecretChanges, new_id, now};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -757,19 +757,32 @@ impl Service {
         connector: &str,
         instance: &Instance,
     ) -> Result<Vec<String>, ServiceError> {
-        // Queued together, the rows share one group commit instead of one commit each.
-        let details: Vec<String> = instance
+        self.settle_calls_with(actor, connector, instance, Vec::new(), None).await
+    }
+
+    /// As [`Service::settle_calls`], with the action's own audit rows (`outcome`) and its
+    /// lease: all are committed in one transaction, so none is recorded without the others.
+    pub(crate) async fn settle_calls_with(
+        &self,
+        actor: &Actor,
+        connector: &str,
+        instance: &Instance,
+        outcome: Vec<AuditRow>,
+        lease: Option<LeaseRow>,
+    ) -> Result<Vec<String>, ServiceError> {
+        let mut rows: Vec<AuditRow> = instance
             .take_binding_uses()
             .into_iter()
             .map(|used| {
                 let status = used.status.map(|s| s.to_string()).unwrap_or_else(|| "no response".into());
-                format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin)
+                let detail =
+                    format!("bindings={} {} {} -> {status}", used.bindings.join(","), used.method, used.origin);
+                AuditRow::new(actor.name(), "binding.use", connector, "ok", &detail)
             })
             .collect();
-        let audits =
-            details.iter().map(|detail| self.store.audit(actor.name(), "binding.use", connector, "ok", detail));
-        for written in futures::future::join_all(audits).await {
-            written?;
+        rows.extend(outcome);
+        if !rows.is_empty() || lease.is_some() {
+            self.store.record(rows, lease).await?;
         }
         Ok(instance.take_warnings())
     }

@@ -7,7 +7,7 @@ use super::input::{check_identifier, check_resource_id};
 use super::{Actor, Service, ServiceError, Warned, error::not_found};
 use crate::credentials::{IssuedCredential, ReleasePolicy};
 use crate::runtime::bindings::ClientRequest;
-use crate::store::{ConnectorRow, LeaseRow, new_id, now};
+use crate::store::{AuditRow, ConnectorRow, LeaseRow, new_id, now};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -116,9 +116,9 @@ impl Service {
         if let Err(e) =
             self.check_resource(&row, &plugin, instance.clone(), &resource_type, resource_id.as_deref()).await
         {
-            self.settle_calls(actor, &row.name, &instance).await?;
+            let failed = AuditRow::new(actor.name(), "client.issue", &row.name, "failed", "resource check");
+            self.settle_calls_with(actor, &row.name, &instance, vec![failed], None).await?;
             crate::metrics::issuance(&row.connector_type, "failed");
-            self.store.audit(actor.name(), "client.issue", &row.name, "failed", "resource check").await?;
             return Err(e);
         }
         let request = ClientRequest {
@@ -130,9 +130,9 @@ impl Service {
         let mut credential = match result {
             Ok(credential) => credential,
             Err(e) => {
-                self.settle_calls(actor, &row.name, &instance).await?;
+                let failed = AuditRow::new(actor.name(), "client.issue", &row.name, "failed", e.code());
+                self.settle_calls_with(actor, &row.name, &instance, vec![failed], None).await?;
                 crate::metrics::issuance(&row.connector_type, "failed");
-                self.store.audit(actor.name(), "client.issue", &row.name, "failed", e.code()).await?;
                 return Err(e.into());
             }
         };
@@ -162,19 +162,19 @@ impl Service {
                 .seal(&format!("lease/{id}"), &serde_json::to_vec(&credential).map_err(anyhow::Error::from)?),
             created_at: now(),
         };
-        // The lease, the binding uses and the issuance go to the store's writer together and
-        // share one commit; all are committed before the credential is handed out.
-        let detail = format!("lease={id} resource_type={}", lease.resource_type);
-        let (inserted, settled, audited) = tokio::join!(
-            self.store.insert_lease(&lease),
-            self.settle_calls(actor, &row.name, &instance),
-            self.store.audit(actor.name(), "client.issue", &row.name, "minted", &detail),
+        // The lease, the binding uses and the issuance are one record, committed before the
+        // credential is handed out.
+        let minted = AuditRow::new(
+            actor.name(),
+            "client.issue",
+            &row.name,
+            "minted",
+            &format!("lease={id} resource_type={}", lease.resource_type),
         );
-        let warnings = settled?;
-        inserted?;
-        audited?;
+        let lease_expires_at = lease.expires_at;
+        let warnings = self.settle_calls_with(actor, &row.name, &instance, vec![minted], Some(lease)).await?;
         crate::metrics::issuance(&row.connector_type, "minted");
-        let issued = IssuedClient { lease_id: id, reused: false, lease_expires_at: lease.expires_at, credential };
+        let issued = IssuedClient { lease_id: id, reused: false, lease_expires_at, credential };
         Ok(Warned { value: issued, warnings })
     }
 

@@ -2,15 +2,16 @@
 //! values (callers pass names only).
 //!
 //! Audit rows and new leases — the writes of the hot paths — go through one writer task that
-//! commits them in batches (group commit): each caller still waits until its own row is
-//! committed, so an acknowledged action always has its audit row and its lease, but a burst of
-//! requests (and the lease and audit rows of one issuance) share one transaction instead of
-//! queueing for the database's write lock.
+//! commits them in batches (group commit): each caller hands over its rows as one record (an
+//! issuance's lease with its audit rows) and waits until that record is committed, so an
+//! acknowledged action always has its audit rows and its lease, but a burst of requests share
+//! one transaction instead of queueing for the database's write lock.
 
 use super::leases::LeaseRow;
 use super::{Store, new_id, now};
 use serde::{Deserialize, Serialize};
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 /// Rows committed together at most.
@@ -27,13 +28,34 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-/// A row for the writer.
-pub(crate) enum Write {
-    Audit(AuditRow),
-    Lease(Box<LeaseRow>),
+impl AuditRow {
+    /// A row stamped now, its text made storable (see [`storable`]).
+    pub fn new(actor: &str, action: &str, target: &str, outcome: &str, detail: &str) -> AuditRow {
+        AuditRow {
+            id: new_id(),
+            at: now(),
+            actor: storable(actor),
+            action: storable(action),
+            target: storable(target),
+            outcome: storable(outcome),
+            detail: storable(detail),
+        }
+    }
 }
 
-type Pending = (Write, oneshot::Sender<Result<(), String>>);
+/// One caller's rows for the writer: committed together, all or none.
+pub(crate) struct Record {
+    audits: Vec<AuditRow>,
+    leases: Vec<LeaseRow>,
+}
+
+impl Record {
+    fn rows(&self) -> usize {
+        self.audits.len() + self.leases.len()
+    }
+}
+
+type Pending = (Record, oneshot::Sender<Result<(), String>>);
 
 /// A handle on the writer task.
 #[derive(Clone)]
@@ -42,19 +64,25 @@ pub(crate) struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Start the writer task on `pool`.
+    /// Start the writer task on `pool`. On SQLite the writer keeps one connection for itself:
+    /// the database's only busy writer, its page cache stays valid from one commit to the next.
     pub(crate) fn start(pool: AnyPool, sqlite: bool) -> Self {
         let (queue, mut rows) = mpsc::channel::<Pending>(4096);
         tokio::spawn(async move {
+            let mut held = None;
             while let Some(first) = rows.recv().await {
+                let mut queued = first.0.rows();
                 let mut batch = vec![first];
-                while batch.len() < BATCH {
+                while queued < BATCH {
                     match rows.try_recv() {
-                        Ok(next) => batch.push(next),
+                        Ok(next) => {
+                            queued += next.0.rows();
+                            batch.push(next);
+                        }
                         Err(_) => break,
                     }
                 }
-                let result = commit(&pool, &batch, sqlite).await.map_err(|e| format!("{e:#}"));
+                let result = commit(&pool, &mut held, &batch, sqlite).await.map_err(|e| format!("{e:#}"));
                 for (_, done) in batch {
                     let _ = done.send(result.clone());
                 }
@@ -63,11 +91,11 @@ impl AuditWriter {
         AuditWriter { queue }
     }
 
-    /// Queue `write` and wait until it is committed.
-    pub(crate) async fn write(&self, write: Write, operation: &'static str) -> anyhow::Result<()> {
+    /// Queue `record` and wait until it is committed.
+    async fn write(&self, record: Record, operation: &'static str) -> anyhow::Result<()> {
         let stopped = || anyhow::anyhow!("the audit writer stopped");
         let (done, committed) = oneshot::channel();
-        self.queue.send((write, done)).await.map_err(|_| stopped())?;
+        self.queue.send((record, done)).await.map_err(|_| stopped())?;
         crate::metrics::store(operation, committed)
             .await
             .map_err(|_| stopped())?
@@ -79,14 +107,17 @@ impl AuditWriter {
 /// multi-row insert and its leases in another, made one transaction (on SQLite the two
 /// statements run between `BEGIN IMMEDIATE` and `COMMIT` in one execution; on PostgreSQL the
 /// audit insert is a data-modifying `WITH` of the lease insert, a single atomic statement).
-async fn commit(pool: &AnyPool, batch: &[Pending], sqlite: bool) -> anyhow::Result<()> {
-    let (mut audits, mut leases): (Vec<&AuditRow>, Vec<&LeaseRow>) = (Vec::new(), Vec::new());
-    for (write, _) in batch {
-        match write {
-            Write::Audit(row) => audits.push(row),
-            Write::Lease(row) => leases.push(row),
-        }
-    }
+///
+/// On SQLite the connection is kept in `held` for the next commit; otherwise it goes back to
+/// the pool.
+async fn commit(
+    pool: &AnyPool,
+    held: &mut Option<PoolConnection<Any>>,
+    batch: &[Pending],
+    sqlite: bool,
+) -> anyhow::Result<()> {
+    let audits: Vec<&AuditRow> = batch.iter().flat_map(|(record, _)| &record.audits).collect();
+    let leases: Vec<&LeaseRow> = batch.iter().flat_map(|(record, _)| &record.leases).collect();
     let sql = batch_sql(audits.len(), leases.len(), sqlite);
     let mut query = sqlx::query(&sql);
     for row in audits {
@@ -102,23 +133,29 @@ async fn commit(pool: &AnyPool, batch: &[Pending], sqlite: bool) -> anyhow::Resu
     for row in leases {
         query = super::leases::bind(query, row);
     }
-    let mut connection = Unfinished(Some(pool.acquire().await?));
+    let mut connection = Unfinished(Some(match held.take() {
+        Some(connection) => connection,
+        None => pool.acquire().await?,
+    }));
     if let Some(open) = connection.0.as_mut() {
         query.execute(&mut **open).await?;
     }
-    connection.finished();
+    let finished = connection.finished();
+    if sqlite {
+        *held = Some(finished);
+    }
     Ok(())
 }
 
 /// A connection running a commit. Unless the commit finished (a statement failed after
 /// `BEGIN`, or the commit was dropped mid-way), the connection may hold an open transaction: it
 /// is closed, which rolls that back, instead of going back to the pool.
-struct Unfinished(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+struct Unfinished(Option<PoolConnection<Any>>);
 
 impl Unfinished {
-    /// The commit finished: the connection goes back to the pool.
-    fn finished(mut self) {
-        self.0.take();
+    /// The commit finished: the connection is the caller's again.
+    fn finished(mut self) -> PoolConnection<Any> {
+        self.0.take().expect("a commit's connection is taken once")
     }
 }
 
@@ -179,16 +216,15 @@ impl Store {
         outcome: &str,
         detail: &str,
     ) -> anyhow::Result<()> {
-        let row = AuditRow {
-            id: new_id(),
-            at: now(),
-            actor: storable(actor),
-            action: storable(action),
-            target: storable(target),
-            outcome: storable(outcome),
-            detail: storable(detail),
-        };
-        self.audit.write(Write::Audit(row), "audit").await
+        self.record(vec![AuditRow::new(actor, action, target, outcome, detail)], None).await
+    }
+
+    /// Commit `audits` and `lease` (an issuance's) in one transaction; returns once they are
+    /// committed.
+    pub async fn record(&self, audits: Vec<AuditRow>, lease: Option<LeaseRow>) -> anyhow::Result<()> {
+        let _emptied = lease.is_some().then(|| self.cache.leases_on_exit());
+        let operation = if lease.is_some() { "insert_lease" } else { "audit" };
+        self.audit.write(Record { audits, leases: lease.into_iter().collect() }, operation).await
     }
 
     pub async fn list_audit(&self, limit: i64) -> anyhow::Result<Vec<AuditRow>> {
@@ -215,7 +251,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{AuditRow, LeaseRow, Pending, Write, commit};
+    use super::{AuditRow, LeaseRow, Pending, Record, commit};
     use crate::store::{Store, new_id};
     use crate::vault::Sealed;
     use std::time::Duration;
@@ -230,7 +266,7 @@ mod tests {
             outcome: "minted".into(),
             detail: detail.into(),
         };
-        (Write::Audit(row), tokio::sync::oneshot::channel().0)
+        (Record { audits: vec![row], leases: Vec::new() }, tokio::sync::oneshot::channel().0)
     }
 
     fn lease_row(connector_id: &str, scope: &str) -> Pending {
@@ -247,7 +283,7 @@ mod tests {
             sealed: Sealed { key_id: "k".into(), sealed: "s".into() },
             created_at: 1,
         };
-        (Write::Lease(Box::new(row)), tokio::sync::oneshot::channel().0)
+        (Record { audits: Vec::new(), leases: vec![row] }, tokio::sync::oneshot::channel().0)
     }
 
     async fn count(store: &Store, table: &str, key: &str) -> i64 {
@@ -276,13 +312,17 @@ mod tests {
         .await
         .unwrap();
 
+        // One connection slot across the commits, as the writer keeps it.
+        let mut held = None;
         let whole = [audit_row("whole"), lease_row("c1", "whole"), audit_row("whole"), lease_row("c1", "whole")];
-        commit(store.pool(), &whole, sqlite).await.unwrap();
+        commit(store.pool(), &mut held, &whole, sqlite).await.unwrap();
         assert_eq!(count(&store, "audit", "whole").await, 2);
         assert_eq!(count(&store, "leases", "whole").await, 2);
 
         let refused = [audit_row("refused"), lease_row("c1", "refused"), lease_row("no-such-connector", "refused")];
-        commit(store.pool(), &refused, sqlite).await.expect_err("a lease of an unknown connector is refused");
+        commit(store.pool(), &mut held, &refused, sqlite)
+            .await
+            .expect_err("a lease of an unknown connector is refused");
         assert_eq!(count(&store, "audit", "refused").await, 0, "the failed batch's audit row was rolled back");
         assert_eq!(count(&store, "leases", "refused").await, 0, "and so was its valid lease");
 
@@ -290,11 +330,13 @@ mod tests {
         for i in 0..40u64 {
             let key = format!("dropped-{i}");
             let batch = [audit_row(&key), lease_row("c1", &key)];
-            let _ = tokio::time::timeout(Duration::from_micros(i * 10), commit(store.pool(), &batch, sqlite)).await;
+            let _ =
+                tokio::time::timeout(Duration::from_micros(i * 10), commit(store.pool(), &mut held, &batch, sqlite))
+                    .await;
         }
         // Every pooled connection commits what it writes (none is stuck in an open transaction).
         for _ in 0..16 {
-            commit(store.pool(), &[audit_row("after"), lease_row("c1", "after")], sqlite).await.unwrap();
+            commit(store.pool(), &mut held, &[audit_row("after"), lease_row("c1", "after")], sqlite).await.unwrap();
         }
         let reopened = Store::connect(url).await.unwrap();
         assert_eq!(count(&reopened, "audit", "after").await, 16);

@@ -71,12 +71,6 @@ pub(super) fn bind<'q>(
 }
 
 impl Store {
-    /// Store a lease, committed with the audit rows queued beside it (see the audit writer).
-    pub async fn insert_lease(&self, row: &LeaseRow) -> anyhow::Result<()> {
-        let _emptied = self.cache.leases_on_exit();
-        self.audit.write(super::audit::Write::Lease(Box::new(row.clone())), "insert_lease").await
-    }
-
     /// The newest unrevoked lease for `scope` still valid at `valid_until`.
     pub async fn reusable_lease(&self, scope: &str, valid_until: i64) -> anyhow::Result<Option<LeaseRow>> {
         if let Some(lease) = self.cache.get(&self.cache.leases, scope)
