@@ -46,12 +46,12 @@ impl AuditRow {
 /// One caller's rows for the writer: committed together, all or none.
 pub(crate) struct Record {
     audits: Vec<AuditRow>,
-    leases: Vec<LeaseRow>,
+    lease: Option<LeaseRow>,
 }
 
 impl Record {
     fn rows(&self) -> usize {
-        self.audits.len() + self.leases.len()
+        self.audits.len() + usize::from(self.lease.is_some())
     }
 }
 
@@ -117,7 +117,7 @@ async fn commit(
     sqlite: bool,
 ) -> anyhow::Result<()> {
     let audits: Vec<&AuditRow> = batch.iter().flat_map(|(record, _)| &record.audits).collect();
-    let leases: Vec<&LeaseRow> = batch.iter().flat_map(|(record, _)| &record.leases).collect();
+    let leases: Vec<&LeaseRow> = batch.iter().filter_map(|(record, _)| record.lease.as_ref()).collect();
     let sql = batch_sql(audits.len(), leases.len(), sqlite);
     let mut query = sqlx::query(&sql);
     for row in audits {
@@ -224,7 +224,7 @@ impl Store {
     pub async fn record(&self, audits: Vec<AuditRow>, lease: Option<LeaseRow>) -> anyhow::Result<()> {
         let _emptied = lease.is_some().then(|| self.cache.leases_on_exit());
         let operation = if lease.is_some() { "insert_lease" } else { "audit" };
-        self.audit.write(Record { audits, leases: lease.into_iter().collect() }, operation).await
+        self.audit.write(Record { audits, lease }, operation).await
     }
 
     pub async fn list_audit(&self, limit: i64) -> anyhow::Result<Vec<AuditRow>> {
@@ -266,7 +266,7 @@ mod tests {
             outcome: "minted".into(),
             detail: detail.into(),
         };
-        (Record { audits: vec![row], leases: Vec::new() }, tokio::sync::oneshot::channel().0)
+        (Record { audits: vec![row], lease: None }, tokio::sync::oneshot::channel().0)
     }
 
     fn lease_row(connector_id: &str, scope: &str) -> Pending {
@@ -283,7 +283,7 @@ mod tests {
             sealed: Sealed { key_id: "k".into(), sealed: "s".into() },
             created_at: 1,
         };
-        (Record { audits: Vec::new(), leases: vec![row] }, tokio::sync::oneshot::channel().0)
+        (Record { audits: Vec::new(), lease: Some(row) }, tokio::sync::oneshot::channel().0)
     }
 
     async fn count(store: &Store, table: &str, key: &str) -> i64 {
