@@ -1,6 +1,6 @@
-//! Crash safety and key rotation: a SIGKILL in the middle of registrations loses nothing that
-//! was acknowledged and leaves no half-written connector; rotating the master key keeps every
-//! secret readable.
+//! Crash safety and key rotation: a SIGKILL in the middle of registrations or issuances loses
+//! nothing that was acknowledged and leaves no half-written connector; rotating the master key
+//! keeps every secret readable.
 
 use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind, fresh_postgres_database};
 use serde_json::json;
@@ -78,6 +78,76 @@ async fn sigkill_during_registrations_on_sqlite_loses_nothing_acknowledged() {
 #[tokio::test]
 async fn sigkill_during_registrations_on_postgres_loses_nothing_acknowledged() {
     kill_during_registrations(StoreKind::Postgres(fresh_postgres_database())).await;
+}
+
+/// Fresh issuances from four clients until `SIGKILL`: after a restart every acknowledged lease
+/// is there, with the audit row that records its minting.
+async fn kill_during_issuances(store: StoreKind) {
+    let registry = airlock_tests::registry::Registry::open();
+    let mut server = Server::start(store);
+    let (status, body) =
+        server.json(ADMIN_TOKEN, "POST", "/api/v1/connectors", Some(connector("minting", &registry.url()))).await;
+    assert_eq!(status, 201, "{body}");
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let issuers: Vec<_> = (0..4)
+        .map(|_| {
+            let (acknowledged, url) = (acknowledged.clone(), server.url.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                loop {
+                    let sent = client
+                        .post(format!("{url}/api/v1/connectors/minting/client"))
+                        .bearer_auth(ADMIN_TOKEN)
+                        .json(&json!({"reuse": false}))
+                        .send()
+                        .await;
+                    let response = match sent {
+                        Ok(r) if r.status() == 200 => r,
+                        Ok(r) => panic!("issuance failed: {}", r.status()),
+                        Err(_) => break, // the server is gone
+                    };
+                    // The server may die between the headers and the body: only a whole answer counts.
+                    let Ok(issued) = response.json::<serde_json::Value>().await else { break };
+                    acknowledged.lock().unwrap().push(issued["lease_id"].as_str().unwrap().to_string());
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 100 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    for issuer in issuers {
+        issuer.await.unwrap();
+    }
+    server.restart();
+
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let (status, audit) = server.json(ADMIN_TOKEN, "GET", "/api/v1/audit?limit=10000", None).await;
+    assert_eq!(status, 200, "{audit}");
+    let minted: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["action"] == "client.issue" && row["outcome"] == "minted")
+        .map(|row| row["detail"].as_str().unwrap())
+        .collect();
+    for lease in &acknowledged {
+        let (status, body) = server.json(ADMIN_TOKEN, "GET", &format!("/api/v1/leases/{lease}"), None).await;
+        assert_eq!(status, 200, "acknowledged lease {lease} was lost: {body}");
+        let recorded = format!("lease={lease} ");
+        assert!(minted.iter().any(|d| d.starts_with(&recorded)), "the minting of lease {lease} left no audit row");
+    }
+}
+
+#[tokio::test]
+async fn sigkill_during_issuances_on_sqlite_loses_nothing_acknowledged() {
+    kill_during_issuances(StoreKind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sigkill_during_issuances_on_postgres_loses_nothing_acknowledged() {
+    kill_during_issuances(StoreKind::Postgres(fresh_postgres_database())).await;
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ fn lease(t: LeaseTuple) -> LeaseRow {
 /// How many values [`bind`] binds per lease.
 pub(super) const INSERT_WIDTH: usize = 12;
 
-/// Bind one lease's values (in [`COLUMNS`] order) to the writer's batch statement.
+/// Bind one lease's values (in [`COLUMNS`] order) to PostgreSQL's writer's batch statement.
 pub(super) fn bind<'q>(
     query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     row: &'q LeaseRow,

@@ -10,6 +10,7 @@ mod leases;
 mod plugins;
 mod teams;
 mod users;
+mod writer;
 
 pub use audit::AuditRow;
 pub use connectors::{ConnectorRow, Lookup, SecretChanges};
@@ -31,7 +32,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    audit: audit::AuditWriter,
+    writer: writer::Writer,
     cache: std::sync::Arc<cache::ReadCache>,
 }
 
@@ -65,7 +66,14 @@ impl Store {
             .with_context(|| format!("cannot open the database ({})", redact_url(url)))?;
         MIGRATOR.run(&pool).await.context("applying database migrations")?;
         let cache = std::sync::Arc::new(cache::ReadCache::new(sqlite));
-        Ok(Store { audit: audit::AuditWriter::start(pool.clone(), sqlite), pool, cache })
+        let writer = match sqlite {
+            true => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).context("invalid database URL")?;
+                writer::Writer::start_sqlite(options.get_filename())?
+            }
+            false => writer::Writer::start_postgres(pool.clone()),
+        };
+        Ok(Store { writer, pool, cache })
     }
 
     /// The SQLite URL for a data directory (file created on first run).
