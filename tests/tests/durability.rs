@@ -15,6 +15,25 @@ fn connector(name: &str, registry: &str) -> serde_json::Value {
     })
 }
 
+/// Once `count` writes are `acknowledged`: SIGKILL the server, let the `clients` see it gone,
+/// and restart it. Returns what was acknowledged.
+async fn kill_and_restart(
+    server: &mut Server,
+    acknowledged: &Mutex<Vec<String>>,
+    count: usize,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+) -> Vec<String> {
+    while acknowledged.lock().unwrap().len() < count {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    for client in clients {
+        client.await.unwrap();
+    }
+    server.restart();
+    acknowledged.lock().unwrap().clone()
+}
+
 async fn kill_during_registrations(store: StoreKind) {
     let registry = airlock_tests::registry::Registry::open();
     let mut server = Server::start(store);
@@ -43,16 +62,7 @@ async fn kill_during_registrations(store: StoreKind) {
             })
         })
         .collect();
-    while acknowledged.lock().unwrap().len() < 40 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.kill();
-    for writer in writers {
-        writer.await.unwrap();
-    }
-    server.restart();
-
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = kill_and_restart(&mut server, &acknowledged, 40, writers).await;
     let (_, listed) = server.json(ADMIN_TOKEN, "GET", "/api/v1/connectors", None).await;
     let stored: Vec<String> =
         listed.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
@@ -113,16 +123,7 @@ async fn kill_during_issuances(store: StoreKind) {
             })
         })
         .collect();
-    while acknowledged.lock().unwrap().len() < 100 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.kill();
-    for issuer in issuers {
-        issuer.await.unwrap();
-    }
-    server.restart();
-
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = kill_and_restart(&mut server, &acknowledged, 100, issuers).await;
     let (status, audit) = server.json(ADMIN_TOKEN, "GET", "/api/v1/audit?limit=10000", None).await;
     assert_eq!(status, 200, "{audit}");
     let minted: Vec<&str> = audit
