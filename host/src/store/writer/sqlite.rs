@@ -8,6 +8,7 @@ use crate::store::leases::COLUMNS;
 use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::path::Path;
+use std::sync::LazyLock;
 use tokio::sync::mpsc;
 
 const AUDIT_INSERT: &str =
@@ -54,7 +55,7 @@ fn commit(connection: &mut Connection, batch: &[Pending]) -> rusqlite::Result<()
         for row in batch.iter().flat_map(|(record, _)| &record.audits) {
             audit.execute(params![row.id, row.at, row.actor, row.action, row.target, row.outcome, row.detail])?;
         }
-        let mut lease = transaction.prepare_cached(&lease_insert())?;
+        let mut lease = transaction.prepare_cached(&LEASE_INSERT)?;
         for row in batch.iter().filter_map(|(record, _)| record.lease.as_ref()) {
             lease.execute(params![
                 row.id,
@@ -76,10 +77,10 @@ fn commit(connection: &mut Connection, batch: &[Pending]) -> rusqlite::Result<()
 }
 
 /// The lease insert, its values numbered in [`COLUMNS`] order.
-fn lease_insert() -> String {
+static LEASE_INSERT: LazyLock<String> = LazyLock::new(|| {
     let values: Vec<String> = (1..=COLUMNS.split(',').count()).map(|i| format!("?{i}")).collect();
     format!("INSERT INTO leases ({COLUMNS}) VALUES ({})", values.join(", "))
-}
+});
 
 #[cfg(test)]
 mod tests {
