@@ -19,6 +19,12 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// An audit row's columns, in the order the writers bind them.
+pub(super) const COLUMNS: &str = "id, at, actor, action, target, outcome, detail";
+
+/// How many values a writer binds per audit row.
+pub(super) const INSERT_WIDTH: usize = 7;
+
 impl AuditRow {
     /// A row stamped now, its text made storable (see [`storable`]).
     pub fn new(actor: &str, action: &str, target: &str, outcome: &str, detail: &str) -> AuditRow {

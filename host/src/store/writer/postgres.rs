@@ -1,12 +1,9 @@
 //! PostgreSQL's writer: a task that commits each batch through the pool as one statement.
 
 use super::{Pending, gather, report};
-use crate::store::{AuditRow, LeaseRow, leases};
+use crate::store::{AuditRow, LeaseRow, audit, leases};
 use sqlx::AnyPool;
 use tokio::sync::mpsc;
-
-/// Audit row values per row.
-const AUDIT_WIDTH: usize = 7;
 
 /// Start the task committing `records` through `pool`.
 pub(super) fn start(pool: AnyPool, mut records: mpsc::Receiver<Pending>) {
@@ -46,14 +43,12 @@ async fn commit(pool: &AnyPool, batch: &[Pending]) -> anyhow::Result<()> {
 
 /// The statement committing `audits` audit rows and `leases` leases (at least one of either).
 fn batch_sql(audits: usize, leases: usize) -> String {
-    let audit_insert = format!(
-        "INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES {}",
-        placeholders(0, audits, AUDIT_WIDTH)
-    );
+    let audit_insert =
+        format!("INSERT INTO audit ({}) VALUES {}", audit::COLUMNS, placeholders(0, audits, audit::INSERT_WIDTH));
     let lease_insert = format!(
         "INSERT INTO leases ({}) VALUES {}",
         leases::COLUMNS,
-        placeholders(audits * AUDIT_WIDTH, leases, leases::INSERT_WIDTH)
+        placeholders(audits * audit::INSERT_WIDTH, leases, leases::INSERT_WIDTH)
     );
     match (audits, leases) {
         (_, 0) => audit_insert,

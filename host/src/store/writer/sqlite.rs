@@ -4,15 +4,12 @@
 //! thread, and SQLite has a single writer anyway.
 
 use super::{Pending, gather, report};
-use crate::store::leases::COLUMNS;
+use crate::store::{audit, leases};
 use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::LazyLock;
 use tokio::sync::mpsc;
-
-const AUDIT_INSERT: &str =
-    "INSERT INTO audit (id, at, actor, action, target, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// Open the database at `path` for writing and start the thread committing `records`.
 pub(super) fn start(path: &Path, records: mpsc::Receiver<Pending>) -> anyhow::Result<()> {
@@ -51,7 +48,7 @@ fn run(mut connection: Connection, mut records: mpsc::Receiver<Pending>) {
 fn commit(connection: &mut Connection, batch: &[Pending]) -> rusqlite::Result<()> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut audit = transaction.prepare_cached(AUDIT_INSERT)?;
+        let mut audit = transaction.prepare_cached(&AUDIT_INSERT)?;
         for row in batch.iter().flat_map(|(record, _)| &record.audits) {
             audit.execute(params![row.id, row.at, row.actor, row.action, row.target, row.outcome, row.detail])?;
         }
@@ -76,11 +73,14 @@ fn commit(connection: &mut Connection, batch: &[Pending]) -> rusqlite::Result<()
     transaction.commit()
 }
 
-/// The lease insert, its values numbered in [`COLUMNS`] order.
-static LEASE_INSERT: LazyLock<String> = LazyLock::new(|| {
-    let values: Vec<String> = (1..=COLUMNS.split(',').count()).map(|i| format!("?{i}")).collect();
-    format!("INSERT INTO leases ({COLUMNS}) VALUES ({})", values.join(", "))
-});
+static AUDIT_INSERT: LazyLock<String> = LazyLock::new(|| insert("audit", audit::COLUMNS, audit::INSERT_WIDTH));
+static LEASE_INSERT: LazyLock<String> = LazyLock::new(|| insert("leases", leases::COLUMNS, leases::INSERT_WIDTH));
+
+/// A one-row insert into `table`, its `width` values numbered in `columns` order.
+fn insert(table: &str, columns: &str, width: usize) -> String {
+    let values: Vec<String> = (1..=width).map(|i| format!("?{i}")).collect();
+    format!("INSERT INTO {table} ({columns}) VALUES ({})", values.join(", "))
+}
 
 #[cfg(test)]
 mod tests {
