@@ -6,6 +6,8 @@ mod build_wasm;
 use std::path::Path;
 
 fn main() {
+    // `sqlx::migrate!` embeds the migrations: a new or changed one must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
     let workspace = Path::new(&manifest_dir).parent().unwrap();
     let out_dir = std::env::var("OUT_DIR").unwrap();

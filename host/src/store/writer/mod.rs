@@ -4,13 +4,14 @@
 //! always has its audit rows and its lease, but a burst of requests share one transaction
 //! instead of queueing for the database's write lock.
 //!
-//! SQLite's writer is a thread with a connection of its own ([`sqlite`]); PostgreSQL's is a task
-//! on the pool ([`postgres`]).
+//! SQLite's callers commit on one shared connection ([`sqlite`]); PostgreSQL's writer
+//! is a task on the pool ([`postgres`]).
 
 mod postgres;
 mod sqlite;
 
 use super::{AuditRow, LeaseRow};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Rows committed together at most.
@@ -33,49 +34,50 @@ type Pending = (Record, oneshot::Sender<Result<(), String>>);
 
 /// A handle on the writer.
 #[derive(Clone)]
-pub(crate) struct Writer {
-    queue: mpsc::Sender<Pending>,
+pub(crate) enum Writer {
+    /// SQLite: the caller commits when the connection is free (see [`sqlite`]).
+    Sqlite(Arc<sqlite::Committer>),
+    /// PostgreSQL: a task commits what callers queue.
+    Postgres(mpsc::Sender<Pending>),
 }
 
 impl Writer {
     /// The writer of the SQLite database at `path`: its connection is opened now.
     pub(crate) fn start_sqlite(path: &std::path::Path) -> anyhow::Result<Writer> {
-        let (queue, records) = mpsc::channel(4096);
-        sqlite::start(path, records)?;
-        Ok(Writer { queue })
+        Ok(Writer::Sqlite(sqlite::Committer::open(path)?))
     }
 
     /// The writer of a PostgreSQL database, committing through `pool`.
     pub(crate) fn start_postgres(pool: sqlx::AnyPool) -> Writer {
         let (queue, records) = mpsc::channel(4096);
         postgres::start(pool, records);
-        Writer { queue }
+        Writer::Postgres(queue)
     }
 
-    /// Queue `record` and wait until it is committed; `operation` labels the wait in metrics.
+    /// Hand over `record` and wait until it is committed; `operation` labels the wait in metrics.
     pub(crate) async fn write(&self, record: Record, operation: &'static str) -> anyhow::Result<()> {
         let stopped = || anyhow::anyhow!("the store's writer stopped");
         let (done, committed) = oneshot::channel();
-        self.queue.send((record, done)).await.map_err(|_| stopped())?;
-        crate::metrics::store(operation, committed)
-            .await
-            .map_err(|_| stopped())?
-            .map_err(|e| anyhow::anyhow!("writing to the store: {e}"))
+        let wait = async {
+            match self {
+                Writer::Sqlite(committer) => committer.submit((record, done)),
+                Writer::Postgres(queue) => queue.send((record, done)).await.map_err(|_| stopped())?,
+            }
+            committed.await.map_err(|_| stopped())
+        };
+        crate::metrics::store(operation, wait).await?.map_err(|e| anyhow::anyhow!("writing to the store: {e}"))
     }
 }
 
-/// `first` and the records queued behind it, up to [`BATCH`] rows (a record is never split).
-fn gather(first: Pending, queue: &mut mpsc::Receiver<Pending>) -> Vec<Pending> {
+/// `first` and the records `next` hands out after it, up to [`BATCH`] rows (a record is never
+/// split).
+fn gather(first: Pending, mut next: impl FnMut() -> Option<Pending>) -> Vec<Pending> {
     let mut rows = first.0.rows();
     let mut batch = vec![first];
     while rows < BATCH {
-        match queue.try_recv() {
-            Ok(next) => {
-                rows += next.0.rows();
-                batch.push(next);
-            }
-            Err(_) => break,
-        }
+        let Some(pending) = next() else { break };
+        rows += pending.0.rows();
+        batch.push(pending);
     }
     batch
 }

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 pub(super) fn start(pool: AnyPool, mut records: mpsc::Receiver<Pending>) {
     tokio::spawn(async move {
         while let Some(first) = records.recv().await {
-            let batch = gather(first, &mut records);
+            let batch = gather(first, || records.try_recv().ok());
             let result = commit(&pool, &batch).await.map_err(|e| format!("{e:#}"));
             report(batch, result);
         }

@@ -1,24 +1,126 @@
-//! SQLite's writer: a thread with a connection of its own, which commits each batch with
-//! statements prepared once. A caller's wait is one hand-over to this thread and one back; going
-//! through the pool would add a hop to a writer task and two to the pool connection's worker
-//! thread, and SQLite has a single writer anyway.
+//! SQLite's writer: one connection, with statements prepared once, shared by the callers
+//! (SQLite has a single writer anyway). While commits come one at a time, a caller commits its
+//! own record on its own thread: that costs no hand-over between threads. Under load, the
+//! `airlock-writer` thread commits the records in large batches, so no caller's thread commits
+//! for others.
 
-use super::{Pending, gather, report};
+use super::{BATCH, Pending, gather, report};
 use crate::store::{audit, leases};
 use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior, params};
+use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::LazyLock;
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
+use std::thread::Thread;
 
-/// Open the database at `path` for writing and start the thread committing `records`.
-pub(super) fn start(path: &Path, records: mpsc::Receiver<Pending>) -> anyhow::Result<()> {
-    let connection = open(path).with_context(|| format!("opening {} for the store's writer", path.display()))?;
-    std::thread::Builder::new()
-        .name("airlock-writer".into())
-        .spawn(move || run(connection, records))
-        .context("starting the store's writer thread")?;
-    Ok(())
+/// The connection, the records waiting for it, and the thread committing a backlog.
+pub(crate) struct Committer {
+    queue: Mutex<VecDeque<Pending>>,
+    connection: Mutex<Connection>,
+    backlog: Thread,
+    /// Batches of a single record in a row: callers are not arriving faster than commits end.
+    /// Below [`QUIET`], the backlog's thread commits every record: it batches a burst better
+    /// than callers would.
+    quiet: AtomicU32,
+}
+
+/// Single-record batches in a row after which callers commit their own record.
+const QUIET: u32 = 16;
+
+/// What one turn at the connection did.
+#[derive(PartialEq)]
+enum Turn {
+    /// Another caller holds the connection (and looks at the queue once it lets go).
+    Busy,
+    /// A batch was committed (or none was queued); whether records are still queued.
+    Done { more: bool },
+}
+
+impl Committer {
+    /// Open the database at `path` for writing and start the backlog's thread.
+    pub(super) fn open(path: &Path) -> anyhow::Result<Arc<Committer>> {
+        let connection = open(path).with_context(|| format!("opening {} for the store's writer", path.display()))?;
+        let (give, take) = std::sync::mpsc::channel::<Weak<Committer>>();
+        let thread = std::thread::Builder::new()
+            .name("airlock-writer".into())
+            .spawn(move || {
+                if let Ok(committer) = take.recv() {
+                    commit_backlog(&committer);
+                }
+            })
+            .context("starting the store's writer thread")?;
+        let committer = Arc::new(Committer {
+            queue: Mutex::new(VecDeque::with_capacity(BATCH)),
+            connection: Mutex::new(connection),
+            backlog: thread.thread().clone(),
+            quiet: AtomicU32::new(0),
+        });
+        let _ = give.send(Arc::downgrade(&committer));
+        Ok(committer)
+    }
+
+    /// Queue `pending`. If nothing else was queued, the last [`QUIET`] batches were single
+    /// records and the connection is free, commit it here: this thread blocks for the commit (a
+    /// fraction of a millisecond, longer when SQLite checkpoints its log). Otherwise leave it
+    /// to the backlog's thread, which commits a burst in large batches.
+    pub(super) fn submit(&self, pending: Pending) {
+        let alone = {
+            let mut queue = self.queue();
+            queue.push_back(pending);
+            queue.len() == 1 && self.quiet.load(Ordering::Relaxed) >= QUIET
+        };
+        if !alone || self.turn() == (Turn::Done { more: true }) {
+            self.backlog.unpark();
+        }
+    }
+
+    /// Commit one batch if the connection is free. Whoever holds the connection looks at the
+    /// queue after letting go of it, so a record queued meanwhile is never left behind.
+    fn turn(&self) -> Turn {
+        let mut connection = match self.connection.try_lock() {
+            Ok(connection) => connection,
+            // A panic mid-commit rolled its transaction back; the connection is usable.
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Turn::Busy,
+        };
+        let first = self.queue().pop_front();
+        let committed = first.map(|first| {
+            let batch = gather(first, || self.queue().pop_front());
+            match batch.len() {
+                1 => self.quiet.fetch_add(1, Ordering::Relaxed),
+                _ => self.quiet.swap(0, Ordering::Relaxed),
+            };
+            let result = commit(&mut connection, &batch).map_err(|e| e.to_string());
+            (batch, result)
+        });
+        drop(connection);
+        if let Some((batch, result)) = committed {
+            report(batch, result);
+        }
+        Turn::Done { more: !self.queue().is_empty() }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, VecDeque<Pending>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        // The backlog's thread finds the committer gone and ends.
+        self.backlog.unpark();
+    }
+}
+
+/// The backlog's thread: woken when a caller left records queued, it commits batches until the
+/// queue is empty or a caller holds the connection.
+fn commit_backlog(committer: &Weak<Committer>) {
+    loop {
+        std::thread::park();
+        let Some(committer) = committer.upgrade() else { return };
+        while committer.turn() == (Turn::Done { more: true }) {}
+    }
 }
 
 /// A connection set up like the pool's: WAL with NORMAL sync (a killed process loses no
@@ -33,15 +135,6 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(connection)
-}
-
-/// Commit batches until every handle on the writer is gone.
-fn run(mut connection: Connection, mut records: mpsc::Receiver<Pending>) {
-    while let Some(first) = records.blocking_recv() {
-        let batch = gather(first, &mut records);
-        let result = commit(&mut connection, &batch).map_err(|e| e.to_string());
-        report(batch, result);
-    }
 }
 
 /// Commit `batch` in one transaction: all of it, or (on any error) none of it.
@@ -85,8 +178,9 @@ fn insert(table: &str, columns: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::test_rows::{audit_row, count, lease_row, store_with_connector};
-    use super::{commit, open};
+    use super::{Committer, QUIET, commit, open};
     use crate::store::Store;
+    use std::time::Duration;
 
     /// A batch commits whole or not at all: a lease the database refuses takes its batch's
     /// audit rows with it, and the connection commits the next batch normally.
@@ -111,5 +205,51 @@ mod tests {
         assert!(connection.is_autocommit(), "no transaction is left open");
         assert_eq!(count(&store, "audit", "after").await, 1);
         assert_eq!(count(&store, "leases", "after").await, 1);
+    }
+
+    /// Every record submitted is committed and its caller told so, whoever commits it: callers
+    /// racing from many threads (the backlog's thread batching) and, once commits are quiet,
+    /// a lone caller itself, before `submit` returns.
+    #[tokio::test]
+    async fn every_submitted_record_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_connector(&Store::sqlite_url(dir.path())).await;
+        let committer = Committer::open(&dir.path().join("airlock.db")).unwrap();
+
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let committer = committer.clone();
+                std::thread::spawn(move || {
+                    let waits: Vec<_> = (0..200)
+                        .map(|_| {
+                            let (record, _) = audit_row("raced");
+                            let (done, committed) = tokio::sync::oneshot::channel();
+                            committer.submit((record, done));
+                            committed
+                        })
+                        .collect();
+                    waits
+                })
+            })
+            .collect();
+        for thread in threads {
+            for committed in thread.join().unwrap() {
+                let outcome = tokio::time::timeout(Duration::from_secs(10), committed).await;
+                outcome.expect("a queued record was left behind").unwrap().unwrap();
+            }
+        }
+        assert_eq!(count(&store, "audit", "raced").await, 1600);
+
+        for _ in 0..=QUIET {
+            let (record, _) = audit_row("alone");
+            let (done, committed) = tokio::sync::oneshot::channel();
+            committer.submit((record, done));
+            tokio::time::timeout(Duration::from_secs(10), committed).await.unwrap().unwrap().unwrap();
+        }
+        let (record, _) = audit_row("alone");
+        let (done, mut committed) = tokio::sync::oneshot::channel();
+        committer.submit((record, done));
+        assert_eq!(committed.try_recv(), Ok(Ok(())), "a lone record is committed by its caller");
+        assert_eq!(count(&store, "audit", "alone").await, i64::from(QUIET) + 2);
     }
 }
