@@ -1,14 +1,16 @@
 //! The connector world's exports as owned calls, so one generic path runs them all on the
-//! guest pool.
+//! guest pool. A call looks up and type-checks only the export it calls: the bindings' loader
+//! would type-check all five on every instance, and each call has an instance of its own.
 
 use super::bindings::{
-    AutoConfiguration, AutoConfigureInput, ClientCredential, ClientRequest, Connector, ConnectorError, ConnectorSpec,
+    AutoConfiguration, AutoConfigureInput, ClientCredential, ClientRequest, ConnectorError, ConnectorSpec,
     ResourceListing,
 };
 use super::state::CallState;
 use serde::Serialize;
 use std::future::Future;
 use wasmtime::Store;
+use wasmtime::component::{ComponentNamedList, Instance, Lift, Lower};
 
 /// One export of the `connector` world with its arguments.
 pub(super) trait Export: Send + 'static {
@@ -20,9 +22,20 @@ pub(super) trait Export: Send + 'static {
     /// Call the export on a fresh instance.
     fn invoke<'a>(
         self,
-        connector: &'a Connector,
+        instance: &'a Instance,
         store: &'a mut Store<CallState>,
     ) -> impl Future<Output = wasmtime::Result<Result<Self::Output, ConnectorError>>> + Send + 'a;
+}
+
+/// Call the export `name` of `instance` with `params`, after checking its type against the
+/// signature asked for.
+async fn call<P, R>(instance: &Instance, store: &mut Store<CallState>, name: &str, params: P) -> wasmtime::Result<R>
+where
+    P: ComponentNamedList + Lower + Send + Sync,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let func = instance.get_typed_func::<P, R>(&mut *store, name)?;
+    func.call_async(&mut *store, params).await
 }
 
 /// `describe`.
@@ -34,10 +47,11 @@ impl Export for Describe {
 
     async fn invoke(
         self,
-        connector: &Connector,
+        instance: &Instance,
         store: &mut Store<CallState>,
     ) -> wasmtime::Result<Result<ConnectorSpec, ConnectorError>> {
-        connector.call_describe(store).await.map(Ok)
+        let (spec,) = call::<(), (ConnectorSpec,)>(instance, store, Self::NAME, ()).await?;
+        Ok(Ok(spec))
     }
 }
 
@@ -53,10 +67,12 @@ impl Export for CanonicalResourceId {
 
     async fn invoke(
         self,
-        connector: &Connector,
+        instance: &Instance,
         store: &mut Store<CallState>,
     ) -> wasmtime::Result<Result<String, ConnectorError>> {
-        connector.call_canonical_resource_id(store, &self.resource_type, &self.resource_id).await
+        let params = (self.resource_type.as_str(), self.resource_id.as_str());
+        let (result,) = call::<_, (Result<String, ConnectorError>,)>(instance, store, Self::NAME, params).await?;
+        Ok(result)
     }
 }
 
@@ -72,10 +88,13 @@ impl Export for Verify {
 
     async fn invoke(
         self,
-        connector: &Connector,
+        instance: &Instance,
         store: &mut Store<CallState>,
     ) -> wasmtime::Result<Result<Vec<ResourceListing>, ConnectorError>> {
-        connector.call_verify(store, self.resource_type.as_deref(), self.resource_id.as_deref()).await
+        let params = (self.resource_type.as_deref(), self.resource_id.as_deref());
+        let (result,) =
+            call::<_, (Result<Vec<ResourceListing>, ConnectorError>,)>(instance, store, Self::NAME, params).await?;
+        Ok(result)
     }
 }
 
@@ -88,10 +107,12 @@ impl Export for IssueClient {
 
     async fn invoke(
         self,
-        connector: &Connector,
+        instance: &Instance,
         store: &mut Store<CallState>,
     ) -> wasmtime::Result<Result<ClientCredential, ConnectorError>> {
-        connector.call_issue_client(store, &self.0).await
+        let (result,) =
+            call::<_, (Result<ClientCredential, ConnectorError>,)>(instance, store, Self::NAME, (&self.0,)).await?;
+        Ok(result)
     }
 }
 
@@ -104,9 +125,11 @@ impl Export for AutoConfigure {
 
     async fn invoke(
         self,
-        connector: &Connector,
+        instance: &Instance,
         store: &mut Store<CallState>,
     ) -> wasmtime::Result<Result<AutoConfiguration, ConnectorError>> {
-        connector.call_auto_configure(store, &self.0).await
+        let (result,) =
+            call::<_, (Result<AutoConfiguration, ConnectorError>,)>(instance, store, Self::NAME, (&self.0,)).await?;
+        Ok(result)
     }
 }

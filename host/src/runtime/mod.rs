@@ -360,11 +360,12 @@ impl CallTask {
             spun.store(true, Ordering::Relaxed);
             Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
         });
-        let connector = match self.pre.instantiate_async(&mut store).await {
-            Ok(connector) => connector,
+        // The world's exports were type-checked when the plugin was loaded (`ConnectorPre`).
+        let instance = match self.pre.instance_pre().instantiate_async(&mut store).await {
+            Ok(instance) => instance,
             Err(e) => return Err(failure(&store, e)),
         };
-        let result = export.invoke(&connector, &mut store).await;
+        let result = export.invoke(&instance, &mut store).await;
         finish(&store, result, max_result_bytes)
     }
 }
