@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::thread::Thread;
+use std::time::Duration;
 
 /// The connection, the records waiting for it, and the thread committing a backlog.
 pub(crate) struct Committer {
@@ -27,6 +28,18 @@ pub(crate) struct Committer {
 
 /// Single-record batches in a row after which callers commit their own record.
 const QUIET: u32 = 16;
+
+/// Whether a turn waits for another connection's write lock.
+#[derive(Clone, Copy, PartialEq)]
+enum Wait {
+    /// Up to [`BUSY_TIMEOUT`] (the backlog's thread).
+    ForLock,
+    /// Not at all (a caller's thread).
+    No,
+}
+
+/// How long the backlog's thread waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one turn at the connection did.
 #[derive(PartialEq)]
@@ -62,22 +75,25 @@ impl Committer {
 
     /// Queue `pending`. If nothing else was queued, the last [`QUIET`] batches were single
     /// records and the connection is free, commit it here: this thread blocks for the commit (a
-    /// fraction of a millisecond, longer when SQLite checkpoints its log). Otherwise leave it
-    /// to the backlog's thread, which commits a burst in large batches.
+    /// fraction of a millisecond, longer when SQLite checkpoints its log), but not for another
+    /// connection's write lock. Otherwise leave it to the backlog's thread, which commits a
+    /// burst in large batches.
     pub(super) fn submit(&self, pending: Pending) {
         let alone = {
             let mut queue = self.queue();
             queue.push_back(pending);
             queue.len() == 1 && self.quiet.load(Ordering::Relaxed) >= QUIET
         };
-        if !alone || self.turn() == (Turn::Done { more: true }) {
+        if !alone || self.turn(Wait::No) == (Turn::Done { more: true }) {
             self.backlog.unpark();
         }
     }
 
     /// Commit one batch if the connection is free. Whoever holds the connection looks at the
-    /// queue after letting go of it, so a record queued meanwhile is never left behind.
-    fn turn(&self) -> Turn {
+    /// queue after letting go of it, so a record queued meanwhile is never left behind. With
+    /// [`Wait::No`], a batch finding the database locked by another connection goes back to
+    /// the queue's front, for the backlog's thread: a caller's thread does not wait for a lock.
+    fn turn(&self, wait: Wait) -> Turn {
         let mut connection = match self.connection.try_lock() {
             Ok(connection) => connection,
             // A panic mid-commit rolled its transaction back; the connection is usable.
@@ -91,12 +107,20 @@ impl Committer {
                 1 => self.quiet.fetch_add(1, Ordering::Relaxed),
                 _ => self.quiet.swap(0, Ordering::Relaxed),
             };
-            let result = commit(&mut connection, &batch).map_err(|e| e.to_string());
+            let result = commit(&mut connection, &batch, wait);
             (batch, result)
         });
         drop(connection);
-        if let Some((batch, result)) = committed {
-            report(batch, result);
+        match committed {
+            Some((batch, Err(e))) if wait == Wait::No && is_busy(&e) => {
+                self.quiet.store(0, Ordering::Relaxed);
+                let mut queue = self.queue();
+                for pending in batch.into_iter().rev() {
+                    queue.push_front(pending);
+                }
+            }
+            Some((batch, result)) => report(batch, result.map_err(|e| e.to_string())),
+            None => {}
         }
         Turn::Done { more: !self.queue().is_empty() }
     }
@@ -119,8 +143,13 @@ fn commit_backlog(committer: &Weak<Committer>) {
     loop {
         std::thread::park();
         let Some(committer) = committer.upgrade() else { return };
-        while committer.turn() == (Turn::Done { more: true }) {}
+        while committer.turn(Wait::ForLock) == (Turn::Done { more: true }) {}
     }
+}
+
+/// Whether `error` is SQLite's "database is locked" (another connection holds the write lock).
+fn is_busy(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// A connection set up like the pool's: WAL with NORMAL sync (a killed process loses no
@@ -133,12 +162,13 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     }
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
     Ok(connection)
 }
 
 /// Commit `batch` in one transaction: all of it, or (on any error) none of it.
-fn commit(connection: &mut Connection, batch: &[Pending]) -> rusqlite::Result<()> {
+fn commit(connection: &mut Connection, batch: &[Pending], wait: Wait) -> rusqlite::Result<()> {
+    connection.busy_timeout(if wait == Wait::ForLock { BUSY_TIMEOUT } else { Duration::ZERO })?;
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut audit = transaction.prepare_cached(&AUDIT_INSERT)?;
@@ -178,7 +208,7 @@ fn insert(table: &str, columns: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::test_rows::{audit_row, count, lease_row, store_with_connector};
-    use super::{Committer, QUIET, commit, open};
+    use super::{Committer, QUIET, Wait, commit, open};
     use crate::store::Store;
     use std::time::Duration;
 
@@ -191,17 +221,18 @@ mod tests {
         let mut connection = open(&dir.path().join("airlock.db")).unwrap();
 
         let whole = [audit_row("whole"), lease_row("c1", "whole"), audit_row("whole"), lease_row("c1", "whole")];
-        commit(&mut connection, &whole).unwrap();
+        commit(&mut connection, &whole, Wait::ForLock).unwrap();
         assert_eq!(count(&store, "audit", "whole").await, 2);
         assert_eq!(count(&store, "leases", "whole").await, 2);
 
         let refused = [audit_row("refused"), lease_row("c1", "refused"), lease_row("no-such-connector", "refused")];
-        let error = commit(&mut connection, &refused).expect_err("a lease of an unknown connector is refused");
+        let error =
+            commit(&mut connection, &refused, Wait::ForLock).expect_err("a lease of an unknown connector is refused");
         assert!(error.to_string().contains("FOREIGN KEY"), "{error}");
         assert_eq!(count(&store, "audit", "refused").await, 0, "the failed batch's audit row was rolled back");
         assert_eq!(count(&store, "leases", "refused").await, 0, "and so was its valid lease");
 
-        commit(&mut connection, &[audit_row("after"), lease_row("c1", "after")]).unwrap();
+        commit(&mut connection, &[audit_row("after"), lease_row("c1", "after")], Wait::ForLock).unwrap();
         assert!(connection.is_autocommit(), "no transaction is left open");
         assert_eq!(count(&store, "audit", "after").await, 1);
         assert_eq!(count(&store, "leases", "after").await, 1);
@@ -251,5 +282,36 @@ mod tests {
         committer.submit((record, done));
         assert_eq!(committed.try_recv(), Ok(Ok(())), "a lone record is committed by its caller");
         assert_eq!(count(&store, "audit", "alone").await, i64::from(QUIET) + 2);
+    }
+
+    /// A caller's thread does not wait while another connection holds the write lock: its
+    /// record goes to the backlog's thread, which commits it once the lock is released.
+    #[tokio::test]
+    async fn a_caller_does_not_wait_for_another_connections_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_connector(&Store::sqlite_url(dir.path())).await;
+        let path = dir.path().join("airlock.db");
+        let committer = Committer::open(&path).unwrap();
+        for _ in 0..=QUIET {
+            let (record, _) = audit_row("quiet");
+            let (done, committed) = tokio::sync::oneshot::channel();
+            committer.submit((record, done));
+            committed.await.unwrap().unwrap();
+        }
+
+        let blocker = open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (record, _) = audit_row("locked out");
+        let (done, mut committed) = tokio::sync::oneshot::channel();
+        let started = std::time::Instant::now();
+        committer.submit((record, done));
+        assert!(started.elapsed() < Duration::from_secs(2), "the caller waited {:?}", started.elapsed());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(committed.try_recv().is_err(), "nothing commits while the lock is held");
+
+        blocker.execute_batch("COMMIT").unwrap();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), committed).await;
+        outcome.expect("the backlog's thread committed the record").unwrap().unwrap();
+        assert_eq!(count(&store, "audit", "locked out").await, 1);
     }
 }
