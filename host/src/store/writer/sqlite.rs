@@ -100,9 +100,11 @@ impl Committer {
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => return Turn::Busy,
         };
-        let first = self.queue().pop_front();
-        let committed = first.map(|first| {
-            let batch = gather(first, || self.queue().pop_front());
+        let batch = {
+            let mut queue = self.queue();
+            queue.pop_front().map(|first| gather(first, || queue.pop_front()))
+        };
+        let committed = batch.map(|batch| {
             match batch.len() {
                 1 => self.quiet.fetch_add(1, Ordering::Relaxed),
                 _ => self.quiet.swap(0, Ordering::Relaxed),
