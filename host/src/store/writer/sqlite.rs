@@ -2,7 +2,8 @@
 //! (SQLite has a single writer anyway). While commits come one at a time, a caller commits its
 //! own record on its own thread: that costs no hand-over between threads. Under load, the
 //! `airlock-writer` thread commits the records in large batches, so no caller's thread commits
-//! for others.
+//! for others. Neither ever checkpoints the write-ahead log (a checkpoint `fsync`s): the
+//! `airlock-checkpoint` thread does, on its own connection, while commits go on.
 
 use super::{BATCH, Pending, gather, report};
 use crate::store::{audit, leases};
@@ -10,12 +11,13 @@ use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior, params};
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::thread::Thread;
 use std::time::Duration;
 
-/// The connection, the records waiting for it, and the thread committing a backlog.
+/// The connection, the records waiting for it, the thread committing a backlog and the one
+/// checkpointing the log.
 pub(crate) struct Committer {
     queue: Mutex<VecDeque<Pending>>,
     connection: Mutex<Connection>,
@@ -24,7 +26,16 @@ pub(crate) struct Committer {
     /// Below [`QUIET`], the backlog's thread commits every record: it batches a burst better
     /// than callers would.
     quiet: AtomicU32,
+    checkpointer: Thread,
+    /// Rows committed since the checkpointer was last woken.
+    unchecked_rows: AtomicU32,
+    /// Whether the checkpointer has a checkpoint to run.
+    checkpoint_due: AtomicBool,
 }
+
+/// Rows committed between checkpoints: about SQLite's own default of 1,000 log pages, at the
+/// two or three pages a row's table and index entries take.
+const CHECKPOINT_ROWS: u32 = 384;
 
 /// Single-record batches in a row after which callers commit their own record.
 const QUIET: u32 = 16;
@@ -53,29 +64,31 @@ enum Turn {
 impl Committer {
     /// Open the database at `path` for writing and start the backlog's thread.
     pub(super) fn open(path: &Path) -> anyhow::Result<Arc<Committer>> {
-        let connection = open(path).with_context(|| format!("opening {} for the store's writer", path.display()))?;
-        let (give, take) = std::sync::mpsc::channel::<Weak<Committer>>();
-        let thread = std::thread::Builder::new()
-            .name("airlock-writer".into())
-            .spawn(move || {
-                if let Ok(committer) = take.recv() {
-                    commit_backlog(&committer);
-                }
-            })
-            .context("starting the store's writer thread")?;
+        let opening = || format!("opening {} for the store's writer", path.display());
+        let connection = open(path).with_context(opening)?;
+        // Commits never checkpoint: the checkpointer does, on its own connection.
+        connection.pragma_update(None, "wal_autocheckpoint", 0).with_context(opening)?;
+        let checkpoints = open(path).with_context(opening)?;
+        let (backlog, give_backlog) = spawn("airlock-writer", |committer| commit_backlog(&committer))?;
+        let (checkpointer, give_checkpointer) =
+            spawn("airlock-checkpoint", move |committer| checkpoint_log(&committer, &checkpoints))?;
         let committer = Arc::new(Committer {
             queue: Mutex::new(VecDeque::with_capacity(BATCH)),
             connection: Mutex::new(connection),
-            backlog: thread.thread().clone(),
+            backlog,
             quiet: AtomicU32::new(0),
+            checkpointer,
+            unchecked_rows: AtomicU32::new(0),
+            checkpoint_due: AtomicBool::new(false),
         });
-        let _ = give.send(Arc::downgrade(&committer));
+        let _ = give_backlog.send(Arc::downgrade(&committer));
+        let _ = give_checkpointer.send(Arc::downgrade(&committer));
         Ok(committer)
     }
 
     /// Queue `pending`. If nothing else was queued, the last [`QUIET`] batches were single
     /// records and the connection is free, commit it here: this thread blocks for the commit (a
-    /// fraction of a millisecond, longer when SQLite checkpoints its log), but not for another
+    /// fraction of a millisecond; it never checkpoints the log), but not for another
     /// connection's write lock. Otherwise leave it to the backlog's thread, which commits a
     /// burst in large batches.
     pub(super) fn submit(&self, pending: Pending) {
@@ -121,10 +134,26 @@ impl Committer {
                     queue.push_front(pending);
                 }
             }
-            Some((batch, result)) => report(batch, result.map_err(|e| e.to_string())),
+            Some((batch, result)) => {
+                if result.is_ok() {
+                    self.committed(batch.iter().map(|(record, _)| record.rows()).sum());
+                }
+                report(batch, result.map_err(|e| e.to_string()));
+            }
             None => {}
         }
         Turn::Done { more: !self.queue().is_empty() }
+    }
+
+    /// Count `rows` committed, and wake the checkpointer once enough are in the log.
+    fn committed(&self, rows: usize) {
+        let rows = u32::try_from(rows).unwrap_or(u32::MAX);
+        let before = self.unchecked_rows.fetch_add(rows, Ordering::Relaxed);
+        if before.saturating_add(rows) >= CHECKPOINT_ROWS {
+            self.unchecked_rows.store(0, Ordering::Relaxed);
+            self.checkpoint_due.store(true, Ordering::Release);
+            self.checkpointer.unpark();
+        }
     }
 
     fn queue(&self) -> MutexGuard<'_, VecDeque<Pending>> {
@@ -134,18 +163,59 @@ impl Committer {
 
 impl Drop for Committer {
     fn drop(&mut self) {
-        // The backlog's thread finds the committer gone and ends.
+        // Both threads find the committer gone and end.
         self.backlog.unpark();
+        self.checkpointer.unpark();
     }
 }
 
+/// Start a thread named `name` that runs `body` with the committer it is then sent.
+fn spawn(
+    name: &str,
+    body: impl FnOnce(Weak<Committer>) + Send + 'static,
+) -> anyhow::Result<(Thread, std::sync::mpsc::Sender<Weak<Committer>>)> {
+    let (give, take) = std::sync::mpsc::channel::<Weak<Committer>>();
+    let thread = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            if let Ok(committer) = take.recv() {
+                body(committer);
+            }
+        })
+        .with_context(|| format!("starting the store's {name} thread"))?;
+    Ok((thread.thread().clone(), give))
+}
+
 /// The backlog's thread: woken when a caller left records queued, it commits batches until the
-/// queue is empty or a caller holds the connection.
+/// queue is empty or a caller holds the connection. It looks at the queue before it first
+/// sleeps: a wake-up sent while it was being handed the committer is not lost.
 fn commit_backlog(committer: &Weak<Committer>) {
     loop {
-        std::thread::park();
         let Some(committer) = committer.upgrade() else { return };
         while committer.turn(Wait::ForLock) == (Turn::Done { more: true }) {}
+        drop(committer);
+        std::thread::park();
+    }
+}
+
+/// The checkpointer's thread: woken after every [`CHECKPOINT_ROWS`] rows, it copies the log
+/// back into the database while commits go on (a passive checkpoint). The log starts over only
+/// once every frame in it is copied, so a full checkpoint then copies the few frames committed
+/// meanwhile, holding writers off for that long (a caller's commit goes to the backlog's
+/// thread meanwhile).
+fn checkpoint_log(committer: &Weak<Committer>, connection: &Connection) {
+    loop {
+        let Some(due) = committer.upgrade().map(|c| c.checkpoint_due.swap(false, Ordering::Acquire)) else { return };
+        let checkpointed = match due {
+            true => ["PASSIVE", "FULL"]
+                .into_iter()
+                .try_for_each(|mode| connection.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))),
+            false => Ok(()),
+        };
+        if let Err(e) = checkpointed {
+            tracing::warn!("checkpointing the store's log failed (retried after more commits): {e}");
+        }
+        std::thread::park();
     }
 }
 
@@ -315,5 +385,56 @@ mod tests {
         let outcome = tokio::time::timeout(Duration::from_secs(10), committed).await;
         outcome.expect("the backlog's thread committed the record").unwrap().unwrap();
         assert_eq!(count(&store, "audit", "locked out").await, 1);
+    }
+
+    /// Commits never checkpoint the log (a checkpoint `fsync`s, and a caller's thread must not
+    /// wait for that): the writer's connection has automatic checkpoints off, and the
+    /// checkpointer keeps the log from growing, also while callers on many threads keep
+    /// committing during its checkpoints.
+    #[tokio::test]
+    async fn the_log_is_checkpointed_off_the_committing_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_connector(&Store::sqlite_url(dir.path())).await;
+        let committer = Committer::open(&dir.path().join("airlock.db")).unwrap();
+        let automatic: i64 =
+            committer.connection.lock().unwrap().pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).unwrap();
+        assert_eq!(automatic, 0, "the writer's commits do not checkpoint");
+
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let committer = committer.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1500 {
+                        let (record, _) = lease_row("c1", "logged");
+                        let (done, committed) = tokio::sync::oneshot::channel();
+                        committer.submit((record, done));
+                        committed.blocking_recv().unwrap().unwrap();
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(count(&store, "leases", "logged").await, 12_000);
+        // Unchecked, these commits grow the log to about 50 MiB; checkpointed, its size depends
+        // on how many commits come in during one checkpoint, not on how many come in all.
+        let log = std::fs::metadata(dir.path().join("airlock.db-wal")).unwrap().len();
+        assert!(log < 24 << 20, "the log grew to {} MiB", log >> 20);
+    }
+
+    /// A record submitted at once after the writer opens is committed: the wake-up reaches the
+    /// backlog's thread even while that thread is still being handed the committer.
+    #[tokio::test]
+    async fn a_record_submitted_at_once_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_connector(&Store::sqlite_url(dir.path())).await;
+        for _ in 0..200 {
+            let committer = Committer::open(&dir.path().join("airlock.db")).unwrap();
+            let (record, _) = audit_row("at once");
+            let (done, committed) = tokio::sync::oneshot::channel();
+            committer.submit((record, done));
+            let outcome = tokio::time::timeout(Duration::from_secs(5), committed).await;
+            outcome.expect("the backlog's thread missed its wake-up").unwrap().unwrap();
+        }
+        assert_eq!(count(&store, "audit", "at once").await, 200);
     }
 }
