@@ -33,8 +33,8 @@ pub(crate) struct Committer {
     checkpoint_due: AtomicBool,
 }
 
-/// Rows committed between checkpoints: about SQLite's own default of 1,000 log pages, at the
-/// two or three pages a row's table and index entries take.
+/// Rows committed between checkpoints: at the two or three log pages a lone row's table and
+/// index entries take, about SQLite's own default of 1,000 pages (fewer when rows are batched).
 const CHECKPOINT_ROWS: u32 = 384;
 
 /// Single-record batches in a row after which callers commit their own record.
@@ -62,7 +62,8 @@ enum Turn {
 }
 
 impl Committer {
-    /// Open the database at `path` for writing and start the backlog's thread.
+    /// Open the database at `path` for writing and start the backlog's and the checkpointer's
+    /// threads.
     pub(super) fn open(path: &Path) -> anyhow::Result<Arc<Committer>> {
         let opening = || format!("opening {} for the store's writer", path.display());
         let connection = open(path).with_context(opening)?;
