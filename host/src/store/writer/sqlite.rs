@@ -280,10 +280,20 @@ fn insert(table: &str, columns: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Pending;
     use super::super::test_rows::{audit_row, count, lease_row, store_with_connector};
     use super::{Committer, QUIET, Wait, commit, open};
     use crate::store::Store;
     use std::time::Duration;
+    use tokio::sync::oneshot;
+
+    /// Submit the record of `pending` to `committer`; the receiver hears how its commit went.
+    fn submit(committer: &Committer, pending: Pending) -> oneshot::Receiver<Result<(), String>> {
+        let (record, _) = pending;
+        let (done, committed) = oneshot::channel();
+        committer.submit((record, done));
+        committed
+    }
 
     /// A batch commits whole or not at all: a lease the database refuses takes its batch's
     /// audit rows with it, and the connection commits the next batch normally.
@@ -323,17 +333,7 @@ mod tests {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let committer = committer.clone();
-                std::thread::spawn(move || {
-                    let waits: Vec<_> = (0..200)
-                        .map(|_| {
-                            let (record, _) = audit_row("raced");
-                            let (done, committed) = tokio::sync::oneshot::channel();
-                            committer.submit((record, done));
-                            committed
-                        })
-                        .collect();
-                    waits
-                })
+                std::thread::spawn(move || (0..200).map(|_| submit(&committer, audit_row("raced"))).collect::<Vec<_>>())
             })
             .collect();
         for thread in threads {
@@ -345,14 +345,10 @@ mod tests {
         assert_eq!(count(&store, "audit", "raced").await, 1600);
 
         for _ in 0..=QUIET {
-            let (record, _) = audit_row("alone");
-            let (done, committed) = tokio::sync::oneshot::channel();
-            committer.submit((record, done));
+            let committed = submit(&committer, audit_row("alone"));
             tokio::time::timeout(Duration::from_secs(10), committed).await.unwrap().unwrap().unwrap();
         }
-        let (record, _) = audit_row("alone");
-        let (done, mut committed) = tokio::sync::oneshot::channel();
-        committer.submit((record, done));
+        let mut committed = submit(&committer, audit_row("alone"));
         assert_eq!(committed.try_recv(), Ok(Ok(())), "a lone record is committed by its caller");
         assert_eq!(count(&store, "audit", "alone").await, i64::from(QUIET) + 2);
     }
@@ -366,18 +362,14 @@ mod tests {
         let path = dir.path().join("airlock.db");
         let committer = Committer::open(&path).unwrap();
         for _ in 0..=QUIET {
-            let (record, _) = audit_row("quiet");
-            let (done, committed) = tokio::sync::oneshot::channel();
-            committer.submit((record, done));
+            let committed = submit(&committer, audit_row("quiet"));
             committed.await.unwrap().unwrap();
         }
 
         let blocker = open(&path).unwrap();
         blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let (record, _) = audit_row("locked out");
-        let (done, mut committed) = tokio::sync::oneshot::channel();
         let started = std::time::Instant::now();
-        committer.submit((record, done));
+        let mut committed = submit(&committer, audit_row("locked out"));
         assert!(started.elapsed() < Duration::from_secs(2), "the caller waited {:?}", started.elapsed());
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(committed.try_recv().is_err(), "nothing commits while the lock is held");
@@ -406,9 +398,7 @@ mod tests {
                 let committer = committer.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1500 {
-                        let (record, _) = lease_row("c1", "logged");
-                        let (done, committed) = tokio::sync::oneshot::channel();
-                        committer.submit((record, done));
+                        let committed = submit(&committer, lease_row("c1", "logged"));
                         committed.blocking_recv().unwrap().unwrap();
                     }
                 })
@@ -430,9 +420,7 @@ mod tests {
         let store = store_with_connector(&Store::sqlite_url(dir.path())).await;
         for _ in 0..200 {
             let committer = Committer::open(&dir.path().join("airlock.db")).unwrap();
-            let (record, _) = audit_row("at once");
-            let (done, committed) = tokio::sync::oneshot::channel();
-            committer.submit((record, done));
+            let committed = submit(&committer, audit_row("at once"));
             let outcome = tokio::time::timeout(Duration::from_secs(5), committed).await;
             outcome.expect("the backlog's thread missed its wake-up").unwrap().unwrap();
         }
