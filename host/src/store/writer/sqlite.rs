@@ -31,6 +31,8 @@ pub(crate) struct Committer {
     unchecked_rows: AtomicU32,
     /// Whether the checkpointer has a checkpoint to run.
     checkpoint_due: AtomicBool,
+    /// Held through a whole checkpoint (a test holds checkpoints off with it).
+    checkpointing: Mutex<()>,
 }
 
 /// Rows committed between checkpoints: at the two or three log pages a lone row's table and
@@ -81,6 +83,7 @@ impl Committer {
             checkpointer,
             unchecked_rows: AtomicU32::new(0),
             checkpoint_due: AtomicBool::new(false),
+            checkpointing: Mutex::new(()),
         });
         let _ = give_backlog.send(Arc::downgrade(&committer));
         let _ = give_checkpointer.send(Arc::downgrade(&committer));
@@ -157,6 +160,25 @@ impl Committer {
         }
     }
 
+    /// Copy the log back into the database on `connection`: first while commits go on (a
+    /// passive checkpoint), then the few frames committed meanwhile with the writer's
+    /// connection held (a full checkpoint). The log starts over only once every frame in it is
+    /// copied, and a full checkpoint waiting for a gap between commits could wait out a whole
+    /// burst while the log grows. Callers finding the connection held leave their records to
+    /// the backlog's thread, which is woken afterwards if any are queued.
+    fn checkpoint(&self, connection: &Connection) -> rusqlite::Result<()> {
+        let _running = self.checkpointing.lock().unwrap_or_else(PoisonError::into_inner);
+        let run = |mode: &str| connection.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()));
+        run("PASSIVE")?;
+        let writer = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let full = run("FULL");
+        drop(writer);
+        if !self.queue().is_empty() {
+            self.backlog.unpark();
+        }
+        full
+    }
+
     fn queue(&self) -> MutexGuard<'_, VecDeque<Pending>> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -199,23 +221,17 @@ fn commit_backlog(committer: &Weak<Committer>) {
     }
 }
 
-/// The checkpointer's thread: woken after every [`CHECKPOINT_ROWS`] rows, it copies the log
-/// back into the database while commits go on (a passive checkpoint). The log starts over only
-/// once every frame in it is copied, so a full checkpoint then copies the few frames committed
-/// meanwhile, holding writers off for that long (a caller's commit goes to the backlog's
-/// thread meanwhile).
+/// The checkpointer's thread: woken after every [`CHECKPOINT_ROWS`] rows, it checkpoints the
+/// log (see [`Committer::checkpoint`]).
 fn checkpoint_log(committer: &Weak<Committer>, connection: &Connection) {
     loop {
-        let Some(due) = committer.upgrade().map(|c| c.checkpoint_due.swap(false, Ordering::Acquire)) else { return };
-        let checkpointed = match due {
-            true => ["PASSIVE", "FULL"]
-                .into_iter()
-                .try_for_each(|mode| connection.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))),
-            false => Ok(()),
-        };
-        if let Err(e) = checkpointed {
+        let Some(committer) = committer.upgrade() else { return };
+        if committer.checkpoint_due.swap(false, Ordering::Acquire)
+            && let Err(e) = committer.checkpoint(connection)
+        {
             tracing::warn!("checkpointing the store's log failed (retried after more commits): {e}");
         }
+        drop(committer);
         std::thread::park();
     }
 }
@@ -344,12 +360,17 @@ mod tests {
         }
         assert_eq!(count(&store, "audit", "raced").await, 1600);
 
-        for _ in 0..=QUIET {
-            let committed = submit(&committer, audit_row("alone"));
-            tokio::time::timeout(Duration::from_secs(10), committed).await.unwrap().unwrap().unwrap();
-        }
-        let mut committed = submit(&committer, audit_row("alone"));
-        assert_eq!(committed.try_recv(), Ok(Ok(())), "a lone record is committed by its caller");
+        let held = committer.clone();
+        let lone = std::thread::spawn(move || {
+            // A checkpoint holds the connection for a moment, and a lone record then goes to the
+            // backlog's thread: none runs meanwhile.
+            let _no_checkpoint = held.checkpointing.lock().unwrap();
+            for _ in 0..=QUIET {
+                submit(&held, audit_row("alone")).blocking_recv().unwrap().unwrap();
+            }
+            submit(&held, audit_row("alone")).try_recv()
+        });
+        assert_eq!(lone.join().unwrap(), Ok(Ok(())), "a lone record is committed by its caller");
         assert_eq!(count(&store, "audit", "alone").await, i64::from(QUIET) + 2);
     }
 
