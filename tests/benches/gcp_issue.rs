@@ -11,7 +11,8 @@ use airlock_tests::server::{ADMIN_TOKEN, Server, StoreKind};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The raw upstream call: an RS256 assertion signed here and exchanged at the token endpoint.
+/// The raw upstream call: an RS256 assertion signed here and exchanged at the token endpoint,
+/// whose answer (the access token) is read whole.
 async fn raw_grant(client: &reqwest::Client, url: &str, key: &jsonwebtoken::EncodingKey) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let claims = serde_json::json!({"iss": CLIENT_EMAIL, "scope": "https://www.googleapis.com/auth/cloud-platform", "aud": url, "iat": now, "exp": now + 3600});
@@ -24,7 +25,9 @@ async fn raw_grant(client: &reqwest::Client, url: &str, key: &jsonwebtoken::Enco
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert!(status == 200 && body.contains("access_token"), "{status}: {body}");
 }
 
 #[tokio::main]

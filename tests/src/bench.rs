@@ -65,7 +65,8 @@ pub const FRESH_MINT_WINDOW: Duration = Duration::from_secs(8);
 /// For 1 and 8 clients: fresh client credentials of `connector` through the server (`request`
 /// is the issuance body, with lease reuse off) in turn with `raw`, the same upstream work done
 /// directly, for [`FRESH_MINT_WINDOW`]; prints one line per load with the p50 overhead (and,
-/// for one client, `target`: the overhead aimed at).
+/// for one client, `target`: the overhead aimed at, and the floor any broker pays: an
+/// authenticated request to the server that does no work, measured in turn with `raw` too).
 pub async fn fresh_mints_beside<F>(
     server_url: &str,
     token: &str,
@@ -118,7 +119,35 @@ pub async fn fresh_mints_beside<F>(
             })
             .collect();
         println!("   store operations per issuance (count × mean): {}", breakdown.join(", "));
+        if clients == 1 {
+            let round_trip = round_trip(server_url, &metrics_token, raw.clone()).await;
+            println!(
+                "   an authenticated request that does no work (the extra hop through a broker), in turn with the raw call: p50 {}",
+                ms(round_trip)
+            );
+        }
     }
+}
+
+/// The p50 of an authenticated request the server answers without work (an unknown lease: 404),
+/// one client, taking turns with `raw` so that both meet the same idle gaps as an issuance.
+async fn round_trip<F>(server_url: &str, token: &str, raw: impl Fn() -> F + Clone + Send + 'static) -> Duration
+where
+    F: Future<Output = ()> + Send,
+{
+    let client = reqwest::Client::new();
+    let url = format!("{server_url}/api/v1/leases/00000000-0000-4000-8000-000000000000");
+    let token = token.to_string();
+    let no_work = move || {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        async move {
+            let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+            assert_eq!(response.status(), 404);
+            response.bytes().await.unwrap();
+        }
+    };
+    let (_, round_trips) = measure_in_turn(1, FRESH_MINT_WINDOW / 2, raw, no_work).await;
+    pct(&round_trips, 0.5)
 }
 
 /// The server's store-operation histograms: operation → (`_sum` seconds, `_count`).
