@@ -31,7 +31,7 @@ use bindings::{
 };
 use exports::Export;
 use outbound::Outbound;
-use pool::GuestPool;
+use pool::{GuestPool, SpinHistory};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use state::CallState;
@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
@@ -107,6 +107,8 @@ pub struct Plugin {
     pub sha256: String,
     /// Whether the compiled code came from the compile cache.
     pub from_cache: bool,
+    /// When its guest code last spun: its calls then start on the guest pool for a while.
+    spins: SpinHistory,
 }
 
 /// Runs connector components.
@@ -208,7 +210,7 @@ impl Runtime {
         }
         let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         let pre = ConnectorPre::new(pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        Ok(Plugin { pre, spec: empty_spec(), sha256, from_cache })
+        Ok(Plugin { pre, spec: empty_spec(), sha256, from_cache, spins: SpinHistory::default() })
     }
 
     /// `describe`, size-capped and validated.
@@ -273,8 +275,10 @@ impl Runtime {
         self.call(plugin, instance, exports::AutoConfigure(input.clone()), self.limits.max_result_bytes).await
     }
 
-    /// Run one export in a fresh store, as a task on the guest pool. The wall-time budget is
-    /// enforced twice: by the epoch callback inside guest code and by a timer around the task.
+    /// Run one export in a fresh store: on the caller's executor until guest code spins, then
+    /// on the guest pool (there from the start if the plugin spun recently). The wall-time
+    /// budget is enforced twice: by the epoch callback inside guest code and by a timer around
+    /// the task.
     async fn call<E: Export>(
         &self,
         plugin: &Plugin,
@@ -292,7 +296,7 @@ impl Runtime {
             spun: Arc::default(),
         };
         let spun = task.spun.clone();
-        let outcome = self.pool.run_offloading(task.run(export, max_result_bytes), spun).await;
+        let outcome = self.pool.run(task.run(export, max_result_bytes), spun, &plugin.spins).await;
         let result = match outcome {
             Ok(Ok((value, call_warnings))) => {
                 instance.warn(call_warnings);
@@ -320,8 +324,9 @@ struct CallTask {
     limits: Limits,
     slots: Arc<Semaphore>,
     instance: Arc<Instance>,
-    /// Set when guest code has run through a whole epoch tick: the call then moves to the pool.
-    spun: Arc<AtomicBool>,
+    /// Epoch ticks at which guest code had run a whole tick and yielded: from the first, the
+    /// call runs on the pool.
+    spun: Arc<AtomicU32>,
 }
 
 impl CallTask {
@@ -357,7 +362,7 @@ impl CallTask {
             if !context.data_mut().guest_clock.ran(engine::EPOCH_TICK) {
                 return Ok(UpdateDeadline::Continue(1));
             }
-            spun.store(true, Ordering::Relaxed);
+            spun.fetch_add(1, Ordering::Relaxed);
             Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
         });
         // The world's exports were type-checked when the plugin was loaded (`ConnectorPre`).

@@ -2,13 +2,16 @@
 //! in microseconds or wait on HTTP, and a hop to another thread would cost more than the call);
 //! once guest code has run through a whole epoch tick it moves here, and guests yield at every
 //! tick, so any number of busy guests leaves the API, health checks and other connectors
-//! responsive.
+//! responsive. A plugin whose guest code spun starts its calls here for a while: each new call
+//! of a guest that spins would otherwise hold an API thread for a tick or two first.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 /// A dedicated multi-threaded executor for guest calls.
@@ -35,17 +38,36 @@ impl GuestPool {
         Spawned(runtime.spawn(task))
     }
 
-    /// Run `task` here until `spun` is set (it then waits, yielded, at an epoch tick), and the
-    /// rest of it on the pool.
-    pub async fn run_offloading<T: Send + 'static>(
+    /// Run a call of a plugin with `history`: on the pool if the plugin spun recently, else
+    /// here until guest code spins (`spun` counts its yields at epoch ticks) and the rest on the
+    /// pool. A call that yielded [`SPINS_REMEMBERED`] times is remembered in `history`.
+    pub async fn run<T: Send + 'static>(
         &self,
         task: impl Future<Output = T> + Send + 'static,
-        spun: Arc<AtomicBool>,
+        spun: Arc<AtomicU32>,
+        history: &SpinHistory,
+    ) -> Result<T, tokio::task::JoinError> {
+        let outcome = match history.spun_recently() {
+            true => self.spawn(task).await,
+            false => self.run_offloading(task, spun.clone()).await,
+        };
+        if spun.load(Ordering::Relaxed) >= SPINS_REMEMBERED {
+            history.spun();
+        }
+        outcome
+    }
+
+    /// Run `task` here until guest code first yields at an epoch tick (it then waits, yielded),
+    /// and the rest of it on the pool.
+    async fn run_offloading<T: Send + 'static>(
+        &self,
+        task: impl Future<Output = T> + Send + 'static,
+        spun: Arc<AtomicU32>,
     ) -> Result<T, tokio::task::JoinError> {
         let mut task = Box::pin(task);
         let inline = std::future::poll_fn(|cx| match task.as_mut().poll(cx) {
             Poll::Ready(value) => Poll::Ready(Some(value)),
-            Poll::Pending if spun.load(Ordering::Relaxed) => Poll::Ready(None),
+            Poll::Pending if spun.load(Ordering::Relaxed) > 0 => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         })
         .await;
@@ -53,6 +75,32 @@ impl GuestPool {
             Some(value) => Ok(value),
             None => self.spawn(task).await,
         }
+    }
+}
+
+/// How long after a plugin's guest code last spun its calls start on the pool.
+const SPIN_MEMORY: Duration = Duration::from_secs(60);
+
+/// Yields at epoch ticks that mark a call's plugin as one that spins. A call the OS preempted
+/// can look busy for a tick or two (its guest clock is wall time); a spinning guest yields at
+/// every tick.
+const SPINS_REMEMBERED: u32 = 4;
+
+/// When a plugin's guest code last spun.
+#[derive(Default)]
+pub struct SpinHistory {
+    last: Mutex<Option<Instant>>,
+}
+
+impl SpinHistory {
+    /// A call of the plugin spun now.
+    fn spun(&self) {
+        *self.last.lock().unwrap() = Some(Instant::now());
+    }
+
+    /// Whether a call of the plugin spun within [`SPIN_MEMORY`].
+    fn spun_recently(&self) -> bool {
+        self.last.lock().unwrap().is_some_and(|at| at.elapsed() < SPIN_MEMORY)
     }
 }
 
@@ -104,6 +152,48 @@ impl<T> Drop for Spawned<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn thread_name() -> Option<String> {
+        std::thread::current().name().map(str::to_string)
+    }
+
+    /// A call whose guest code yields at `ticks` epoch ticks (the epoch callback counts them);
+    /// the name of the thread it ends on.
+    async fn call(ticks: u32, spun: Arc<AtomicU32>) -> Option<String> {
+        for _ in 0..ticks {
+            spun.fetch_add(1, Ordering::Relaxed);
+            tokio::task::yield_now().await;
+        }
+        thread_name()
+    }
+
+    #[tokio::test]
+    async fn a_plugin_that_spun_starts_its_next_calls_on_the_pool() {
+        let pool = GuestPool::new().unwrap();
+        let history = SpinHistory::default();
+        let here = thread_name();
+        assert_ne!(here.as_deref(), Some("airlock-guest"));
+        let run = |ticks| {
+            let spun = Arc::new(AtomicU32::new(0));
+            pool.run(call(ticks, spun.clone()), spun, &history)
+        };
+
+        // A call that does not spin runs on the caller's thread.
+        assert_eq!(run(0).await.unwrap(), here);
+        // One that looked busy at a tick or two (preempted, say) moves to the pool, and its
+        // plugin's calls still start here.
+        assert_eq!(run(2).await.unwrap().as_deref(), Some("airlock-guest"));
+        assert!(!history.spun_recently());
+        assert_eq!(run(0).await.unwrap(), here);
+        // One that spun through several ticks is remembered...
+        assert_eq!(run(SPINS_REMEMBERED).await.unwrap().as_deref(), Some("airlock-guest"));
+        assert!(history.spun_recently());
+        // ...so the plugin's next calls run on the pool from their start...
+        assert_eq!(run(0).await.unwrap().as_deref(), Some("airlock-guest"));
+        // ...until the spin is older than the memory.
+        *history.last.lock().unwrap() = Some(Instant::now() - SPIN_MEMORY);
+        assert_eq!(run(0).await.unwrap(), here);
+    }
 
     #[tokio::test]
     async fn busy_guests_run_on_threads_any_server_thread_preempts() {
