@@ -49,7 +49,7 @@ impl GuestPool {
     ) -> Result<T, tokio::task::JoinError> {
         let outcome = match history.spun_recently() {
             true => self.spawn(task).await,
-            false => self.run_offloading(task, spun.clone()).await,
+            false => self.run_offloading(task, &spun).await,
         };
         if spun.load(Ordering::Relaxed) >= SPINS_REMEMBERED {
             history.spun();
@@ -62,7 +62,7 @@ impl GuestPool {
     async fn run_offloading<T: Send + 'static>(
         &self,
         task: impl Future<Output = T> + Send + 'static,
-        spun: Arc<AtomicU32>,
+        spun: &AtomicU32,
     ) -> Result<T, tokio::task::JoinError> {
         let mut task = Box::pin(task);
         let inline = std::future::poll_fn(|cx| match task.as_mut().poll(cx) {
