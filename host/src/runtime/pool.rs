@@ -8,8 +8,8 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -86,22 +86,31 @@ const SPIN_MEMORY: Duration = Duration::from_secs(60);
 /// every tick.
 const SPINS_REMEMBERED: u32 = 4;
 
-/// When a plugin's guest code last spun.
+/// Whether a plugin's guest code spun lately: every call of the plugin asks, so it is one
+/// atomic, read without a lock.
 #[derive(Default)]
 pub struct SpinHistory {
-    last: Mutex<Option<Instant>>,
+    /// Until when its calls start on the pool, on [`clock_ms`]; 0 if it never spun.
+    pool_until: AtomicU64,
 }
 
 impl SpinHistory {
     /// A call of the plugin spun now.
     fn spun(&self) {
-        *self.last.lock().unwrap() = Some(Instant::now());
+        self.pool_until.store(clock_ms() + SPIN_MEMORY.as_millis() as u64, Ordering::Relaxed);
     }
 
     /// Whether a call of the plugin spun within [`SPIN_MEMORY`].
     fn spun_recently(&self) -> bool {
-        self.last.lock().unwrap().is_some_and(|at| at.elapsed() < SPIN_MEMORY)
+        let until = self.pool_until.load(Ordering::Relaxed);
+        until != 0 && clock_ms() < until
     }
+}
+
+/// Milliseconds on a monotonic clock that starts with the first spin looked at.
+fn clock_ms() -> u64 {
+    static START: LazyLock<Instant> = LazyLock::new(Instant::now);
+    START.elapsed().as_millis() as u64
 }
 
 /// Busy guests yield the CPU to the server's own threads: the pool's threads run under Linux's
@@ -191,7 +200,7 @@ mod tests {
         // ...so the plugin's next calls run on the pool from their start...
         assert_eq!(run(0).await.unwrap().as_deref(), Some("airlock-guest"));
         // ...until the spin is older than the memory.
-        *history.last.lock().unwrap() = Some(Instant::now() - SPIN_MEMORY);
+        history.pool_until.store(clock_ms(), Ordering::Relaxed);
         assert_eq!(run(0).await.unwrap(), here);
     }
 
